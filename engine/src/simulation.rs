@@ -1,0 +1,489 @@
+//! The model API and run control: [`Model`], [`Scheduler`], [`Simulation`].
+//!
+//! A [`Model`] owns all mutable state of a simulated system and one event type
+//! (usually an `enum` with a variant per kind of component). The
+//! [`Simulation`] pops events in the order of [`crate::queue`] and hands each,
+//! by value, to [`Model::handle`] together with a [`Scheduler`] through which
+//! the model reads the clock and schedules or cancels further events. The
+//! handler is a statically dispatched generic call: no allocation and no
+//! virtual call per event.
+//!
+//! Run control covers the three ways a twin is driven: to a horizon
+//! ([`Simulation::run_until`]), until a condition holds
+//! ([`Simulation::run_until_condition`]), or one event at a time
+//! ([`Simulation::step`], for a viewer that steps and pauses).
+//! [`Observer`]s sample the model at fixed simulated intervals whichever way
+//! it is driven.
+
+use std::any::Any;
+
+use crate::queue::{Event, EventHandle, EventId, EventQueue};
+use crate::time::{SimDuration, SimTime};
+
+/// A simulated system: its state and how it reacts to its events.
+///
+/// Models own their state (`'static`): data shared between replications,
+/// such as a market tape, is held through an `Arc`.
+pub trait Model: 'static {
+    /// Every event this model can receive.
+    type Event: Event;
+
+    /// Schedules the model's first events; called once by [`Simulation::new`].
+    fn start(&mut self, scheduler: &mut Scheduler<Self::Event>) {
+        let _ = scheduler;
+    }
+
+    /// Reacts to `event`, which fires at `scheduler.now()`.
+    fn handle(&mut self, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
+}
+
+/// The model's view of the engine while it handles an event: the clock, and
+/// the means to schedule and cancel events.
+///
+/// Scheduling methods take `impl Into<E>`, so a component with its own event
+/// type (`enum SourceEvent`) schedules it directly when the model's event type
+/// implements `From<SourceEvent>`.
+pub struct Scheduler<E> {
+    queue: EventQueue<E>,
+    now: SimTime,
+    stop_requested: bool,
+}
+
+impl<E: Event> Scheduler<E> {
+    fn new() -> Self {
+        Scheduler {
+            queue: EventQueue::with_capacity(64),
+            now: SimTime::ZERO,
+            stop_requested: false,
+        }
+    }
+
+    /// The current simulated time.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `time`.
+    ///
+    /// # Panics
+    /// Panics if `time` is before [`now`](Self::now): the past cannot change.
+    #[inline]
+    pub fn schedule_at(&mut self, time: SimTime, event: impl Into<E>) -> EventId {
+        assert!(
+            time >= self.now,
+            "event scheduled in the past ({time} < {})",
+            self.now
+        );
+        self.queue.push(time, event.into())
+    }
+
+    /// Schedules `event` after `delay`.
+    #[inline]
+    pub fn schedule_in(&mut self, delay: SimDuration, event: impl Into<E>) -> EventId {
+        self.queue.push(self.now + delay, event.into())
+    }
+
+    /// Schedules `event` at `time` and returns a handle that can cancel it.
+    ///
+    /// # Panics
+    /// Panics if `time` is before [`now`](Self::now).
+    pub fn schedule_cancellable_at(&mut self, time: SimTime, event: impl Into<E>) -> EventHandle {
+        assert!(
+            time >= self.now,
+            "event scheduled in the past ({time} < {})",
+            self.now
+        );
+        self.queue.push_cancellable(time, event.into())
+    }
+
+    /// Schedules `event` after `delay` and returns a handle that can cancel it.
+    pub fn schedule_cancellable_in(
+        &mut self,
+        delay: SimDuration,
+        event: impl Into<E>,
+    ) -> EventHandle {
+        self.queue.push_cancellable(self.now + delay, event.into())
+    }
+
+    /// Cancels a pending event; `false` if it already fired or was cancelled.
+    pub fn cancel(&mut self, handle: EventHandle) -> bool {
+        self.queue.cancel(handle)
+    }
+
+    /// Asks the running loop to return [`RunOutcome::Stopped`] once the
+    /// current event is handled. The simulation can be resumed afterwards.
+    pub fn stop(&mut self) {
+        self.stop_requested = true;
+    }
+
+    /// The number of pending events.
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// Samples a model's state at fixed simulated intervals.
+///
+/// Closures `FnMut(SimTime, &M)` are observers; so is any type implementing
+/// this trait, which can then be read back with [`Simulation::observer`].
+pub trait Observer<M>: Any {
+    /// Called with the sample instant and the model as it stands once every
+    /// event up to and including that instant has been handled.
+    fn observe(&mut self, at: SimTime, model: &M);
+}
+
+impl<M, F: FnMut(SimTime, &M) + 'static> Observer<M> for F {
+    fn observe(&mut self, at: SimTime, model: &M) {
+        self(at, model);
+    }
+}
+
+/// Identifies an observer added with [`Simulation::add_observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ObserverId(usize);
+
+struct ObserverSlot<M> {
+    every: SimDuration,
+    next: SimTime,
+    observer: Box<dyn Observer<M>>,
+}
+
+/// Why a run method returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// No event is pending.
+    Exhausted,
+    /// The horizon given to [`Simulation::run_until`] was reached.
+    ReachedHorizon,
+    /// The condition given to [`Simulation::run_until_condition`] held.
+    ConditionMet,
+    /// The model called [`Scheduler::stop`].
+    Stopped,
+}
+
+/// One handled event, as reported by [`Simulation::step`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fired {
+    /// When it fired.
+    pub time: SimTime,
+    /// Which event it was.
+    pub id: EventId,
+}
+
+/// A model bound to its event queue, clock and observers.
+pub struct Simulation<M: Model> {
+    model: M,
+    scheduler: Scheduler<M::Event>,
+    observers: Vec<ObserverSlot<M>>,
+    /// The earliest pending sample instant (`SimTime::MAX` if none).
+    next_observation: SimTime,
+    events_handled: u64,
+}
+
+impl<M: Model> Simulation<M> {
+    /// Binds `model` to a fresh engine at time zero and lets it schedule its
+    /// first events ([`Model::start`]).
+    pub fn new(mut model: M) -> Self {
+        let mut scheduler = Scheduler::new();
+        model.start(&mut scheduler);
+        Simulation {
+            model,
+            scheduler,
+            observers: Vec::new(),
+            next_observation: SimTime::MAX,
+            events_handled: 0,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The model, mutably (for a viewer or a live loop that injects state).
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// Ends the simulation and returns the model.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
+    /// The scheduler, to inject events from outside the model.
+    pub fn scheduler_mut(&mut self) -> &mut Scheduler<M::Event> {
+        &mut self.scheduler
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.scheduler.now
+    }
+
+    /// The time of the next pending event, if any.
+    pub fn next_event_time(&mut self) -> Option<SimTime> {
+        self.scheduler.queue.peek_time()
+    }
+
+    /// How many events have been handled so far.
+    pub fn events_handled(&self) -> u64 {
+        self.events_handled
+    }
+
+    /// Adds an observer that samples the model every `every`, starting now.
+    ///
+    /// The sample at instant `s` sees every event with time ≤ `s` handled and
+    /// none later. Observers due at the same instant run in the order added.
+    ///
+    /// # Panics
+    /// Panics if `every` is zero.
+    pub fn add_observer(
+        &mut self,
+        every: SimDuration,
+        observer: impl Observer<M>,
+    ) -> ObserverId {
+        assert!(!every.is_zero(), "an observer's interval must be positive");
+        let next = self.scheduler.now;
+        self.observers.push(ObserverSlot {
+            every,
+            next,
+            observer: Box::new(observer),
+        });
+        self.next_observation = self.next_observation.min(next);
+        ObserverId(self.observers.len() - 1)
+    }
+
+    /// The observer `id`, if it is of type `T`.
+    pub fn observer<T: Observer<M>>(&self, id: ObserverId) -> Option<&T> {
+        let slot = self.observers.get(id.0)?;
+        let any: &dyn Any = &*slot.observer;
+        any.downcast_ref::<T>()
+    }
+
+    /// Handles exactly one event (after any samples due before it).
+    /// Returns `None` if no event is pending.
+    pub fn step(&mut self) -> Option<Fired> {
+        let next = self.scheduler.queue.peek_time()?;
+        self.observe_before(next);
+        let s = self.scheduler.queue.pop()?;
+        self.dispatch(s.time, s.event);
+        Some(Fired {
+            time: s.time,
+            id: s.id,
+        })
+    }
+
+    /// Handles events until none is pending or the model stops.
+    pub fn run(&mut self) -> RunOutcome {
+        self.run_loop(SimTime::MAX, |_| false)
+    }
+
+    /// Handles every event with time ≤ `horizon`, then advances the clock to
+    /// `horizon` (taking the samples due up to it).
+    pub fn run_until(&mut self, horizon: SimTime) -> RunOutcome {
+        self.run_loop(horizon, |_| false)
+    }
+
+    /// Handles events until `done(model)` holds after one of them, no event is
+    /// pending, or the model stops.
+    pub fn run_until_condition(&mut self, done: impl FnMut(&M) -> bool) -> RunOutcome {
+        self.run_loop(SimTime::MAX, done)
+    }
+
+    #[inline]
+    fn run_loop(&mut self, horizon: SimTime, mut done: impl FnMut(&M) -> bool) -> RunOutcome {
+        loop {
+            let Some(next) = self.scheduler.queue.peek_time() else {
+                if horizon != SimTime::MAX {
+                    self.advance_idle_to(horizon);
+                    return RunOutcome::ReachedHorizon;
+                }
+                return RunOutcome::Exhausted;
+            };
+            if next > horizon {
+                self.advance_idle_to(horizon);
+                return RunOutcome::ReachedHorizon;
+            }
+            if next > self.next_observation {
+                self.observe_before(next);
+            }
+            let Some(s) = self.scheduler.queue.pop() else {
+                return RunOutcome::Exhausted;
+            };
+            self.dispatch(s.time, s.event);
+            if self.scheduler.stop_requested {
+                self.scheduler.stop_requested = false;
+                return RunOutcome::Stopped;
+            }
+            if done(&self.model) {
+                return RunOutcome::ConditionMet;
+            }
+        }
+    }
+
+    #[inline]
+    fn dispatch(&mut self, time: SimTime, event: M::Event) {
+        self.scheduler.now = time;
+        self.model.handle(event, &mut self.scheduler);
+        self.events_handled += 1;
+    }
+
+    /// Moves the clock to `horizon` with no event in between.
+    fn advance_idle_to(&mut self, horizon: SimTime) {
+        self.observe_through(horizon);
+        self.scheduler.now = self.scheduler.now.max(horizon);
+    }
+
+    /// Takes every sample due strictly before `t`.
+    fn observe_before(&mut self, t: SimTime) {
+        while self.next_observation < t {
+            self.take_samples();
+        }
+    }
+
+    /// Takes every sample due at or before `t`.
+    fn observe_through(&mut self, t: SimTime) {
+        while self.next_observation <= t && self.next_observation != SimTime::MAX {
+            self.take_samples();
+        }
+    }
+
+    /// Runs the observers due at `next_observation` and finds the next one.
+    fn take_samples(&mut self) {
+        let at = self.next_observation;
+        let mut next = SimTime::MAX;
+        for slot in &mut self.observers {
+            if slot.next == at {
+                slot.observer.observe(at, &self.model);
+                slot.next = at.checked_add(slot.every).unwrap_or(SimTime::MAX);
+            }
+            next = next.min(slot.next);
+        }
+        self.next_observation = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::Rank;
+
+    /// A clock that ticks every 10 µs until 100 µs and counts its ticks.
+    struct Ticker {
+        ticks: u32,
+        stop_at: Option<u32>,
+        pending_alarm: Option<EventHandle>,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Tick {
+        Tick,
+        Alarm,
+    }
+
+    impl Event for Tick {
+        fn rank(&self) -> Rank {
+            match self {
+                Tick::Alarm => 0,
+                Tick::Tick => 1,
+            }
+        }
+    }
+
+    impl Model for Ticker {
+        type Event = Tick;
+        fn start(&mut self, s: &mut Scheduler<Tick>) {
+            s.schedule_at(SimTime::ZERO, Tick::Tick);
+            self.pending_alarm =
+                Some(s.schedule_cancellable_at(SimTime::from_micros(1_000), Tick::Alarm));
+        }
+        fn handle(&mut self, e: Tick, s: &mut Scheduler<Tick>) {
+            match e {
+                Tick::Tick => {
+                    self.ticks += 1;
+                    if s.now() < SimTime::from_micros(100) {
+                        s.schedule_in(SimDuration::from_micros(10), Tick::Tick);
+                    } else if let Some(alarm) = self.pending_alarm.take() {
+                        assert!(s.cancel(alarm));
+                    }
+                    if Some(self.ticks) == self.stop_at {
+                        s.stop();
+                    }
+                }
+                Tick::Alarm => panic!("the alarm was cancelled and must not fire"),
+            }
+        }
+    }
+
+    fn ticker() -> Ticker {
+        Ticker {
+            ticks: 0,
+            stop_at: None,
+            pending_alarm: None,
+        }
+    }
+
+    #[test]
+    fn run_until_stops_at_the_horizon_and_resumes() {
+        let mut sim = Simulation::new(ticker());
+        assert_eq!(sim.run_until(SimTime::from_micros(45)), RunOutcome::ReachedHorizon);
+        assert_eq!(sim.model().ticks, 5); // 0, 10, 20, 30, 40
+        assert_eq!(sim.now(), SimTime::from_micros(45));
+        assert_eq!(sim.run(), RunOutcome::Exhausted);
+        assert_eq!(sim.model().ticks, 11); // … 100
+        assert_eq!(sim.events_handled(), 11);
+    }
+
+    #[test]
+    fn step_handles_one_event_at_a_time() {
+        let mut sim = Simulation::new(ticker());
+        let first = sim.step().unwrap();
+        let second = sim.step().unwrap();
+        assert_eq!(first.time, SimTime::ZERO);
+        assert_eq!(second.time, SimTime::from_micros(10));
+        assert_eq!(sim.model().ticks, 2);
+    }
+
+    #[test]
+    fn condition_and_stop_end_a_run_early() {
+        let mut sim = Simulation::new(ticker());
+        assert_eq!(sim.run_until_condition(|m| m.ticks == 3), RunOutcome::ConditionMet);
+        assert_eq!(sim.now(), SimTime::from_micros(20));
+        sim.model_mut().stop_at = Some(7);
+        assert_eq!(sim.run(), RunOutcome::Stopped);
+        assert_eq!(sim.model().ticks, 7);
+        assert_eq!(sim.run(), RunOutcome::Exhausted);
+    }
+
+    #[derive(Default)]
+    struct Samples(Vec<(u64, u32)>);
+    impl Observer<Ticker> for Samples {
+        fn observe(&mut self, at: SimTime, m: &Ticker) {
+            self.0.push((at.as_micros(), m.ticks));
+        }
+    }
+
+    struct Other;
+    impl Observer<Ticker> for Other {
+        fn observe(&mut self, _: SimTime, _: &Ticker) {}
+    }
+
+    #[test]
+    fn observers_sample_at_fixed_intervals_in_every_run_mode() {
+        let mut sim = Simulation::new(ticker());
+        let id = sim.add_observer(SimDuration::from_micros(25), Samples::default());
+        sim.step();
+        sim.step();
+        sim.run_until(SimTime::from_micros(60));
+        sim.run();
+        sim.run_until(SimTime::from_micros(150));
+        let samples = &sim.observer::<Samples>(id).unwrap().0;
+        // A sample at s sees every tick at time ≤ s (ticks at 0, 10, …, 100).
+        assert_eq!(
+            samples,
+            &vec![(0, 1), (25, 3), (50, 6), (75, 8), (100, 11), (125, 11), (150, 11)]
+        );
+        assert!(sim.observer::<Other>(id).is_none(), "wrong type is refused");
+    }
+}

@@ -1,0 +1,182 @@
+//! `hcp bench …`: speed and memory figures, with the command that reproduces them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, ensure};
+use clap::{Args, Subcommand};
+use hcp_engine::queueing::{MmcConfig, MmcQueue, MmcResult, run_mmc, run_mmc_baseline};
+use hcp_engine::rng::RngStreams;
+use serde::Serialize;
+
+use crate::memory::{format_mib, peak_rss_bytes};
+
+/// What to benchmark.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Events per second of the engine on the M/M/c model, next to a plain
+    /// `BinaryHeap` loop running the same model in the same process.
+    Engine(EngineArgs),
+}
+
+/// Options of `hcp bench engine`.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Customers per run (two events each).
+    #[arg(long, default_value_t = 1_000_000)]
+    customers: u64,
+    /// Servers c (μ = 1, λ = 0.9·c).
+    #[arg(long, default_value_t = 8)]
+    servers: u32,
+    /// Timed runs of each loop; the median is reported.
+    #[arg(long, default_value_t = 9)]
+    repeats: usize,
+    /// Master seed of the RNG streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The figures of `hcp bench engine --json` (stable field names).
+#[derive(Debug, Serialize)]
+struct EngineReport {
+    customers: u64,
+    events: u64,
+    servers: u32,
+    utilisation: f64,
+    repeats: usize,
+    events_per_sec: f64,
+    baseline_events_per_sec: f64,
+    ratio: f64,
+    engine_wall_s: f64,
+    baseline_wall_s: f64,
+    peak_rss_bytes: Option<u64>,
+    identical_results: bool,
+    mean_wait_s: f64,
+    erlang_c_mean_wait_s: f64,
+}
+
+/// Runs a benchmark command.
+pub fn run(cmd: &BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Engine(args) => engine(args),
+    }
+}
+
+fn engine(args: &EngineArgs) -> Result<()> {
+    ensure!(args.customers > 0, "--customers must be at least 1");
+    ensure!(args.servers > 0, "--servers must be at least 1");
+    ensure!(args.repeats > 0, "--repeats must be at least 1");
+    let config = MmcConfig::mmc(args.servers, 0.9, args.customers, 0);
+    let streams = RngStreams::new(args.seed, 0);
+    let reference = MmcQueue::new(config.arrival_rate, 1.0, config.servers)?;
+
+    // One untimed run of each warms caches and the allocator.
+    let engine_result = run_mmc(&config, &streams);
+    let baseline_result = run_mmc_baseline(&config, &streams);
+    let identical = same_bits(&engine_result, &baseline_result);
+
+    let mut engine_times = Vec::with_capacity(args.repeats);
+    let mut baseline_times = Vec::with_capacity(args.repeats);
+    for i in 0..args.repeats {
+        // Alternate which loop goes first so neither always runs on a warmer machine.
+        if i % 2 == 0 {
+            engine_times.push(time(|| run_mmc(&config, &streams)));
+            baseline_times.push(time(|| run_mmc_baseline(&config, &streams)));
+        } else {
+            baseline_times.push(time(|| run_mmc_baseline(&config, &streams)));
+            engine_times.push(time(|| run_mmc(&config, &streams)));
+        }
+    }
+    let engine_wall = median(&mut engine_times);
+    let baseline_wall = median(&mut baseline_times);
+    let events = engine_result.events;
+    let report = EngineReport {
+        customers: args.customers,
+        events,
+        servers: args.servers,
+        utilisation: config.utilisation(),
+        repeats: args.repeats,
+        events_per_sec: events as f64 / engine_wall.as_secs_f64(),
+        baseline_events_per_sec: baseline_result.events as f64 / baseline_wall.as_secs_f64(),
+        ratio: baseline_wall.as_secs_f64() / engine_wall.as_secs_f64(),
+        engine_wall_s: engine_wall.as_secs_f64(),
+        baseline_wall_s: baseline_wall.as_secs_f64(),
+        peak_rss_bytes: peak_rss_bytes(),
+        identical_results: identical,
+        mean_wait_s: engine_result.stats.mean_wait,
+        erlang_c_mean_wait_s: reference.mean_wait(),
+    };
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_engine(&report);
+    }
+    Ok(())
+}
+
+fn print_engine(r: &EngineReport) {
+    println!(
+        "M/M/c benchmark: c = {}, μ = 1, λ = {:.1} (ρ = {:.2}), {} customers, {} events, median of {} runs",
+        r.servers,
+        r.utilisation * f64::from(r.servers),
+        r.utilisation,
+        r.customers,
+        r.events,
+        r.repeats
+    );
+    println!();
+    println!("{:<28} {:>14} {:>12}", "loop", "events/s", "wall");
+    println!(
+        "{:<28} {:>12.2} M {:>9.1} ms",
+        "hcp-engine",
+        r.events_per_sec / 1e6,
+        r.engine_wall_s * 1e3
+    );
+    println!(
+        "{:<28} {:>12.2} M {:>9.1} ms",
+        "BinaryHeap<Reverse<(t,seq,e)>>",
+        r.baseline_events_per_sec / 1e6,
+        r.baseline_wall_s * 1e3
+    );
+    println!();
+    println!("ratio (engine / baseline)    {:.3}", r.ratio);
+    println!("peak RSS                     {}", format_mib(r.peak_rss_bytes));
+    println!(
+        "identical results            {}",
+        if r.identical_results { "yes" } else { "NO" }
+    );
+    println!(
+        "mean wait W_q                {:.4} s (Erlang C: {:.4} s)",
+        r.mean_wait_s, r.erlang_c_mean_wait_s
+    );
+}
+
+fn time(f: impl FnOnce() -> MmcResult) -> Duration {
+    let start = Instant::now();
+    let result = f();
+    let elapsed = start.elapsed();
+    std::hint::black_box(result);
+    elapsed
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort_unstable();
+    let mid = samples.len() / 2;
+    if samples.len() % 2 == 1 {
+        samples[mid]
+    } else {
+        (samples[mid - 1] + samples[mid]) / 2
+    }
+}
+
+/// Whether two runs produced bit-identical statistics.
+fn same_bits(a: &MmcResult, b: &MmcResult) -> bool {
+    a.events == b.events
+        && a.end_secs.to_bits() == b.end_secs.to_bits()
+        && a.stats.mean_wait.to_bits() == b.stats.mean_wait.to_bits()
+        && a.stats.mean_queue_length.to_bits() == b.stats.mean_queue_length.to_bits()
+        && a.stats.wait_p99.to_bits() == b.stats.wait_p99.to_bits()
+}

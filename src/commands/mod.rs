@@ -1,0 +1,4 @@
+//! One module per subcommand of `hcp`.
+
+pub mod bench;
+pub mod validate;

@@ -1,0 +1,38 @@
+//! `hcp`: the command-line entry point of HCP Twin.
+//!
+//! A thin layer: argument parsing and printing live here, everything that
+//! computes lives in the workspace's libraries. Every command that prints
+//! figures also takes `--json` and then prints exactly one JSON document on
+//! stdout; logs and progress go to stderr.
+
+mod commands;
+mod memory;
+
+use clap::{Parser, Subcommand};
+
+/// HCP Twin: a deterministic digital twin of operators that split power
+/// between Bitcoin-mining ASICs and GPU AI workloads.
+#[derive(Debug, Parser)]
+#[command(name = "hcp", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the simulator against closed-form results.
+    #[command(subcommand)]
+    Validate(commands::validate::ValidateCommand),
+    /// Measure the simulator's speed and memory.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(cmd) => commands::validate::run(&cmd),
+        Command::Bench(cmd) => commands::bench::run(&cmd),
+    }
+}
