@@ -132,7 +132,10 @@ mod tests {
         let e = epoch();
         let early = Utc.with_ymd_and_hms(2021, 1, 31, 0, 0, 0).unwrap();
         let err = e.to_sim(early).unwrap_err();
-        assert!(err.to_string().contains("before the scenario start"), "{err}");
+        assert!(
+            err.to_string().contains("before the scenario start"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -201,6 +201,7 @@ impl<E: Event> EventQueue<E> {
     ///
     /// Returns `true` if it was pending and will now never fire, `false` if it
     /// had already fired (or been cancelled).
+    #[allow(clippy::needless_pass_by_value)] // consumed so that it cannot cancel twice
     pub fn cancel(&mut self, handle: EventHandle) -> bool {
         if !self.armed.remove(&handle.id.0) {
             return false;

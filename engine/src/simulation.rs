@@ -107,6 +107,7 @@ impl<E: Event> Scheduler<E> {
     }
 
     /// Cancels a pending event; `false` if it already fired or was cancelled.
+    #[allow(clippy::needless_pass_by_value)] // consumed so that it cannot cancel twice
     pub fn cancel(&mut self, handle: EventHandle) -> bool {
         self.queue.cancel(handle)
     }
@@ -238,11 +239,7 @@ impl<M: Model> Simulation<M> {
     ///
     /// # Panics
     /// Panics if `every` is zero.
-    pub fn add_observer(
-        &mut self,
-        every: SimDuration,
-        observer: impl Observer<M>,
-    ) -> ObserverId {
+    pub fn add_observer(&mut self, every: SimDuration, observer: impl Observer<M>) -> ObserverId {
         assert!(!every.is_zero(), "an observer's interval must be positive");
         let next = self.scheduler.now;
         self.observers.push(ObserverSlot {
@@ -427,7 +424,10 @@ mod tests {
     #[test]
     fn run_until_stops_at_the_horizon_and_resumes() {
         let mut sim = Simulation::new(ticker());
-        assert_eq!(sim.run_until(SimTime::from_micros(45)), RunOutcome::ReachedHorizon);
+        assert_eq!(
+            sim.run_until(SimTime::from_micros(45)),
+            RunOutcome::ReachedHorizon
+        );
         assert_eq!(sim.model().ticks, 5); // 0, 10, 20, 30, 40
         assert_eq!(sim.now(), SimTime::from_micros(45));
         assert_eq!(sim.run(), RunOutcome::Exhausted);
@@ -448,7 +448,10 @@ mod tests {
     #[test]
     fn condition_and_stop_end_a_run_early() {
         let mut sim = Simulation::new(ticker());
-        assert_eq!(sim.run_until_condition(|m| m.ticks == 3), RunOutcome::ConditionMet);
+        assert_eq!(
+            sim.run_until_condition(|m| m.ticks == 3),
+            RunOutcome::ConditionMet
+        );
         assert_eq!(sim.now(), SimTime::from_micros(20));
         sim.model_mut().stop_at = Some(7);
         assert_eq!(sim.run(), RunOutcome::Stopped);
@@ -482,7 +485,15 @@ mod tests {
         // A sample at s sees every tick at time ≤ s (ticks at 0, 10, …, 100).
         assert_eq!(
             samples,
-            &vec![(0, 1), (25, 3), (50, 6), (75, 8), (100, 11), (125, 11), (150, 11)]
+            &vec![
+                (0, 1),
+                (25, 3),
+                (50, 6),
+                (75, 8),
+                (100, 11),
+                (125, 11),
+                (150, 11)
+            ]
         );
         assert!(sim.observer::<Other>(id).is_none(), "wrong type is refused");
     }

@@ -35,7 +35,9 @@ pub struct SimDuration(u64);
 
 /// A floating-point duration that cannot become a [`SimDuration`].
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
-#[error("{seconds} s is not a valid simulated duration (it must be finite, non-negative and below 584,000 years)")]
+#[error(
+    "{seconds} s is not a valid simulated duration (it must be finite, non-negative and below 584,000 years)"
+)]
 pub struct InvalidDuration {
     /// The rejected value, in seconds.
     pub seconds: f64,
@@ -125,7 +127,7 @@ impl SimDuration {
     pub fn try_from_secs_f64(seconds: f64) -> Result<Self, InvalidDuration> {
         let micros = (seconds * MICROS_PER_SEC as f64).round();
         // 2^64 is exactly representable; anything at or above it overflows.
-        if micros.is_finite() && micros >= 0.0 && micros < 18_446_744_073_709_551_616.0 {
+        if (0.0..18_446_744_073_709_551_616.0).contains(&micros) {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(SimDuration(micros as u64))
         } else {
@@ -284,8 +286,14 @@ mod tests {
     #[test]
     fn float_seconds_round_to_nearest_microsecond() {
         assert_eq!(SimDuration::from_secs_f64(0.442).as_micros(), 442_000);
-        assert_eq!(SimDuration::from_secs_f64(1.000_000_4).as_micros(), 1_000_000);
-        assert_eq!(SimDuration::from_secs_f64(1.000_000_6).as_micros(), 1_000_001);
+        assert_eq!(
+            SimDuration::from_secs_f64(1.000_000_4).as_micros(),
+            1_000_000
+        );
+        assert_eq!(
+            SimDuration::from_secs_f64(1.000_000_6).as_micros(),
+            1_000_001
+        );
         assert_eq!(SimDuration::from_secs_f64(0.0), SimDuration::ZERO);
     }
 
@@ -294,7 +302,9 @@ mod tests {
         for bad in [-1.0, f64::NAN, f64::INFINITY, 1e20] {
             assert!(SimDuration::try_from_secs_f64(bad).is_err(), "{bad}");
         }
-        let msg = SimDuration::try_from_secs_f64(-2.5).unwrap_err().to_string();
+        let msg = SimDuration::try_from_secs_f64(-2.5)
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("-2.5 s"), "{msg}");
     }
 
@@ -305,8 +315,14 @@ mod tests {
         assert_eq!(t - SimTime::from_micros(5), SimDuration::from_secs(90));
         assert_eq!(SimTime::ZERO.saturating_since(t), SimDuration::ZERO);
         assert_eq!(t.to_string(), "t+90.000005s");
-        assert_eq!(SimDuration::from_minutes(5) * 12, SimDuration::from_hours(1));
-        assert_eq!(SimDuration::from_hours(1) / 4, SimDuration::from_minutes(15));
+        assert_eq!(
+            SimDuration::from_minutes(5) * 12,
+            SimDuration::from_hours(1)
+        );
+        assert_eq!(
+            SimDuration::from_hours(1) / 4,
+            SimDuration::from_minutes(15)
+        );
         assert!((SimDuration::from_minutes(30).as_hours_f64() - 0.5).abs() < 1e-15);
         assert_eq!(SimTime::MAX.checked_add(SimDuration::from_micros(1)), None);
     }

@@ -143,7 +143,10 @@ fn print_engine(r: &EngineReport) {
     );
     println!();
     println!("ratio (engine / baseline)    {:.3}", r.ratio);
-    println!("peak RSS                     {}", format_mib(r.peak_rss_bytes));
+    println!(
+        "peak RSS                     {}",
+        format_mib(r.peak_rss_bytes)
+    );
     println!(
         "identical results            {}",
         if r.identical_results { "yes" } else { "NO" }

@@ -96,7 +96,10 @@ fn engine(args: &EngineArgs) -> Result<()> {
         print_table(&cases, &all_checks);
     }
     if failed > 0 {
-        bail!("{failed} of {} checks are outside their tolerance", all_checks.len());
+        bail!(
+            "{failed} of {} checks are outside their tolerance",
+            all_checks.len()
+        );
     }
     Ok(())
 }

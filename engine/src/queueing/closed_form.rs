@@ -16,7 +16,9 @@
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
 pub enum QueueError {
     /// A rate or the server count is not positive and finite.
-    #[error("arrival rate, service rate and servers must be positive and finite (λ = {arrival_rate}, μ = {service_rate}, c = {servers})")]
+    #[error(
+        "arrival rate, service rate and servers must be positive and finite (λ = {arrival_rate}, μ = {service_rate}, c = {servers})"
+    )]
     InvalidParameters {
         /// λ, arrivals per second.
         arrival_rate: f64,
@@ -141,7 +143,7 @@ pub fn pollaczek_khinchine_mean_wait(
     service_scv: f64,
 ) -> Result<f64, QueueError> {
     let valid = |x: f64| x.is_finite() && x > 0.0;
-    if !valid(arrival_rate) || !valid(mean_service) || !(service_scv >= 0.0) {
+    if !valid(arrival_rate) || !valid(mean_service) || service_scv.is_nan() || service_scv < 0.0 {
         return Err(QueueError::InvalidParameters {
             arrival_rate,
             service_rate: 1.0 / mean_service,

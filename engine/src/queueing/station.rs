@@ -60,8 +60,10 @@ impl ServiceSampler {
         match service {
             // A non-positive rate is refused by `Exp::new`; fall back to an
             // instant service rather than panicking (configs are validated upstream).
-            ServiceTime::Exponential { rate } => Exp::new(rate)
-                .map_or(ServiceSampler::Fixed(SimDuration::ZERO), ServiceSampler::Exponential),
+            ServiceTime::Exponential { rate } => Exp::new(rate).map_or(
+                ServiceSampler::Fixed(SimDuration::ZERO),
+                ServiceSampler::Exponential,
+            ),
             ServiceTime::Deterministic { seconds } => ServiceSampler::Fixed(
                 SimDuration::try_from_secs_f64(seconds).unwrap_or(SimDuration::ZERO),
             ),

@@ -113,16 +113,22 @@ pub fn checks(case: &ValidationCase, results: &[MmcResult]) -> Result<Vec<Check>
     };
 
     let mut out = Vec::new();
-    let mut check = |metric: &str, unit: &str, expected: f64, tolerance: f64, pick: fn(&StationStats) -> f64| {
+    let mut check = |metric: &str,
+                     unit: &str,
+                     expected: f64,
+                     tolerance: f64,
+                     pick: fn(&StationStats) -> f64| {
         let mut tally = Tally::new();
         for r in results {
             tally.record(pick(&r.stats));
         }
-        let simulated = tally.confidence_interval(0.95).unwrap_or(ConfidenceInterval {
-            mean: tally.mean(),
-            half_width: f64::NAN,
-            level: 0.95,
-        });
+        let simulated = tally
+            .confidence_interval(0.95)
+            .unwrap_or(ConfidenceInterval {
+                mean: tally.mean(),
+                half_width: f64::NAN,
+                level: 0.95,
+            });
         let relative_error = (simulated.mean - expected) / expected;
         out.push(Check {
             case: case.name.to_string(),
@@ -138,15 +144,23 @@ pub fn checks(case: &ValidationCase, results: &[MmcResult]) -> Result<Vec<Check>
 
     check("mean wait W_q", "s", mean_wait, 0.02, |s| s.mean_wait);
     check("P(wait)", "", prob_wait, 0.01, |s| s.prob_wait);
-    check("mean queue L_q", "customers", cfg.arrival_rate * mean_wait, 0.02, |s| {
-        s.mean_queue_length
-    });
+    check(
+        "mean queue L_q",
+        "customers",
+        cfg.arrival_rate * mean_wait,
+        0.02,
+        |s| s.mean_queue_length,
+    );
     check("utilisation", "", rho, 0.005, |s| s.utilisation);
     if let ServiceTime::Exponential { rate } = cfg.service {
         let queue = MmcQueue::new(cfg.arrival_rate, rate, cfg.servers)?;
         // Quantiles below 1 − C are zero; only those above it are checked.
         for (metric, q, pick) in [
-            ("wait p50", 0.50, (|s: &StationStats| s.wait_p50) as fn(&StationStats) -> f64),
+            (
+                "wait p50",
+                0.50,
+                (|s: &StationStats| s.wait_p50) as fn(&StationStats) -> f64,
+            ),
             ("wait p95", 0.95, |s: &StationStats| s.wait_p95),
             ("wait p99", 0.99, |s: &StationStats| s.wait_p99),
         ] {

@@ -164,7 +164,9 @@ mod tests {
 
     fn tally(xs: &[f64]) -> Tally {
         let mut t = Tally::new();
-        xs.iter().for_each(|&x| t.record(x));
+        for &x in xs {
+            t.record(x);
+        }
         t
     }
 
@@ -187,7 +189,9 @@ mod tests {
 
     #[test]
     fn merge_equals_recording_everything_in_one() {
-        let xs: Vec<f64> = (0..1000).map(|i| f64::from(i).sin() * 100.0 + 3.0).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| f64::from(i).sin() * 100.0 + 3.0)
+            .collect();
         let whole = tally(&xs);
         let mut merged = tally(&xs[..317]);
         merged.merge(&tally(&xs[317..]));

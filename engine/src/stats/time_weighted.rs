@@ -36,7 +36,10 @@ impl TimeWeighted {
     /// Panics (in debug builds) if `now` precedes the previous change.
     #[inline]
     pub fn set(&mut self, now: SimTime, value: f64) {
-        debug_assert!(now >= self.last_change, "time-weighted signal went back in time");
+        debug_assert!(
+            now >= self.last_change,
+            "time-weighted signal went back in time"
+        );
         let held = now.saturating_since(self.last_change);
         self.area += self.value * held.as_micros() as f64;
         self.last_change = now;
