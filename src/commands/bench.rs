@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
 use clap::{Args, Subcommand};
-use hcp_engine::queueing::{MmcConfig, MmcQueue, MmcResult, run_mmc, run_mmc_baseline};
+use hcp_engine::queueing::{
+    MmcConfig, MmcQueue, MmcResult, run_mmc, run_mmc_baseline, run_mmc_boxed,
+};
 use hcp_engine::rng::RngStreams;
 use serde::Serialize;
 
@@ -14,7 +16,8 @@ use crate::memory::{format_mib, peak_rss_bytes};
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Events per second of the engine on the M/M/c model, next to a plain
-    /// `BinaryHeap` loop running the same model in the same process.
+    /// `BinaryHeap` loop and a boxed-`dyn`-event loop running the same model
+    /// in the same process.
     Engine(EngineArgs),
 }
 
@@ -49,8 +52,10 @@ struct EngineReport {
     events_per_sec: f64,
     baseline_events_per_sec: f64,
     ratio: f64,
+    boxed_dyn_events_per_sec: f64,
     engine_wall_s: f64,
     baseline_wall_s: f64,
+    boxed_dyn_wall_s: f64,
     peak_rss_bytes: Option<u64>,
     identical_results: bool,
     mean_wait_s: f64,
@@ -75,22 +80,26 @@ fn engine(args: &EngineArgs) -> Result<()> {
     // One untimed run of each warms caches and the allocator.
     let engine_result = run_mmc(&config, &streams);
     let baseline_result = run_mmc_baseline(&config, &streams);
-    let identical = same_bits(&engine_result, &baseline_result);
+    let boxed_result = run_mmc_boxed(&config, &streams);
+    let identical =
+        same_bits(&engine_result, &baseline_result) && same_bits(&engine_result, &boxed_result);
 
     let mut engine_times = Vec::with_capacity(args.repeats);
     let mut baseline_times = Vec::with_capacity(args.repeats);
+    let mut boxed_times = Vec::with_capacity(args.repeats);
     for i in 0..args.repeats {
-        // Alternate which loop goes first so neither always runs on a warmer machine.
-        if i % 2 == 0 {
-            engine_times.push(time(|| run_mmc(&config, &streams)));
-            baseline_times.push(time(|| run_mmc_baseline(&config, &streams)));
-        } else {
-            baseline_times.push(time(|| run_mmc_baseline(&config, &streams)));
-            engine_times.push(time(|| run_mmc(&config, &streams)));
+        // Rotate which loop goes first so none always runs on a warmer machine.
+        for k in 0..3 {
+            match (i + k) % 3 {
+                0 => engine_times.push(time(|| run_mmc(&config, &streams))),
+                1 => baseline_times.push(time(|| run_mmc_baseline(&config, &streams))),
+                _ => boxed_times.push(time(|| run_mmc_boxed(&config, &streams))),
+            }
         }
     }
     let engine_wall = median(&mut engine_times);
     let baseline_wall = median(&mut baseline_times);
+    let boxed_wall = median(&mut boxed_times);
     let events = engine_result.events;
     let report = EngineReport {
         customers: args.customers,
@@ -101,8 +110,10 @@ fn engine(args: &EngineArgs) -> Result<()> {
         events_per_sec: events as f64 / engine_wall.as_secs_f64(),
         baseline_events_per_sec: baseline_result.events as f64 / baseline_wall.as_secs_f64(),
         ratio: baseline_wall.as_secs_f64() / engine_wall.as_secs_f64(),
+        boxed_dyn_events_per_sec: boxed_result.events as f64 / boxed_wall.as_secs_f64(),
         engine_wall_s: engine_wall.as_secs_f64(),
         baseline_wall_s: baseline_wall.as_secs_f64(),
+        boxed_dyn_wall_s: boxed_wall.as_secs_f64(),
         peak_rss_bytes: peak_rss_bytes(),
         identical_results: identical,
         mean_wait_s: engine_result.stats.mean_wait,
@@ -140,6 +151,12 @@ fn print_engine(r: &EngineReport) {
         "BinaryHeap<Reverse<(t,seq,e)>>",
         r.baseline_events_per_sec / 1e6,
         r.baseline_wall_s * 1e3
+    );
+    println!(
+        "{:<28} {:>12.2} M {:>9.1} ms",
+        "boxed dyn events",
+        r.boxed_dyn_events_per_sec / 1e6,
+        r.boxed_dyn_wall_s * 1e3
     );
     println!();
     println!("ratio (engine / baseline)    {:.3}", r.ratio);
