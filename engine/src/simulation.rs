@@ -70,11 +70,7 @@ impl<E: Event> Scheduler<E> {
     /// Panics if `time` is before [`now`](Self::now): the past cannot change.
     #[inline]
     pub fn schedule_at(&mut self, time: SimTime, event: impl Into<E>) -> EventId {
-        assert!(
-            time >= self.now,
-            "event scheduled in the past ({time} < {})",
-            self.now
-        );
+        self.refuse_past(time);
         self.queue.push(time, event.into())
     }
 
@@ -89,12 +85,17 @@ impl<E: Event> Scheduler<E> {
     /// # Panics
     /// Panics if `time` is before [`now`](Self::now).
     pub fn schedule_cancellable_at(&mut self, time: SimTime, event: impl Into<E>) -> EventHandle {
+        self.refuse_past(time);
+        self.queue.push_cancellable(time, event.into())
+    }
+
+    #[inline]
+    fn refuse_past(&self, time: SimTime) {
         assert!(
             time >= self.now,
             "event scheduled in the past ({time} < {})",
             self.now
         );
-        self.queue.push_cancellable(time, event.into())
     }
 
     /// Schedules `event` after `delay` and returns a handle that can cancel it.
@@ -265,6 +266,9 @@ impl<M: Model> Simulation<M> {
         self.observe_before(next);
         let s = self.scheduler.queue.pop()?;
         self.dispatch(s.time, s.event);
+        // A step already stops after one event; a stop request must not
+        // leak into the next run.
+        self.scheduler.stop_requested = false;
         Some(Fired {
             time: s.time,
             id: s.id,
@@ -457,6 +461,15 @@ mod tests {
         assert_eq!(sim.run(), RunOutcome::Stopped);
         assert_eq!(sim.model().ticks, 7);
         assert_eq!(sim.run(), RunOutcome::Exhausted);
+    }
+
+    #[test]
+    fn a_stop_during_a_step_does_not_leak_into_the_next_run() {
+        let mut sim = Simulation::new(ticker());
+        sim.model_mut().stop_at = Some(1);
+        sim.step();
+        assert_eq!(sim.run(), RunOutcome::Exhausted);
+        assert_eq!(sim.model().ticks, 11);
     }
 
     #[derive(Default)]

@@ -32,14 +32,23 @@ where
     }
 }
 
-fn trace(seed: u64) -> Vec<(SimTime, MmcEvent)> {
-    let system = MmcSystem::new(&config(), &RngStreams::new(seed, 0));
-    let mut sim = Simulation::new(Traced {
-        inner: system,
+/// The M/M/c system of `config()` on `streams`, recording its trace.
+fn traced(streams: &RngStreams) -> Simulation<Traced<MmcSystem>> {
+    Simulation::new(Traced {
+        inner: MmcSystem::new(&config(), streams),
         trace: Vec::new(),
-    });
+    })
+}
+
+/// The whole event trace of one run.
+fn trace_with_streams(streams: &RngStreams) -> Vec<(SimTime, MmcEvent)> {
+    let mut sim = traced(streams);
     sim.run();
     sim.into_model().trace
+}
+
+fn trace(seed: u64) -> Vec<(SimTime, MmcEvent)> {
+    trace_with_streams(&RngStreams::new(seed, 0))
 }
 
 #[test]
@@ -149,25 +158,13 @@ fn an_unrelated_stream_and_component_leave_results_bit_identical() {
     assert_eq!(sim.model().mmc.stats(), stats_alone);
 }
 
-fn trace_with_streams(streams: &RngStreams) -> Vec<(SimTime, MmcEvent)> {
-    let mut sim = Simulation::new(Traced {
-        inner: MmcSystem::new(&config(), streams),
-        trace: Vec::new(),
-    });
-    sim.run();
-    sim.into_model().trace
-}
-
 #[test]
 fn stepping_chunking_and_observing_do_not_change_the_trace() {
     let streams = RngStreams::new(5, 0);
     let whole = trace_with_streams(&streams);
 
     // One event at a time, with an observer sampling every simulated second.
-    let mut stepped = Simulation::new(Traced {
-        inner: MmcSystem::new(&config(), &streams),
-        trace: Vec::new(),
-    });
+    let mut stepped = traced(&streams);
     let samples = std::rc::Rc::new(std::cell::Cell::new(0u32));
     let counter = samples.clone();
     stepped.add_observer(
@@ -185,10 +182,7 @@ fn stepping_chunking_and_observing_do_not_change_the_trace() {
     assert_eq!(stepped.into_model().trace, whole);
 
     // In one-hour chunks.
-    let mut chunked = Simulation::new(Traced {
-        inner: MmcSystem::new(&config(), &streams),
-        trace: Vec::new(),
-    });
+    let mut chunked = traced(&streams);
     let mut horizon = SimTime::ZERO;
     while chunked.next_event_time().is_some() {
         horizon += SimDuration::from_hours(1);
