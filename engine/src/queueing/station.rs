@@ -56,16 +56,17 @@ enum ServiceSampler {
 }
 
 impl ServiceSampler {
+    /// # Panics
+    /// Panics on a rate that is not positive and finite, or a fixed time that
+    /// is negative or not finite: a silently altered queue would be worse.
     fn new(service: ServiceTime) -> Self {
         match service {
-            // A non-positive rate is refused by `Exp::new`; fall back to an
-            // instant service rather than panicking (configs are validated upstream).
-            ServiceTime::Exponential { rate } => Exp::new(rate).map_or(
-                ServiceSampler::Fixed(SimDuration::ZERO),
-                ServiceSampler::Exponential,
+            ServiceTime::Exponential { rate } => ServiceSampler::Exponential(
+                Exp::new(rate).expect("service rate must be positive and finite"),
             ),
             ServiceTime::Deterministic { seconds } => ServiceSampler::Fixed(
-                SimDuration::try_from_secs_f64(seconds).unwrap_or(SimDuration::ZERO),
+                SimDuration::try_from_secs_f64(seconds)
+                    .expect("fixed service time must be finite and non-negative"),
             ),
         }
     }
@@ -161,6 +162,10 @@ impl Station {
     /// An idle station with `servers` servers whose service times come from
     /// `service`, drawn from `rng`. Statistics are off until
     /// [`start_measuring`](Self::start_measuring).
+    ///
+    /// # Panics
+    /// Panics if `service` has a rate that is not positive and finite or a
+    /// fixed time that is negative or not finite.
     pub fn new(servers: u32, service: ServiceTime, rng: StreamRng) -> Self {
         Station {
             servers,
