@@ -5,7 +5,8 @@
 //! event set with a documented total order and cancellation ([`queue`]), the
 //! model API and run control ([`simulation`]), named seeded random streams
 //! ([`rng`]) and run statistics ([`stats`]). [`queueing`] holds the reference
-//! queues it is validated and benchmarked with.
+//! queues it is validated and benchmarked with, [`hold`] the benchmark of its
+//! pending-event set at scale.
 //!
 //! # Tutorial: a model in four steps
 //!
@@ -68,6 +69,7 @@
 //! model, seed and replication give the same event trace on every machine.
 
 pub mod calendar;
+pub mod hold;
 pub mod queue;
 pub mod queueing;
 pub mod rng;

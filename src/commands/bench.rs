@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
 use clap::{Args, Subcommand};
+use hcp_engine::hold::{HoldBaseline, HoldEngine};
 use hcp_engine::queueing::{
     MmcConfig, MmcQueue, MmcResult, run_mmc, run_mmc_baseline, run_mmc_boxed,
 };
@@ -36,6 +37,12 @@ pub struct EngineArgs {
     /// Master seed of the RNG streams.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Pending-set sizes of the hold-model benchmark (comma-separated; none to skip).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000u32, 100_000, 1_000_000])]
+    hold_pending: Vec<u32>,
+    /// Events timed per hold-model run.
+    #[arg(long, default_value_t = 2_000_000)]
+    hold_events: u64,
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -60,6 +67,18 @@ struct EngineReport {
     identical_results: bool,
     mean_wait_s: f64,
     erlang_c_mean_wait_s: f64,
+    hold: Vec<HoldReport>,
+}
+
+/// One pending-set size of the hold-model benchmark.
+#[derive(Debug, Serialize)]
+struct HoldReport {
+    pending: u32,
+    events: u64,
+    events_per_sec: f64,
+    baseline_events_per_sec: f64,
+    ratio: f64,
+    identical_results: bool,
 }
 
 /// Runs a benchmark command.
@@ -100,6 +119,11 @@ fn engine(args: &EngineArgs) -> Result<()> {
     let engine_wall = median(&mut engine_times);
     let baseline_wall = median(&mut baseline_times);
     let boxed_wall = median(&mut boxed_times);
+    let hold = args
+        .hold_pending
+        .iter()
+        .map(|&pending| hold_benchmark(pending, args, &streams))
+        .collect();
     let events = engine_result.events;
     let report = EngineReport {
         customers: args.customers,
@@ -118,6 +142,7 @@ fn engine(args: &EngineArgs) -> Result<()> {
         identical_results: identical,
         mean_wait_s: engine_result.stats.mean_wait,
         erlang_c_mean_wait_s: reference.mean_wait(),
+        hold,
     };
 
     if args.json {
@@ -172,6 +197,69 @@ fn print_engine(r: &EngineReport) {
         "mean wait W_q                {:.4} s (Erlang C: {:.4} s)",
         r.mean_wait_s, r.erlang_c_mean_wait_s
     );
+    if r.hold.is_empty() {
+        return;
+    }
+    println!();
+    println!("Pending-set scale: hold model, events timed per run as below, median of 3 runs");
+    println!();
+    println!(
+        "{:>10} {:>10} {:>14} {:>14} {:>7} {:>10}",
+        "pending", "events", "engine ev/s", "heap ev/s", "ratio", "identical"
+    );
+    for h in &r.hold {
+        println!(
+            "{:>10} {:>10} {:>12.2} M {:>12.2} M {:>7.3} {:>10}",
+            h.pending,
+            h.events,
+            h.events_per_sec / 1e6,
+            h.baseline_events_per_sec / 1e6,
+            h.ratio,
+            if h.identical_results { "yes" } else { "NO" }
+        );
+    }
+}
+
+/// Hold model with `pending` events: engine against plain heap, filling
+/// untimed, `hold_events` events timed, median of three alternating runs.
+fn hold_benchmark(pending: u32, args: &EngineArgs, streams: &RngStreams) -> HoldReport {
+    let repeats = 3;
+    let mut engine_times = Vec::with_capacity(repeats);
+    let mut baseline_times = Vec::with_capacity(repeats);
+    let mut identical = true;
+    for i in 0..repeats {
+        let mut engine = HoldEngine::new(pending, streams);
+        let mut baseline = HoldBaseline::new(pending, streams);
+        let (mut a, mut b) = (Default::default(), Default::default());
+        let mut timed_engine = || {
+            let start = Instant::now();
+            a = engine.run(args.hold_events);
+            start.elapsed()
+        };
+        let mut timed_baseline = || {
+            let start = Instant::now();
+            b = baseline.run(args.hold_events);
+            start.elapsed()
+        };
+        if i % 2 == 0 {
+            engine_times.push(timed_engine());
+            baseline_times.push(timed_baseline());
+        } else {
+            baseline_times.push(timed_baseline());
+            engine_times.push(timed_engine());
+        }
+        identical &= a == b;
+    }
+    let engine_wall = median(&mut engine_times);
+    let baseline_wall = median(&mut baseline_times);
+    HoldReport {
+        pending,
+        events: args.hold_events,
+        events_per_sec: args.hold_events as f64 / engine_wall.as_secs_f64(),
+        baseline_events_per_sec: args.hold_events as f64 / baseline_wall.as_secs_f64(),
+        ratio: baseline_wall.as_secs_f64() / engine_wall.as_secs_f64(),
+        identical_results: identical,
+    }
 }
 
 fn time(f: impl FnOnce() -> MmcResult) -> Duration {
