@@ -43,6 +43,11 @@ fn bench_engine_json_has_the_documented_fields() {
     let eps = doc["events_per_sec"].as_f64().unwrap();
     let base = doc["baseline_events_per_sec"].as_f64().unwrap();
     assert!((ratio - eps / base).abs() < 1e-9 * ratio);
+    let hold = doc["hold"].as_array().expect("hold results");
+    assert_eq!(hold.len(), 2);
+    assert_eq!(hold[1]["pending"], 1000);
+    assert_eq!(hold[1]["events"], 5000);
+    assert_eq!(hold[1]["identical_results"], true);
 }
 
 #[test]

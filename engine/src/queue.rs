@@ -246,6 +246,27 @@ impl<E: Event> EventQueue<E> {
         }
     }
 
+    /// Removes and returns the earliest pending event if it is due at or
+    /// before `bound`; `None` if the queue is empty or the next event is later.
+    #[inline]
+    pub fn pop_until(&mut self, bound: SimTime) -> Option<Scheduled<E>> {
+        loop {
+            if self.heap.peek()?.time() > bound {
+                return None;
+            }
+            let entry = self.heap.pop()?;
+            if entry.is_cancellable() && !self.armed.remove(&entry.sequence()) {
+                self.tombstones -= 1;
+                continue;
+            }
+            return Some(Scheduled {
+                time: entry.time(),
+                id: EventId(entry.sequence()),
+                event: entry.event,
+            });
+        }
+    }
+
     /// The time of the earliest pending event, if any.
     ///
     /// Takes `&mut self` because it drops cancelled entries found at the top.

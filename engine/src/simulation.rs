@@ -295,30 +295,32 @@ impl<M: Model> Simulation<M> {
     #[inline]
     fn run_loop(&mut self, horizon: SimTime, mut done: impl FnMut(&M) -> bool) -> RunOutcome {
         loop {
-            let Some(next) = self.scheduler.queue.peek_time() else {
-                if horizon != SimTime::MAX {
+            // Fast path: the next event is due before the horizon and before
+            // the next sample (a sample at s follows every event at time ≤ s).
+            let bound = horizon.min(self.next_observation);
+            if let Some(s) = self.scheduler.queue.pop_until(bound) {
+                self.dispatch(s.time, s.event);
+                if self.scheduler.stop_requested {
+                    self.scheduler.stop_requested = false;
+                    return RunOutcome::Stopped;
+                }
+                if done(&self.model) {
+                    return RunOutcome::ConditionMet;
+                }
+                continue;
+            }
+            // Slow path: the queue is empty, past the horizon, or a sample is due.
+            match self.scheduler.queue.peek_time() {
+                Some(next) if next <= horizon => self.observe_before(next),
+                Some(_) => {
                     self.advance_idle_to(horizon);
                     return RunOutcome::ReachedHorizon;
                 }
-                return RunOutcome::Exhausted;
-            };
-            if next > horizon {
-                self.advance_idle_to(horizon);
-                return RunOutcome::ReachedHorizon;
-            }
-            if next > self.next_observation {
-                self.observe_before(next);
-            }
-            let Some(s) = self.scheduler.queue.pop() else {
-                return RunOutcome::Exhausted;
-            };
-            self.dispatch(s.time, s.event);
-            if self.scheduler.stop_requested {
-                self.scheduler.stop_requested = false;
-                return RunOutcome::Stopped;
-            }
-            if done(&self.model) {
-                return RunOutcome::ConditionMet;
+                None if horizon == SimTime::MAX => return RunOutcome::Exhausted,
+                None => {
+                    self.advance_idle_to(horizon);
+                    return RunOutcome::ReachedHorizon;
+                }
             }
         }
     }
