@@ -18,6 +18,10 @@ fn bench_engine_json_has_the_documented_fields() {
         "20000",
         "--repeats",
         "1",
+        "--hold-pending",
+        "10,1000",
+        "--hold-events",
+        "5000",
         "--json",
     ]);
     assert!(

@@ -312,12 +312,8 @@ impl<M: Model> Simulation<M> {
             // Slow path: the queue is empty, past the horizon, or a sample is due.
             match self.scheduler.queue.peek_time() {
                 Some(next) if next <= horizon => self.observe_before(next),
-                Some(_) => {
-                    self.advance_idle_to(horizon);
-                    return RunOutcome::ReachedHorizon;
-                }
                 None if horizon == SimTime::MAX => return RunOutcome::Exhausted,
-                None => {
+                _ => {
                     self.advance_idle_to(horizon);
                     return RunOutcome::ReachedHorizon;
                 }
