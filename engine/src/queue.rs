@@ -235,18 +235,7 @@ impl<E: Event> EventQueue<E> {
     /// Removes and returns the earliest pending event.
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        loop {
-            let entry = self.heap.pop()?;
-            if entry.is_cancellable() && !self.armed.remove(&entry.sequence()) {
-                self.tombstones -= 1;
-                continue;
-            }
-            return Some(Scheduled {
-                time: entry.time(),
-                id: EventId(entry.sequence()),
-                event: entry.event,
-            });
-        }
+        self.pop_until(SimTime::MAX)
     }
 
     /// Removes and returns the earliest pending event if it is due at or
