@@ -77,3 +77,14 @@ fn there_are_no_placeholder_commands() {
     );
     assert!(!help.contains("sweep"), "sweep does not exist yet: {help}");
 }
+
+#[test]
+fn empty_hold_benchmarks_are_refused() {
+    let out = hcp(&["bench", "engine", "--hold-pending", "0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--hold-pending sizes must be at least 1"),
+        "{err}"
+    );
+}

@@ -52,7 +52,7 @@ impl Delays {
 }
 
 /// The hold model as an engine model.
-pub struct HoldModel {
+struct HoldModel {
     pending: u32,
     delays: Delays,
     handled: u64,

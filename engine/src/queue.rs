@@ -93,7 +93,7 @@ const CANCELLABLE_BIT: u128 = 1;
 /// The `u128` key makes entries 16-byte aligned (32 bytes with a small
 /// event). Against the plain 24-byte `(u64, u64, event)` tuple this runs
 /// about 14 % faster on the M/M/c benchmark and 5 % faster with 1,000
-/// pending events, but about 10 % slower with 100,000 to 1,000,000 pending
+/// pending events, but 3–21 % slower with 100,000 to 1,000,000 pending
 /// (hold model, BENCHMARKS.md), where memory traffic dominates. The twin's
 /// pending sets are expected in the thousands, so the layout favours them;
 /// 24-byte entries (two `u64` key words) measured at parity everywhere.
@@ -103,11 +103,6 @@ struct Entry<E> {
 }
 
 impl<E> Entry<E> {
-    #[inline]
-    fn key(&self) -> u128 {
-        self.key
-    }
-
     fn time(&self) -> SimTime {
         #[allow(clippy::cast_possible_truncation)] // the top 64 bits are the time
         SimTime::from_micros((self.key >> 64) as u64)
@@ -126,7 +121,7 @@ impl<E> Entry<E> {
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.key == other.key
     }
 }
 
@@ -141,7 +136,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the smallest key.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key().cmp(&self.key())
+        other.key.cmp(&self.key)
     }
 }
 
@@ -194,11 +189,8 @@ impl<E: Event> EventQueue<E> {
     /// Panics after 2^55 (3.6·10^16) events have been scheduled in one queue.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> EventId {
-        let (order, id) = self.order(event.rank(), false);
-        self.heap.push(Entry {
-            key: (u128::from(time.as_micros()) << 64) | u128::from(order),
-            event,
-        });
+        let (key, id) = self.key(time, event.rank(), false);
+        self.heap.push(Entry { key, event });
         id
     }
 
@@ -207,11 +199,8 @@ impl<E: Event> EventQueue<E> {
     /// # Panics
     /// As [`push`](Self::push).
     pub fn push_cancellable(&mut self, time: SimTime, event: E) -> EventHandle {
-        let (order, id) = self.order(event.rank(), true);
-        self.heap.push(Entry {
-            key: (u128::from(time.as_micros()) << 64) | u128::from(order),
-            event,
-        });
+        let (key, id) = self.key(time, event.rank(), true);
+        self.heap.push(Entry { key, event });
         self.armed.insert(id.0);
         EventHandle { id, time }
     }
@@ -290,14 +279,17 @@ impl<E: Event> EventQueue<E> {
         self.next_sequence
     }
 
-    /// The second key word of the next event: rank, fresh sequence, flag.
+    /// The key of the next event (time, rank, fresh sequence, flag) and its id.
     #[inline]
-    fn order(&mut self, rank: Rank, cancellable: bool) -> (u64, EventId) {
+    fn key(&mut self, time: SimTime, rank: Rank, cancellable: bool) -> (u128, EventId) {
         let seq = self.next_sequence;
         assert!(seq <= MAX_SEQUENCE, "event sequence space exhausted");
         self.next_sequence = seq + 1;
-        let order = (u64::from(rank) << 56) | (seq << 1) | u64::from(cancellable);
-        (order, EventId(seq))
+        let key = (u128::from(time.as_micros()) << 64)
+            | (u128::from(rank) << 56)
+            | (u128::from(seq) << 1)
+            | u128::from(cancellable);
+        (key, EventId(seq))
     }
 
     /// Drops every tombstone at once (O(n)); keeps amortised cost low under

@@ -95,6 +95,11 @@ fn engine(args: &EngineArgs) -> Result<()> {
     ensure!(args.customers > 0, "--customers must be at least 1");
     ensure!(args.servers > 0, "--servers must be at least 1");
     ensure!(args.repeats > 0, "--repeats must be at least 1");
+    ensure!(args.hold_events > 0, "--hold-events must be at least 1");
+    ensure!(
+        args.hold_pending.iter().all(|&n| n > 0),
+        "--hold-pending sizes must be at least 1"
+    );
     let config = MmcConfig::mmc(args.servers, 0.9, args.customers, 0);
     let streams = RngStreams::new(args.seed, 0);
     let reference = MmcQueue::new(config.arrival_rate, 1.0, config.servers)?;
@@ -244,24 +249,17 @@ fn hold_benchmark(pending: u32, args: &EngineArgs, streams: &RngStreams) -> Hold
     for i in 0..repeats {
         let mut engine = HoldEngine::new(pending, streams);
         let mut baseline = HoldBaseline::new(pending, streams);
-        let (mut a, mut b) = (Default::default(), Default::default());
-        let mut timed_engine = || {
-            let start = Instant::now();
-            a = engine.run(args.hold_events);
-            start.elapsed()
-        };
-        let mut timed_baseline = || {
-            let start = Instant::now();
-            b = baseline.run(args.hold_events);
-            start.elapsed()
-        };
-        if i % 2 == 0 {
-            engine_times.push(timed_engine());
-            baseline_times.push(timed_baseline());
+        let mut run_engine = || timed(|| engine.run(args.hold_events));
+        let mut run_baseline = || timed(|| baseline.run(args.hold_events));
+        let ((engine_time, a), (baseline_time, b)) = if i % 2 == 0 {
+            let e = run_engine();
+            (e, run_baseline())
         } else {
-            baseline_times.push(timed_baseline());
-            engine_times.push(timed_engine());
-        }
+            let b = run_baseline();
+            (run_engine(), b)
+        };
+        engine_times.push(engine_time);
+        baseline_times.push(baseline_time);
         identical &= a == b;
     }
     let engine_wall = median(&mut engine_times);
@@ -276,10 +274,16 @@ fn hold_benchmark(pending: u32, args: &EngineArgs, streams: &RngStreams) -> Hold
     }
 }
 
-fn time(f: impl FnOnce() -> MmcResult) -> Duration {
+/// Runs `f`, returning its wall time and its result.
+fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     let start = Instant::now();
     let result = f();
-    let elapsed = start.elapsed();
+    (start.elapsed(), result)
+}
+
+/// Wall time of one M/M/c run (its result is kept from being optimised away).
+fn time(f: impl FnOnce() -> MmcResult) -> Duration {
+    let (elapsed, result) = timed(f);
     std::hint::black_box(result);
     elapsed
 }
