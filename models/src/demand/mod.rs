@@ -1,0 +1,1 @@
+//! Customer demand (filled in by its module owner).

@@ -1,0 +1,1 @@
+//! Grid processes (filled in by its module owner).

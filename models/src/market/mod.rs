@@ -1,0 +1,1 @@
+//! Market processes (filled in by its module owner).

@@ -1,0 +1,1 @@
+//! The exogenous tape of a scenario.
