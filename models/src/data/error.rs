@@ -10,16 +10,25 @@ pub enum Location {
     File,
     /// A column as a whole.
     Column(String),
-    /// One cell: a 1-based line of a CSV file (the header is line 1) or a
-    /// 1-based row of a Parquet file, and the column's name.
+    /// One cell of a CSV file: its 1-based line (the header is line 1) and
+    /// the column's name.
     Cell {
-        /// 1-based line (CSV) or row (Parquet).
+        /// 1-based line.
         line: usize,
         /// The column's header.
         column: String,
     },
-    /// A whole line (CSV) or row (Parquet), 1-based.
+    /// A whole line of a CSV file, 1-based.
     Line(usize),
+    /// One cell of a Parquet file: its 1-based row and the column's name.
+    RowCell {
+        /// 1-based row.
+        row: usize,
+        /// The column's name.
+        column: String,
+    },
+    /// A whole row of a Parquet file, 1-based.
+    Row(usize),
 }
 
 impl fmt::Display for Location {
@@ -29,6 +38,8 @@ impl fmt::Display for Location {
             Location::Column(column) => write!(f, "column '{column}': "),
             Location::Cell { line, column } => write!(f, "line {line}, column '{column}': "),
             Location::Line(line) => write!(f, "line {line}: "),
+            Location::RowCell { row, column } => write!(f, "row {row}, column '{column}': "),
+            Location::Row(row) => write!(f, "row {row}: "),
         }
     }
 }

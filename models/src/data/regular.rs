@@ -95,7 +95,8 @@ pub fn regularize(
             return Err(table.error(
                 table.cell(i, time_column),
                 format!(
-                    "{current} appears twice (also on line {})",
+                    "{current} appears twice (also on {} {})",
+                    table.position_word(),
                     table.line_of(i - 1)
                 ),
             ));

@@ -187,15 +187,25 @@ impl Table {
 
     /// The location of a cell given its 0-based data-row index.
     pub fn cell(&self, row: usize, column: &str) -> Location {
-        Location::Cell {
-            line: self.line_of(row),
-            column: column.to_owned(),
+        let column = column.to_owned();
+        match self.layout {
+            Layout::Csv => Location::Cell {
+                line: self.line_of(row),
+                column,
+            },
+            Layout::Parquet => Location::RowCell {
+                row: self.line_of(row),
+                column,
+            },
         }
     }
 
     /// The location of a whole row given its 0-based data-row index.
     pub fn row(&self, row: usize) -> Location {
-        Location::Line(self.line_of(row))
+        match self.layout {
+            Layout::Csv => Location::Line(self.line_of(row)),
+            Layout::Parquet => Location::Row(self.line_of(row)),
+        }
     }
 
     /// The 1-based line (CSV, header = line 1) or row (Parquet) of a 0-based
@@ -204,6 +214,14 @@ impl Table {
         match self.layout {
             Layout::Csv => row + 2,
             Layout::Parquet => row + 1,
+        }
+    }
+
+    /// "line" for CSV files, "row" for Parquet files: how positions read.
+    pub fn position_word(&self) -> &'static str {
+        match self.layout {
+            Layout::Csv => "line",
+            Layout::Parquet => "row",
         }
     }
 
