@@ -103,6 +103,9 @@ pub fn autocorrelation(values: &[f64], lag: usize) -> f64 {
 }
 
 /// Pearson correlation of two equally long samples.
+///
+/// # Panics
+/// If the samples differ in length.
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "pearson needs samples of equal length");
     let (ma, mb) = (mean(a), mean(b));

@@ -61,6 +61,10 @@ impl RegularData {
 /// Rows out of order, a timestamp repeated, a timestamp off the step grid,
 /// or a gap (unless `repair` allows filling it); each error names the line
 /// and `time_column`.
+///
+/// # Panics
+/// If `times` and `values` differ in length or are empty (a caller's bug:
+/// a [`Table`] always has rows and one stamp per value).
 pub fn regularize(
     table: &Table,
     time_column: &str,
