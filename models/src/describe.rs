@@ -200,7 +200,7 @@ mod tests {
         // Quantiles of a Pareto(α = 3, x_m = 1) sample: x = (1 − u)^(−1/3).
         let n = 100_000;
         let v: Vec<f64> = (0..n)
-            .map(|i| (1.0 - (i as f64 + 0.5) / n as f64).powf(-1.0 / 3.0))
+            .map(|i| (1.0 - (f64::from(i) + 0.5) / f64::from(n)).powf(-1.0 / 3.0))
             .collect();
         let alpha = hill_tail_index(&v, 5_000);
         assert!((alpha - 3.0).abs() < 0.05, "{alpha}");

@@ -154,10 +154,12 @@ mod tests {
     use std::path::Path;
 
     fn setup(stamps: &[&str]) -> (Table, Vec<DateTime<Utc>>, Vec<f64>) {
-        let mut text = String::from("t,v\n");
-        for (i, s) in stamps.iter().enumerate() {
-            text.push_str(&format!("{s},{i}\n"));
-        }
+        let rows: Vec<String> = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{s},{i}\n"))
+            .collect();
+        let text = format!("t,v\n{}", rows.concat());
         let table = Table::from_csv_bytes(Path::new("s.csv"), text.as_bytes()).unwrap();
         let times = table
             .datetime_column("t", &["%Y-%m-%d %H:%M"])
