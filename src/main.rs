@@ -21,9 +21,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check the simulator against closed-form results.
-    #[command(subcommand)]
-    Validate(commands::validate::ValidateCommand),
+    /// Check the simulator and its world models against results no one here
+    /// wrote: closed-form queues, real price and demand series, public
+    /// hashprice figures.
+    Validate(commands::validate::ValidateArgs),
     /// Measure the simulator's speed and memory.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -32,7 +33,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate(cmd) => commands::validate::run(&cmd),
+        Command::Validate(args) => commands::validate::run(&args),
         Command::Bench(cmd) => commands::bench::run(&cmd),
     }
 }

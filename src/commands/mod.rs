@@ -1,4 +1,5 @@
 //! One module per subcommand of `hcp`.
 
 pub mod bench;
+mod output;
 pub mod validate;
