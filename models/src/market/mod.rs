@@ -22,6 +22,7 @@ pub mod gpu;
 pub mod hashprice;
 pub mod network;
 pub mod params;
+pub mod replay;
 pub mod tape;
 pub mod validation;
 
