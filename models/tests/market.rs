@@ -10,7 +10,7 @@ use hcp_models::describe::index_of_dispersion;
 use hcp_models::market::calibrate::{
     BtcCalibrationOptions, NetworkCalibrationOptions, calibrate_btc, calibrate_network,
 };
-use hcp_models::market::chain::{Block, Chain, Retarget, TARGET_SPACING_S};
+use hcp_models::market::chain::{Block, Chain, ChainLog, Retarget, TARGET_SPACING_S};
 use hcp_models::market::hashprice::usd_per_ph_day;
 use hcp_models::market::params::DEFAULT_TOML;
 use hcp_models::market::replay::{self, PriceReplayOptions};

@@ -53,7 +53,7 @@ impl BtcPriceParams {
         let mut pi = vec![1.0 / k as f64; k];
         let mut next = vec![0.0; k];
         for _ in 0..10_000 {
-            next.iter_mut().for_each(|x| *x = 0.0);
+            next.fill(0.0);
             for (i, row) in self.transition.iter().enumerate() {
                 for (j, p) in row.iter().enumerate() {
                     next[j] += pi[i] * p;

@@ -127,48 +127,59 @@ pub fn calibrate_network(
     path: &Path,
     options: &NetworkCalibrationOptions,
 ) -> Result<NetworkFit, DataError> {
-    let o = options;
     let daily = read_daily(
         path,
-        &o.date_column,
+        &options.date_column,
         &[
-            o.hashrate_column.as_str(),
-            o.issuance_usd_column.as_str(),
-            o.fees_usd_column.as_str(),
-            o.issuance_btc_column.as_str(),
-            o.fees_btc_column.as_str(),
+            options.hashrate_column.as_str(),
+            options.issuance_usd_column.as_str(),
+            options.fees_usd_column.as_str(),
+            options.issuance_btc_column.as_str(),
+            options.fees_btc_column.as_str(),
         ],
-        o.repair,
+        options.repair,
     )?;
-    let w = o.block_days.max(1);
-    let blocks = daily.len() / w;
+    let width = options.block_days.max(1);
+    let blocks = daily.len() / width;
     if blocks < 8 {
         return Err(DataError::file(
             path,
-            format!("the hashrate fit needs at least {} days", 8 * w),
+            format!("the hashrate fit needs at least {} days", 8 * width),
         ));
     }
-    let c = &daily.columns;
-    let block_mean =
-        |f: &dyn Fn(usize) -> f64, b: usize| (b * w..(b + 1) * w).map(f).sum::<f64>() / w as f64;
-    let h: Vec<f64> = (0..blocks)
-        .map(|b| block_mean(&|d| c[0][d].ln(), b))
+    let [hashrate_col, iss_usd, fee_usd, iss_btc, fee_btc] =
+        [0, 1, 2, 3, 4].map(|i| &daily.columns[i]);
+    let block_mean = |f: &dyn Fn(usize) -> f64, block: usize| {
+        (block * width..(block + 1) * width).map(f).sum::<f64>() / width as f64
+    };
+    let log_hash: Vec<f64> = (0..blocks)
+        .map(|b| block_mean(&|d| hashrate_col[d].ln(), b))
         .collect();
-    let r: Vec<f64> = (0..blocks)
-        .map(|b| block_mean(&|d| (c[1][d] + c[2][d]).ln(), b))
+    let log_revenue: Vec<f64> = (0..blocks)
+        .map(|b| block_mean(&|d| (iss_usd[d] + fee_usd[d]).ln(), b))
         .collect();
     let rows: Vec<([f64; 3], f64)> = (1..blocks - 1)
-        .map(|b| ([1.0, (b * w) as f64, r[b - 1] - h[b - 1]], h[b + 1] - h[b]))
+        .map(|b| {
+            let gap = log_revenue[b - 1] - log_hash[b - 1];
+            (
+                [1.0, (b * width) as f64, gap],
+                log_hash[b + 1] - log_hash[b],
+            )
+        })
         .collect();
     let (coef, residual_var) = least_squares(&rows);
-    let k = coef[2];
-    let noise = 2.0 / (BLOCKS_PER_DAY * w as f64);
+    let pull = coef[2];
+    let noise = 2.0 / (BLOCKS_PER_DAY * width as f64);
     let hashrate = HashrateParams {
-        reversion_per_day: -(1.0 - k).ln() / w as f64,
-        efficiency_trend_per_day: coef[1] / k,
-        volatility_per_sqrt_day: ((residual_var - noise).max(0.0) / w as f64).sqrt(),
+        reversion_per_day: -(1.0 - pull).ln() / width as f64,
+        efficiency_trend_per_day: coef[1] / pull,
+        volatility_per_sqrt_day: ((residual_var - noise).max(0.0) / width as f64).sqrt(),
     };
-    let log_share: Vec<f64> = c[4].iter().zip(&c[3]).map(|(f, i)| (f / i).ln()).collect();
+    let log_share: Vec<f64> = fee_btc
+        .iter()
+        .zip(iss_btc)
+        .map(|(f, i)| (f / i).ln())
+        .collect();
     let pairs: Vec<(f64, f64)> = log_share.windows(2).map(|p| (p[0], p[1])).collect();
     let (coef, residual_var) = simple_regression(&pairs);
     let fees = FeeParams {
@@ -227,8 +238,9 @@ fn solve3(mut a: [[f64; 4]; 3]) -> [f64; 3] {
         for row in 0..3 {
             if row != col {
                 let f = a[row][col] / a[col][col];
-                for k in col..4 {
-                    a[row][k] -= f * a[col][k];
+                let pivot_row = a[col];
+                for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                    *x -= f * p;
                 }
             }
         }

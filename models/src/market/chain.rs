@@ -71,6 +71,25 @@ pub fn subsidy_btc(height: u64) -> f64 {
     (5_000_000_000_u64 >> halvings) as f64 / 1e8
 }
 
+/// What the chain did: blocks and retargets in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChainLog {
+    /// Blocks found.
+    pub blocks: Vec<Block>,
+    /// Retargets made.
+    pub retargets: Vec<Retarget>,
+}
+
+impl ChainLog {
+    /// An empty log with room for `blocks` blocks.
+    pub fn with_capacity(blocks: usize) -> ChainLog {
+        ChainLog {
+            blocks: Vec::with_capacity(blocks),
+            retargets: Vec::with_capacity(blocks / 2_016 + 1),
+        }
+    }
+}
+
 /// The chain's state while blocks are simulated.
 #[derive(Debug, Clone)]
 pub struct Chain {
@@ -133,8 +152,8 @@ impl Chain {
     }
 
     /// Mines from `from_s` to `to_s` (seconds) at `hashrate` (H/s), with
-    /// fees of `fee_share` × subsidy per block; pushes the blocks found and
-    /// any retarget.
+    /// fees of `fee_share` × subsidy per block; appends the blocks found and
+    /// any retarget to `log`.
     pub fn mine(
         &mut self,
         from_s: f64,
@@ -142,8 +161,7 @@ impl Chain {
         hashrate: f64,
         fee_share: f64,
         rng: &mut StreamRng,
-        blocks: &mut Vec<Block>,
-        retargets: &mut Vec<Retarget>,
+        log: &mut ChainLog,
     ) {
         if hashrate <= 0.0 {
             return;
@@ -160,17 +178,17 @@ impl Chain {
             let height = self.tip_height;
             let subsidy = subsidy_btc(height);
             let time = seconds_to_sim(t);
-            blocks.push(Block {
+            log.blocks.push(Block {
                 height,
                 time,
                 subsidy_btc: subsidy,
                 fees_btc: subsidy * fee_share,
             });
-            if height % RETARGET_INTERVAL == 0 {
+            if height.is_multiple_of(RETARGET_INTERVAL) {
                 self.epoch_first_time_s = t;
             }
-            if (height + 1) % RETARGET_INTERVAL == 0 {
-                retargets.push(self.retarget(height + 1, t, time));
+            if (height + 1).is_multiple_of(RETARGET_INTERVAL) {
+                log.retargets.push(self.retarget(height + 1, t, time));
             }
             self.draw_work(rng);
         }

@@ -28,12 +28,18 @@ pub struct MsFit {
 
 /// Fits a `regimes`-state model to `returns`, trying every ν of
 /// [`DOF_GRID`] and keeping the most likely. Regimes are ordered by scale.
+///
+/// # Panics
+/// If `returns` has fewer than two values or `regimes` is zero.
 pub fn fit_markov_switching_t(returns: &[f64], regimes: usize) -> MsFit {
-    DOF_GRID
-        .iter()
-        .map(|&dof| fit_with_dof(returns, regimes, dof))
-        .max_by(|a, b| a.log_likelihood.total_cmp(&b.log_likelihood))
-        .expect("the grid is not empty")
+    let mut best = fit_with_dof(returns, regimes, DOF_GRID[0]);
+    for &dof in &DOF_GRID[1..] {
+        let fit = fit_with_dof(returns, regimes, dof);
+        if fit.log_likelihood > best.log_likelihood {
+            best = fit;
+        }
+    }
+    best
 }
 
 fn t_log_constant(dof: f64) -> f64 {
@@ -42,128 +48,184 @@ fn t_log_constant(dof: f64) -> f64 {
         - 0.5 * (dof * std::f64::consts::PI).ln()
 }
 
-/// EM at a fixed ν.
-pub fn fit_with_dof(returns: &[f64], k: usize, dof: f64) -> MsFit {
-    let n = returns.len();
-    let mean = returns.iter().sum::<f64>() / n as f64;
-    let sd = (returns.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
-    let mut mu = vec![mean; k];
-    let mut sigma: Vec<f64> = (0..k)
-        .map(|i| sd * 0.5 * 3.0_f64.powf(i as f64 / (k.max(2) - 1) as f64))
-        .collect();
-    let mut p = vec![vec![0.05 / (k.max(2) - 1) as f64; k]; k];
-    for (i, row) in p.iter_mut().enumerate() {
-        row[i] = if k == 1 { 1.0 } else { 0.95 };
-    }
-    let mut initial = vec![1.0 / k as f64; k];
-    let constant = t_log_constant(dof);
-    let mut emission = vec![0.0; n * k];
-    let mut weight = vec![0.0; n * k];
-    let mut alpha = vec![0.0; n * k];
-    let mut beta = vec![0.0; n * k];
-    let mut scale = vec![0.0; n];
-    let mut previous = f64::NEG_INFINITY;
-    let mut log_likelihood = f64::NEG_INFINITY;
-    for _ in 0..MAX_ITERATIONS {
-        // E-step: emissions and the t weights u = (ν+1)/(ν+δ²).
-        for t in 0..n {
+/// The EM state: parameters and the per-day work arrays (row t, column j
+/// at `t * k + j`).
+struct Em<'a> {
+    x: &'a [f64],
+    k: usize,
+    dof: f64,
+    constant: f64,
+    mu: Vec<f64>,
+    sigma: Vec<f64>,
+    p: Vec<Vec<f64>>,
+    initial: Vec<f64>,
+    emission: Vec<f64>,
+    weight: Vec<f64>,
+    alpha: Vec<f64>,
+    beta: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl Em<'_> {
+    /// Emission densities and the t weights u = (ν+1)/(ν+δ²).
+    fn emissions(&mut self) {
+        let (k, dof) = (self.k, self.dof);
+        for (t, x) in self.x.iter().enumerate() {
             for j in 0..k {
-                let delta = (returns[t] - mu[j]) / sigma[j];
+                let delta = (x - self.mu[j]) / self.sigma[j];
                 let q = delta * delta;
-                emission[t * k + j] =
-                    (constant - sigma[j].ln() - f64::midpoint(dof, 1.0) * (q / dof).ln_1p()).exp();
-                weight[t * k + j] = (dof + 1.0) / (dof + q);
+                self.emission[t * k + j] = (self.constant
+                    - self.sigma[j].ln()
+                    - f64::midpoint(dof, 1.0) * (q / dof).ln_1p())
+                .exp();
+                self.weight[t * k + j] = (dof + 1.0) / (dof + q);
             }
         }
-        // Forward pass, scaled.
+    }
+
+    /// Scaled forward and backward passes; returns the log-likelihood.
+    fn forward_backward(&mut self) -> f64 {
+        let (n, k) = (self.x.len(), self.k);
         for t in 0..n {
             let mut sum = 0.0;
             for j in 0..k {
                 let prior = if t == 0 {
-                    initial[j]
+                    self.initial[j]
                 } else {
-                    (0..k).map(|i| alpha[(t - 1) * k + i] * p[i][j]).sum()
+                    (0..k)
+                        .map(|i| self.alpha[(t - 1) * k + i] * self.p[i][j])
+                        .sum()
                 };
-                let a = prior * emission[t * k + j];
-                alpha[t * k + j] = a;
+                let a = prior * self.emission[t * k + j];
+                self.alpha[t * k + j] = a;
                 sum += a;
             }
-            scale[t] = sum;
+            self.scale[t] = sum;
             for j in 0..k {
-                alpha[t * k + j] /= sum;
+                self.alpha[t * k + j] /= sum;
             }
         }
-        log_likelihood = scale.iter().map(|c| c.ln()).sum();
-        // Backward pass.
         for j in 0..k {
-            beta[(n - 1) * k + j] = 1.0;
+            self.beta[(n - 1) * k + j] = 1.0;
         }
         for t in (0..n - 1).rev() {
             for i in 0..k {
-                beta[t * k + i] = (0..k)
-                    .map(|j| p[i][j] * emission[(t + 1) * k + j] * beta[(t + 1) * k + j])
+                self.beta[t * k + i] = (0..k)
+                    .map(|j| {
+                        self.p[i][j] * self.emission[(t + 1) * k + j] * self.beta[(t + 1) * k + j]
+                    })
                     .sum::<f64>()
-                    / scale[t + 1];
+                    / self.scale[t + 1];
             }
         }
-        // M-step.
-        let mut transitions = vec![vec![0.0; k]; k];
+        self.scale.iter().map(|c| c.ln()).sum()
+    }
+
+    /// Re-estimates the transition matrix, locations, scales and the
+    /// initial distribution.
+    fn maximise(&mut self) {
+        let (n, k) = (self.x.len(), self.k);
+        let mut counts = vec![vec![0.0; k]; k];
         for t in 0..n - 1 {
-            for i in 0..k {
-                for j in 0..k {
-                    transitions[i][j] += alpha[t * k + i]
-                        * p[i][j]
-                        * emission[(t + 1) * k + j]
-                        * beta[(t + 1) * k + j]
-                        / scale[t + 1];
+            for (i, row) in counts.iter_mut().enumerate() {
+                for (j, c) in row.iter_mut().enumerate() {
+                    *c += self.alpha[t * k + i]
+                        * self.p[i][j]
+                        * self.emission[(t + 1) * k + j]
+                        * self.beta[(t + 1) * k + j]
+                        / self.scale[t + 1];
                 }
             }
         }
-        for (row, counts) in p.iter_mut().zip(&transitions) {
+        for (row, counts) in self.p.iter_mut().zip(&counts) {
             let total: f64 = counts.iter().sum();
             for (x, c) in row.iter_mut().zip(counts) {
                 *x = c / total;
             }
         }
         for j in 0..k {
-            let (mut g_sum, mut gu_sum, mut gux) = (0.0, 0.0, 0.0);
-            for t in 0..n {
-                let g = alpha[t * k + j] * beta[t * k + j];
-                g_sum += g;
-                gu_sum += g * weight[t * k + j];
-                gux += g * weight[t * k + j] * returns[t];
+            let posterior = |t: usize| self.alpha[t * k + j] * self.beta[t * k + j];
+            let (mut occupancy, mut weighted, mut weighted_x) = (0.0, 0.0, 0.0);
+            for (t, x) in self.x.iter().enumerate() {
+                let g = posterior(t);
+                occupancy += g;
+                weighted += g * self.weight[t * k + j];
+                weighted_x += g * self.weight[t * k + j] * x;
             }
-            mu[j] = gux / gu_sum;
-            let ss: f64 = (0..n)
-                .map(|t| {
-                    alpha[t * k + j]
-                        * beta[t * k + j]
-                        * weight[t * k + j]
-                        * (returns[t] - mu[j]).powi(2)
-                })
+            let mu = weighted_x / weighted;
+            let ss: f64 = self
+                .x
+                .iter()
+                .enumerate()
+                .map(|(t, x)| posterior(t) * self.weight[t * k + j] * (x - mu).powi(2))
                 .sum();
-            sigma[j] = (ss / g_sum).sqrt();
-            initial[j] = alpha[j] * beta[j];
+            self.mu[j] = mu;
+            self.sigma[j] = (ss / occupancy).sqrt();
+            self.initial[j] = posterior(0);
         }
+    }
+}
+
+/// EM at a fixed ν, from a deterministic start (scales spread around the
+/// sample's, 95 % persistence).
+///
+/// # Panics
+/// If `returns` has fewer than two values or `k` is zero.
+pub fn fit_with_dof(returns: &[f64], k: usize, dof: f64) -> MsFit {
+    assert!(
+        returns.len() >= 2 && k > 0,
+        "a fit needs two returns and a regime"
+    );
+    let n = returns.len();
+    let mean = returns.iter().sum::<f64>() / n as f64;
+    let sd = (returns.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let spread = (k.max(2) - 1) as f64;
+    let mut p = vec![vec![0.05 / spread; k]; k];
+    for (i, row) in p.iter_mut().enumerate() {
+        row[i] = if k == 1 { 1.0 } else { 0.95 };
+    }
+    let mut em = Em {
+        x: returns,
+        k,
+        dof,
+        constant: t_log_constant(dof),
+        mu: vec![mean; k],
+        sigma: (0..k)
+            .map(|i| sd * 0.5 * 3.0_f64.powf(i as f64 / spread))
+            .collect(),
+        p,
+        initial: vec![1.0 / k as f64; k],
+        emission: vec![0.0; n * k],
+        weight: vec![0.0; n * k],
+        alpha: vec![0.0; n * k],
+        beta: vec![0.0; n * k],
+        scale: vec![0.0; n],
+    };
+    let mut previous = f64::NEG_INFINITY;
+    let mut log_likelihood = f64::NEG_INFINITY;
+    for _ in 0..MAX_ITERATIONS {
+        em.emissions();
+        log_likelihood = em.forward_backward();
+        em.maximise();
         if (log_likelihood - previous).abs() < TOLERANCE * log_likelihood.abs() {
             break;
         }
         previous = log_likelihood;
     }
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| sigma[a].total_cmp(&sigma[b]));
+    order.sort_by(|&a, &b| em.sigma[a].total_cmp(&em.sigma[b]));
     let params = BtcPriceParams {
         dof,
         regimes: order
             .iter()
             .map(|&i| Regime {
-                drift_per_day: mu[i],
-                scale_per_day: sigma[i],
+                drift_per_day: em.mu[i],
+                scale_per_day: em.sigma[i],
             })
             .collect(),
         transition: order
             .iter()
-            .map(|&i| order.iter().map(|&j| p[i][j]).collect())
+            .map(|&i| order.iter().map(|&j| em.p[i][j]).collect())
             .collect(),
     };
     MsFit {

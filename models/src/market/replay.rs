@@ -117,7 +117,7 @@ pub struct NetworkReplay {
     /// Hashprice, USD per PH/s per day.
     pub hashprice_usd_per_ph_day: RegularSeries,
     /// Hashprice, USD per TH/s per day.
-    pub hashprice_usd_per_th_day: RegularSeries,
+    pub hashprice_usd_hashprice_th_day: RegularSeries,
 }
 
 /// Replays a Coin Metrics-like network file (columns `date`, `PriceUSD`,
@@ -164,14 +164,21 @@ pub fn network(
             column.push(v);
         }
     }
-    let [price, difficulty, hashrate, fee_share, hp_ph, hp_th] = columns;
+    let [
+        price,
+        difficulty,
+        hashrate,
+        fee_share,
+        hashprice,
+        hashprice_th,
+    ] = columns;
     let series = |values| RegularSeries::new(horizon.time_of(0), horizon.step, values);
     Ok(NetworkReplay {
         btc_usd: series(price),
         difficulty: series(difficulty),
         network_hashrate_ehs: series(hashrate),
         fee_share: series(fee_share),
-        hashprice_usd_per_ph_day: series(hp_ph),
-        hashprice_usd_per_th_day: series(hp_th),
+        hashprice_usd_per_ph_day: series(hashprice),
+        hashprice_usd_hashprice_th_day: series(hashprice_th),
     })
 }

@@ -12,7 +12,7 @@ use hcp_engine::rng::{RngStreams, StreamId};
 use serde::Serialize;
 
 use super::btc_price::{DAY_MICROS, generate_btc_price};
-use super::chain::{Block, Chain, Retarget};
+use super::chain::{Block, Chain, ChainLog, Retarget};
 use super::gpu::{GpuRentalSeries, generate_gpu_rental};
 use super::hashprice::usd_per_ph_day;
 use super::network::{
@@ -54,8 +54,8 @@ pub fn generate(params: &MarketParams, horizon: &Horizon, streams: &RngStreams) 
     }
     let btc_usd = generate_btc_price(&params.btc, params.start.btc_usd, horizon, streams);
     let n = horizon.intervals();
-    let step_us = horizon.step.as_micros();
-    let step_s = horizon.step.as_secs_f64();
+    let step_micros = horizon.step.as_micros();
+    let step_secs = horizon.step.as_secs_f64();
     let start = &params.start;
     let mut block_rng = streams.stream(StreamId::named(BLOCKS_STREAM));
     let mut hash_rng = streams.stream(StreamId::named(HASHRATE_STREAM));
@@ -70,18 +70,18 @@ pub fn generate(params: &MarketParams, horizon: &Horizon, streams: &RngStreams) 
         &params.hashrate,
         start.hashrate_ehs * 1e18,
         revenue0,
-        step_s / 86_400.0,
+        step_secs / 86_400.0,
     );
     let mut hashrate_ehs = Vec::with_capacity(n);
     let mut difficulty = Vec::with_capacity(n);
     let mut fee_share = Vec::with_capacity(n);
-    let mut hp_ph = Vec::with_capacity(n);
-    let mut blocks =
-        Vec::with_capacity(usize::try_from(horizon.length.as_micros() / 500_000_000).unwrap_or(0));
-    let mut retargets = Vec::new();
+    let mut hashprice = Vec::with_capacity(n);
+    let mut log = ChainLog::with_capacity(
+        usize::try_from(horizon.length.as_micros() / 500_000_000).unwrap_or(0),
+    );
     let mut day = 0;
     for (i, &price) in btc_usd.values().iter().enumerate() {
-        let t_us = step_us * i as u64;
+        let t_us = step_micros * i as u64;
         if t_us / DAY_MICROS != day {
             day = t_us / DAY_MICROS;
             fees.next_day(&mut fee_rng);
@@ -92,35 +92,27 @@ pub fn generate(params: &MarketParams, horizon: &Horizon, streams: &RngStreams) 
         hashrate_ehs.push(h / 1e18);
         difficulty.push(chain.difficulty());
         fee_share.push(f);
-        hp_ph.push(usd_per_ph_day(
+        hashprice.push(usd_per_ph_day(
             chain.difficulty(),
             subsidy,
             subsidy * f,
             price,
         ));
         let from = t_us as f64 / 1e6;
-        chain.mine(
-            from,
-            from + step_s,
-            h,
-            f,
-            &mut block_rng,
-            &mut blocks,
-            &mut retargets,
-        );
+        chain.mine(from, from + step_secs, h, f, &mut block_rng, &mut log);
         hashrate.step(revenue_usd_per_day(price, subsidy, f), &mut hash_rng);
     }
-    let hp_th = hp_ph.iter().map(|v| v / 1_000.0).collect();
+    let hashprice_th = hashprice.iter().map(|v| v / 1_000.0).collect();
     let series = |values| RegularSeries::new(horizon.time_of(0), horizon.step, values);
     MarketTape {
         btc_usd,
         network_hashrate_ehs: series(hashrate_ehs),
         difficulty: series(difficulty),
         fee_share: series(fee_share),
-        hashprice_usd_per_ph_day: series(hp_ph),
-        hashprice_usd_per_th_day: series(hp_th),
-        blocks,
-        retargets,
+        hashprice_usd_per_ph_day: series(hashprice),
+        hashprice_usd_per_th_day: series(hashprice_th),
+        blocks: log.blocks,
+        retargets: log.retargets,
         gpu_rental: params
             .gpu
             .iter()

@@ -198,16 +198,28 @@ fn coin_metrics_hashprice_checks(data_dir: &Path) -> Result<Vec<Check>, DataErro
         GapRepair::Reject,
     )?;
     let c = &daily.columns;
-    let mut worst: f64 = 0.0;
-    let (mut sum_formula, mut sum_reference) = (0.0, 0.0);
-    for d in 0..daily.len() {
-        let blocks = c[2][d];
-        let formula = usd_per_ph_day(c[1][d], c[4][d] / blocks, c[6][d] / blocks, c[0][d]);
-        let reference = (c[5][d] + c[7][d]) / (c[3][d] / 1_000.0);
-        worst = worst.max(((formula - reference) / reference).abs());
-        sum_formula += formula;
-        sum_reference += reference;
-    }
+    let pairs: Vec<(f64, f64)> = (0..daily.len())
+        .map(|d| {
+            let [
+                price,
+                difficulty,
+                blocks,
+                hashrate,
+                iss_btc,
+                iss_usd,
+                fee_btc,
+                fee_usd,
+            ] = std::array::from_fn(|i| c[i][d]);
+            let formula = usd_per_ph_day(difficulty, iss_btc / blocks, fee_btc / blocks, price);
+            (formula, (iss_usd + fee_usd) / (hashrate / 1_000.0))
+        })
+        .collect();
+    let worst = pairs
+        .iter()
+        .map(|(f, r)| ((f - r) / r).abs())
+        .fold(0.0, f64::max);
+    let sum_formula: f64 = pairs.iter().map(|p| p.0).sum();
+    let sum_reference: f64 = pairs.iter().map(|p| p.1).sum();
     let source = format!(
         "data/{NETWORK_FILE}: (IssTotUSD + FeeTotUSD) / (HashRate in PH/s), {} days",
         daily.len()
