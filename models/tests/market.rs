@@ -221,21 +221,13 @@ fn mine_constant(
 ) -> (Vec<Block>, Vec<Retarget>) {
     let mut r = rng("test/blocks");
     let mut chain = Chain::new(tip, difficulty, 0.0, &mut r);
-    let (mut blocks, mut retargets) = (Vec::new(), Vec::new());
+    let mut log = ChainLog::default();
     let mut t = 0.0;
     while t < seconds {
-        chain.mine(
-            t,
-            t + 300.0,
-            hashrate,
-            0.0,
-            &mut r,
-            &mut blocks,
-            &mut retargets,
-        );
+        chain.mine(t, t + 300.0, hashrate, 0.0, &mut r, &mut log);
         t += 300.0;
     }
-    (blocks, retargets)
+    (log.blocks, log.retargets)
 }
 
 #[test]
