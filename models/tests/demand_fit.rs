@@ -2,8 +2,7 @@
 
 use hcp_models::data::default_data_dir;
 use hcp_models::demand::calibrate::{
-    QPS_UTC_OFFSET_HOURS, RequestTraceOptions, calibrate_jobs, calibrate_requests,
-    fit_daily_shape,
+    QPS_UTC_OFFSET_HOURS, RequestTraceOptions, calibrate_jobs, calibrate_requests, fit_daily_shape,
 };
 use hcp_models::demand::traces::read_qps;
 use hcp_models::demand::{DemandParams, JobClassParams, RequestStreamParams};
@@ -80,4 +79,17 @@ fn print_fitted_params() {
         .unwrap()
         .insert("classes".into(), toml::Value::try_from(&f.classes).unwrap());
     println!("BEGIN\n{}END", toml::to_string(&file).unwrap());
+}
+
+#[test]
+fn every_validation_check_passes() {
+    let checks = hcp_models::demand::validation::checks(&default_data_dir()).unwrap();
+    for c in &checks {
+        println!(
+            "{:<20} {:<34} {:>12.4} {:>12.4} {:>6} {}",
+            c.group, c.name, c.value, c.reference, c.tolerance, c.pass
+        );
+    }
+    assert!(checks.len() >= 25, "{}", checks.len());
+    assert!(checks.iter().all(|c| c.pass));
 }

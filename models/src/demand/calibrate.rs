@@ -62,7 +62,10 @@ pub fn fit_request_stream(trace: &RequestTrace) -> RequestStreamParams {
             .map(|s| trace_hour(trace, *s))
             .collect();
         let exposure = exposure_by_hour(trace_hour(trace, 0.0), span);
-        shape_from(&hours.iter().map(|&h| (h, 1.0)).collect::<Vec<_>>(), &exposure)
+        shape_from(
+            &hours.iter().map(|&h| (h, 1.0)).collect::<Vec<_>>(),
+            &exposure,
+        )
     });
     RequestStreamParams {
         mean_rate_per_s: round_to(rate, 4),
@@ -102,7 +105,10 @@ pub fn sample_iod(offsets_s: &[f64], w: f64) -> f64 {
 pub fn fit_burst(offsets_s: &[f64]) -> BurstParams {
     let span = offsets_s.last().copied().unwrap_or(0.0);
     let rate = offsets_s.len() as f64 / span;
-    let target: Vec<f64> = FIT_WINDOWS_S.iter().map(|&w| sample_iod(offsets_s, w)).collect();
+    let target: Vec<f64> = FIT_WINDOWS_S
+        .iter()
+        .map(|&w| sample_iod(offsets_s, w))
+        .collect();
     let evaluate = |sigma: f64, tau_s: f64| -> (f64, BurstParams) {
         let unit = BurstParams {
             batch_mean: 1.0,
@@ -110,10 +116,8 @@ pub fn fit_burst(offsets_s: &[f64]) -> BurstParams {
             tau_s,
         };
         let n = (span / FIT_WINDOWS_S[0]).floor();
-        let cox = n / (n - 1.0)
-            * rate
-            * (window_variance(&unit, 1.0) - window_variance(&unit, n));
-        let batch_mean = ((target[0] - cox + 1.0) / 2.0).max(1.0);
+        let cox = n / (n - 1.0) * rate * (window_variance(&unit, 1.0) - window_variance(&unit, n));
+        let batch_mean = f64::midpoint(target[0] - cox, 1.0).max(1.0);
         let b = BurstParams { batch_mean, ..unit };
         let loss = FIT_WINDOWS_S
             .iter()

@@ -156,7 +156,7 @@ pub fn customers(
                 }
                 WorkloadClass::P3 => {
                     let [lo, hi] = params.p3_usd_per_gpu_hour;
-                    customer.workload = "training".to_owned();
+                    "training".clone_into(&mut customer.workload);
                     customer.price = Price::PerGpuHour(lo + (hi - lo) * rng.random::<f64>());
                     customer.sla = Sla::Checkpoint {
                         minutes: pick(&mut rng, &params.p3_checkpoint_minutes)
@@ -166,7 +166,7 @@ pub fn customers(
                 }
                 WorkloadClass::P4 => {
                     let [lo, hi] = params.p4_usd_per_gpu_hour;
-                    customer.workload = "interruptible batch".to_owned();
+                    "interruptible batch".clone_into(&mut customer.workload);
                     customer.price = Price::PerGpuHour(lo + (hi - lo) * rng.random::<f64>());
                 }
             }

@@ -60,7 +60,12 @@ pub fn job_stream(class: WorkloadClass) -> String {
     format!("demand/jobs/{class:?}")
 }
 
-/// All job arrivals over the horizon, sorted by arrival (ties by class).
+/// A 32-bit draw as a uniform number in [0, 1).
+fn unit(bits: u64) -> f64 {
+    bits as f64 / 4_294_967_296.0
+}
+
+/// All job arrivals over the horizon, sorted by arrival.
 pub fn jobs(
     params: &JobParams,
     customers: &[Customer],
@@ -69,56 +74,113 @@ pub fn jobs(
     streams: &RngStreams,
 ) -> Vec<JobArrival> {
     let scale = params.duration_scale(fleet_gpus);
-    let mut per_class: Vec<Vec<JobArrival>> = params
+    let step_s = horizon.step.as_secs_f64();
+    let mut classes: Vec<ClassSampler> = params
         .classes
         .iter()
-        .map(|c| class_jobs(params, c, customers, scale, horizon, streams))
+        .map(|c| ClassSampler::new(params, c, customers, step_s, streams))
         .collect();
-    merge(&mut per_class)
-}
-
-fn class_jobs(
-    params: &JobParams,
-    class: &JobClassParams,
-    customers: &[Customer],
-    scale: f64,
-    horizon: &Horizon,
-    streams: &RngStreams,
-) -> Vec<JobArrival> {
-    let mut rng = streams.stream(StreamId::named(&job_stream(class.class)));
-    let owners: Vec<&Customer> = customers.iter().filter(|c| c.class == class.class).collect();
-    let step_us = horizon.step.as_micros();
-    let step_s = horizon.step.as_secs_f64();
-    let per_step = params.jobs_per_day * params.load_scale * class.share * step_s / 86_400.0;
-    let total_share: f64 = class.sizes.iter().map(|s| s.share).sum();
     let n = horizon.intervals();
-    let mut out = Vec::with_capacity((per_step * n as f64 * 1.01) as usize + 16);
-    let mut offsets: Vec<u64> = Vec::new();
+    let per_interval: f64 = classes.iter().map(|c| c.per_step).sum();
+    let mut out = Vec::with_capacity((per_interval * n as f64 * 1.01) as usize + 64);
+    let step_us = horizon.step.as_micros();
     let start_hour = horizon.epoch.start().timestamp().rem_euclid(86_400) as f64 / 3600.0;
     for i in 0..n {
         let hour = ((start_hour + i as f64 * step_s / 3600.0) as usize) % 24;
-        let mean = per_step * params.daily_shape.get(hour).copied().unwrap_or(1.0);
-        let count = match Poisson::new(mean) {
-            Ok(d) => d.sample(&mut rng) as usize,
-            Err(_) => 0,
+        let first = out.len();
+        for class in &mut classes {
+            class.interval(params, hour, step_us * i as u64, step_us, scale, &mut out);
+        }
+        // The interval's few dozen jobs, by arrival (ties by class).
+        out[first..].sort_unstable_by_key(|j| (j.arrival, j.class));
+    }
+    out
+}
+
+/// The sampling state of one class: its stream, owners and size table.
+struct ClassSampler<'a> {
+    class: &'a JobClassParams,
+    rng: hcp_engine::rng::StreamRng,
+    owners: Vec<&'a Customer>,
+    /// Cumulative size shares as 32-bit thresholds.
+    size_thresholds: Vec<u64>,
+    per_step: f64,
+    /// Arrival-count distribution by hour of day (`None`: no arrivals).
+    counts: Vec<Option<Poisson<f64>>>,
+    draws: Vec<u64>,
+}
+
+impl<'a> ClassSampler<'a> {
+    fn new(
+        params: &JobParams,
+        class: &'a JobClassParams,
+        customers: &'a [Customer],
+        step_s: f64,
+        streams: &RngStreams,
+    ) -> Self {
+        let per_step = params.jobs_per_day * params.load_scale * class.share * step_s / 86_400.0;
+        let total: f64 = class.sizes.iter().map(|s| s.share).sum();
+        let mut cumulative = 0.0;
+        let size_thresholds = class
+            .sizes
+            .iter()
+            .map(|s| {
+                cumulative += s.share / total;
+                (cumulative * 4_294_967_296.0) as u64
+            })
+            .collect();
+        ClassSampler {
+            class,
+            rng: streams.stream(StreamId::named(&job_stream(class.class))),
+            owners: customers
+                .iter()
+                .filter(|c| c.class == class.class)
+                .collect(),
+            size_thresholds,
+            per_step,
+            counts: (0..24)
+                .map(|h| {
+                    let shape = params.daily_shape.get(h).copied().unwrap_or(1.0);
+                    Poisson::new(per_step * shape).ok()
+                })
+                .collect(),
+            draws: Vec::new(),
+        }
+    }
+
+    fn interval(
+        &mut self,
+        params: &JobParams,
+        hour: usize,
+        base: u64,
+        step_us: u64,
+        scale: f64,
+        out: &mut Vec<JobArrival>,
+    ) {
+        let count = match &self.counts[hour] {
+            Some(d) => d.sample(&mut self.rng) as usize,
+            None => 0,
         };
-        offsets.clear();
-        offsets.extend((0..count).map(|_| rng.random_range(0..step_us)));
-        offsets.sort_unstable();
-        let base = step_us * i as u64;
-        for &offset in &offsets {
-            let mut pick = rng.random::<f64>() * total_share;
-            let mut gpu_milli = class.sizes.last().map_or(1000, |s| s.gpu_milli);
-            for s in &class.sizes {
-                if pick < s.share {
-                    gpu_milli = s.gpu_milli;
-                    break;
-                }
-                pick -= s.share;
-            }
-            let duration = class.runtime_s.sample(rng.random::<f64>()) * scale;
-            let owner = (!owners.is_empty()).then(|| owners[rng.random_range(0..owners.len())]);
-            let h100 = rng.random::<f64>() < class.h100_only;
+        // One 64-bit draw per job: high half = instant in the step, low
+        // half = size; a second: runtime (32 bits), customer, H100 (16 each).
+        self.draws.clear();
+        self.draws
+            .extend((0..count).map(|_| self.rng.random::<u64>()));
+        self.draws.sort_unstable();
+        let class = self.class;
+        for &draw in &self.draws {
+            let offset = ((draw >> 32) * step_us) >> 32;
+            let k = self
+                .size_thresholds
+                .partition_point(|&t| t <= draw & 0xFFFF_FFFF)
+                .min(class.sizes.len().saturating_sub(1));
+            let gpu_milli = class.sizes.get(k).map_or(1000, |s| s.gpu_milli);
+            let second = self.rng.random::<u64>();
+            let duration = class.runtime_s.sample(unit(second >> 32)) * scale;
+            let owner = (!self.owners.is_empty()).then(|| {
+                self.owners[(((second >> 16) & 0xFFFF) as usize * self.owners.len()) >> 16]
+            });
+            let h100 = unit((second & 0xFFFF) << 16) < class.h100_only;
             let (deadline_s, checkpoint_s) = match owner.map(|c| c.sla) {
                 Some(Sla::Deadline { hours }) => {
                     ((hours * 3600.0).max(params.p2_min_slack * duration), 0.0)
@@ -138,26 +200,4 @@ fn class_jobs(
             });
         }
     }
-    out
-}
-
-/// Merges per-class lists, each sorted by arrival, into one sorted list.
-fn merge(lists: &mut [Vec<JobArrival>]) -> Vec<JobArrival> {
-    let total = lists.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(total);
-    let mut heads = vec![0usize; lists.len()];
-    loop {
-        let mut best: Option<usize> = None;
-        for (k, list) in lists.iter().enumerate() {
-            if let Some(job) = list.get(heads[k])
-                && best.is_none_or(|b| job.arrival < lists[b][heads[b]].arrival)
-            {
-                best = Some(k);
-            }
-        }
-        let Some(k) = best else { break };
-        out.push(lists[k][heads[k]]);
-        heads[k] += 1;
-    }
-    out
 }

@@ -149,7 +149,10 @@ pub fn hours_of_week(horizon: &Horizon, time_zone: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(n);
     let mut cached: Option<(i64, i64)> = None; // (UTC hour, offset seconds)
     for i in 0..n {
-        let utc = start + chrono::TimeDelta::microseconds(i64::try_from(step_us * i as u64).unwrap_or(i64::MAX));
+        let utc = start
+            + chrono::TimeDelta::microseconds(
+                i64::try_from(step_us * i as u64).unwrap_or(i64::MAX),
+            );
         let hour_key = utc.timestamp().div_euclid(3600);
         let offset = match cached {
             Some((k, o)) if k == hour_key => o,

@@ -69,7 +69,10 @@ pub fn read_request_trace(
     let table = Table::read(path)?;
     let times = table.datetime_column(&options.time_column, &[options.format.as_str()])?;
     if times.len() < 2 {
-        return Err(table.error(Location::File, "a request trace needs at least two requests"));
+        return Err(table.error(
+            Location::File,
+            "a request trace needs at least two requests",
+        ));
     }
     let start = times[0];
     let mut offsets_s = Vec::with_capacity(times.len());
@@ -197,7 +200,10 @@ pub fn read_pods(path: &Path) -> Result<PodList, DataError> {
         if !(0.0..=1000.0).contains(&gpu_milli[i]) {
             return Err(table.error(
                 table.cell(i, "gpu_milli"),
-                format!("{} is not a share of one GPU in milli-GPUs (0–1000)", gpu_milli[i]),
+                format!(
+                    "{} is not a share of one GPU in milli-GPUs (0–1000)",
+                    gpu_milli[i]
+                ),
             ));
         }
         if num_gpu[i] == 0.0 || gpu_milli[i] == 0.0 {
@@ -224,7 +230,10 @@ pub fn read_pods(path: &Path) -> Result<PodList, DataError> {
         });
     }
     if list.pods.is_empty() {
-        return Err(table.error(Location::File, "no pod both asked for GPUs and was scheduled"));
+        return Err(table.error(
+            Location::File,
+            "no pod both asked for GPUs and was scheduled",
+        ));
     }
     Ok(list)
 }
