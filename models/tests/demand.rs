@@ -226,3 +226,33 @@ fn shipped_pod_list_drops_cpu_only_and_unscheduled_pods() {
     );
     assert!(Path::new(&dir).exists());
 }
+
+#[test]
+fn replays_keep_every_request_and_pod() {
+    use hcp_models::demand::replay::{replay_pods, replay_requests};
+    let dir = hcp_models::data::default_data_dir();
+    let trace = read_request_trace(
+        &dir.join("azure_llm_inference_2023_conv.csv"),
+        &RequestTraceOptions::azure(),
+    )
+    .unwrap();
+    let h = horizon(1);
+    let once = replay_requests(&trace, &h, 3, false);
+    let requests: f64 = once.rate.values.iter().map(|&r| f64::from(r) * 300.0).sum();
+    assert!((requests - 19_365.0).abs() < 1.0, "{requests}");
+    // The trace (≈ 58 min) fills 12 five-minute steps, then nothing.
+    assert!(once.rate.values[..11].iter().all(|&r| r > 0.0));
+    assert!(once.rate.values[13..].iter().all(|&r| r == 0.0));
+    let looped = replay_requests(&trace, &h, 3, true);
+    assert!(looped.rate.values.iter().all(|&r| r > 0.0));
+    let pods = read_pods(&dir.join("alibaba_gpu_v2023_openb_pod_list_default.csv")).unwrap();
+    let p = DemandParams::default();
+    let customers =
+        hcp_models::demand::customers(&p.customers, &p.requests, &RngStreams::new(1, 0));
+    // 149 days of pods compressed 200× fit in a day.
+    let jobs = replay_pods(&pods, &h, &customers, 1.0 / 200.0, 1.0);
+    assert_eq!(jobs.len(), 6_203);
+    assert!(jobs.windows(2).all(|w| w[0].arrival <= w[1].arrival));
+    let p4 = jobs.iter().filter(|j| j.class == WorkloadClass::P4).count();
+    assert_eq!(p4, pods.pods.iter().filter(|p| p.best_effort).count());
+}

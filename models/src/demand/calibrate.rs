@@ -28,9 +28,7 @@ pub const FIT_WINDOWS_S: [f64; 3] = [1.0, 10.0, 60.0];
 /// 09:00–19:00 with a lunch dip at 13:00.
 pub const QPS_UTC_OFFSET_HOURS: i64 = 8;
 
-/// Pods of the GPU pod list that are not best-effort and run at most this
-/// long are P2 batch jobs; longer ones are P3 training; best-effort are P4.
-pub const P2_MAX_RUNTIME_S: f64 = 3_600.0;
+pub use super::traces::P2_MAX_RUNTIME_S;
 
 /// Fits a P1 request stream on a user's request trace.
 ///
@@ -217,22 +215,13 @@ pub fn fit_daily_shape(trace: &QpsTrace, utc_offset_hours: i64) -> Vec<f64> {
 /// `h100_only` gives each class's H100 constraint probability (configured,
 /// not fitted).
 pub fn fit_job_classes(pods: &PodList, h100_only: [f64; 3]) -> Vec<JobClassParams> {
-    let class_of = |p: &super::traces::Pod| {
-        if p.best_effort {
-            WorkloadClass::P4
-        } else if p.runtime_s <= P2_MAX_RUNTIME_S {
-            WorkloadClass::P2
-        } else {
-            WorkloadClass::P3
-        }
-    };
     let total = pods.pods.len() as f64;
     [WorkloadClass::P2, WorkloadClass::P3, WorkloadClass::P4]
         .iter()
         .zip(h100_only)
         .filter_map(|(&class, h100)| {
             let members: Vec<&super::traces::Pod> =
-                pods.pods.iter().filter(|p| class_of(p) == class).collect();
+                pods.pods.iter().filter(|p| p.class() == class).collect();
             let runtimes: Vec<f64> = members.iter().map(|p| p.runtime_s).collect();
             let runtime_s = QuantileTable::fit(&runtimes, 1)?;
             let mut sizes: Vec<SizeShare> = Vec::new();

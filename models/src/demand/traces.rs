@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use super::params::WorkloadClass;
 use crate::data::{DataError, Location, Table};
 
 /// How to read a request trace.
@@ -154,6 +155,24 @@ pub struct Pod {
     /// Whether the pod was best-effort (`qos` = BE).
     pub best_effort: bool,
 }
+
+impl Pod {
+    /// The workload class of the pod: best-effort → P4; otherwise runtime
+    /// ≤ [`P2_MAX_RUNTIME_S`] → P2 batch, longer → P3 training.
+    pub fn class(&self) -> WorkloadClass {
+        if self.best_effort {
+            WorkloadClass::P4
+        } else if self.runtime_s <= P2_MAX_RUNTIME_S {
+            WorkloadClass::P2
+        } else {
+            WorkloadClass::P3
+        }
+    }
+}
+
+/// Pods that are not best-effort and run at most this long (seconds) are
+/// P2 batch jobs; longer ones are P3 training.
+pub const P2_MAX_RUNTIME_S: f64 = 3_600.0;
 
 /// The pod list: usable pods plus how many rows were dropped and why.
 #[derive(Debug, Clone, PartialEq)]
