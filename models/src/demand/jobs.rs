@@ -1,0 +1,203 @@
+//! P2–P4 job arrivals: per class a Poisson process whose rate follows a
+//! daily shape, with GPU sizes and runtimes drawn from the class's
+//! distributions (fitted on the Alibaba GPU pod list) and runtimes scaled
+//! so that the jobs offer the configured fraction of the fleet.
+//!
+//! Class k draws only from stream `demand/jobs/P<k>`. In each horizon step
+//! the number of arrivals is Poisson(jobs_per_day · load_scale · share ·
+//! step/86,400 s · D(UTC hour)); arrival instants are uniform within the
+//! step. Work is GPU-seconds at H100 speed: GPUs × runtime × duration scale.
+//! A record is 32 bytes.
+
+use hcp_engine::rng::{RngStreams, StreamId};
+use hcp_engine::time::SimTime;
+use rand::RngExt;
+use rand_distr::{Distribution, Poisson};
+use serde::Serialize;
+
+use super::customers::{Customer, Sla};
+use super::params::{GpuModel, JobClassParams, JobParams, WorkloadClass};
+use crate::series::Horizon;
+
+/// Customer id of jobs whose class has no customer.
+pub const NO_CUSTOMER: u16 = u16::MAX;
+
+/// One job arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct JobArrival {
+    /// Submission instant.
+    pub arrival: SimTime,
+    /// Work, GPU-seconds at H100 speed (duration = work / GPUs).
+    pub work_gpu_s: f32,
+    /// P2: deadline, seconds after arrival (0 for other classes).
+    pub deadline_s: u32,
+    /// P3: checkpoint interval, seconds (0 for other classes).
+    pub checkpoint_s: u32,
+    /// Customer id ([`NO_CUSTOMER`] when the class has none).
+    pub customer: u16,
+    /// GPUs requested, milli-GPUs.
+    pub gpu_milli: u16,
+    /// Workload class (P2, P3 or P4).
+    pub class: WorkloadClass,
+    /// GPU model the job must run on, if any.
+    pub gpu: Option<GpuModel>,
+}
+
+impl JobArrival {
+    /// GPUs requested (fractional for shared GPUs).
+    pub fn gpus(&self) -> f64 {
+        f64::from(self.gpu_milli) / 1000.0
+    }
+
+    /// Run time on the requested GPUs at reference speed, seconds.
+    pub fn duration_s(&self) -> f64 {
+        f64::from(self.work_gpu_s) / self.gpus()
+    }
+}
+
+/// The stream name of a class, e.g. `demand/jobs/P2`.
+pub fn job_stream(class: WorkloadClass) -> String {
+    format!("demand/jobs/{class:?}")
+}
+
+/// A 32-bit draw as a uniform number in [0, 1).
+fn unit(bits: u64) -> f64 {
+    bits as f64 / 4_294_967_296.0
+}
+
+/// All job arrivals over the horizon, sorted by arrival.
+pub fn jobs(
+    params: &JobParams,
+    customers: &[Customer],
+    fleet_gpus: u32,
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> Vec<JobArrival> {
+    let scale = params.duration_scale(fleet_gpus);
+    let step_s = horizon.step.as_secs_f64();
+    let mut classes: Vec<ClassSampler> = params
+        .classes
+        .iter()
+        .map(|c| ClassSampler::new(params, c, customers, step_s, streams))
+        .collect();
+    let n = horizon.intervals();
+    let per_interval: f64 = classes.iter().map(|c| c.per_step).sum();
+    let mut out = Vec::with_capacity((per_interval * n as f64 * 1.01) as usize + 64);
+    let step_us = horizon.step.as_micros();
+    let start_hour = horizon.epoch.start().timestamp().rem_euclid(86_400) as f64 / 3600.0;
+    for i in 0..n {
+        let hour = ((start_hour + i as f64 * step_s / 3600.0) as usize) % 24;
+        let first = out.len();
+        for class in &mut classes {
+            class.interval(params, hour, step_us * i as u64, step_us, scale, &mut out);
+        }
+        // The interval's few dozen jobs, by arrival (ties by class).
+        out[first..].sort_unstable_by_key(|j| (j.arrival, j.class));
+    }
+    out
+}
+
+/// The sampling state of one class: its stream, owners and size table.
+struct ClassSampler<'a> {
+    class: &'a JobClassParams,
+    rng: hcp_engine::rng::StreamRng,
+    owners: Vec<&'a Customer>,
+    /// Cumulative size shares as 32-bit thresholds.
+    size_thresholds: Vec<u64>,
+    per_step: f64,
+    /// Arrival-count distribution by hour of day (`None`: no arrivals).
+    counts: Vec<Option<Poisson<f64>>>,
+    draws: Vec<u64>,
+}
+
+impl<'a> ClassSampler<'a> {
+    fn new(
+        params: &JobParams,
+        class: &'a JobClassParams,
+        customers: &'a [Customer],
+        step_s: f64,
+        streams: &RngStreams,
+    ) -> Self {
+        let per_step = params.jobs_per_day * params.load_scale * class.share * step_s / 86_400.0;
+        let total: f64 = class.sizes.iter().map(|s| s.share).sum();
+        let mut cumulative = 0.0;
+        let size_thresholds = class
+            .sizes
+            .iter()
+            .map(|s| {
+                cumulative += s.share / total;
+                (cumulative * 4_294_967_296.0) as u64
+            })
+            .collect();
+        ClassSampler {
+            class,
+            rng: streams.stream(StreamId::named(&job_stream(class.class))),
+            owners: customers
+                .iter()
+                .filter(|c| c.class == class.class)
+                .collect(),
+            size_thresholds,
+            per_step,
+            counts: (0..24)
+                .map(|h| {
+                    let shape = params.daily_shape.get(h).copied().unwrap_or(1.0);
+                    Poisson::new(per_step * shape).ok()
+                })
+                .collect(),
+            draws: Vec::new(),
+        }
+    }
+
+    fn interval(
+        &mut self,
+        params: &JobParams,
+        hour: usize,
+        base: u64,
+        step_us: u64,
+        scale: f64,
+        out: &mut Vec<JobArrival>,
+    ) {
+        let count = match &self.counts[hour] {
+            Some(d) => d.sample(&mut self.rng) as usize,
+            None => 0,
+        };
+        // One 64-bit draw per job: high half = instant in the step, low
+        // half = size; a second: runtime (32 bits), customer, H100 (16 each).
+        self.draws.clear();
+        self.draws
+            .extend((0..count).map(|_| self.rng.random::<u64>()));
+        self.draws.sort_unstable();
+        let class = self.class;
+        for &draw in &self.draws {
+            let offset = ((draw >> 32) * step_us) >> 32;
+            let k = self
+                .size_thresholds
+                .partition_point(|&t| t <= draw & 0xFFFF_FFFF)
+                .min(class.sizes.len().saturating_sub(1));
+            let gpu_milli = class.sizes.get(k).map_or(1000, |s| s.gpu_milli);
+            let second = self.rng.random::<u64>();
+            let duration = class.runtime_s.sample(unit(second >> 32)) * scale;
+            let owner = (!self.owners.is_empty()).then(|| {
+                self.owners[(((second >> 16) & 0xFFFF) as usize * self.owners.len()) >> 16]
+            });
+            let h100 = unit((second & 0xFFFF) << 16) < class.h100_only;
+            let (deadline_s, checkpoint_s) = match owner.map(|c| c.sla) {
+                Some(Sla::Deadline { hours }) => {
+                    ((hours * 3600.0).max(params.p2_min_slack * duration), 0.0)
+                }
+                Some(Sla::Checkpoint { minutes }) => (0.0, f64::from(minutes) * 60.0),
+                _ => (0.0, 0.0),
+            };
+            out.push(JobArrival {
+                arrival: SimTime::from_micros(base + offset),
+                work_gpu_s: (duration * f64::from(gpu_milli) / 1000.0) as f32,
+                deadline_s: deadline_s.min(f64::from(u32::MAX)) as u32,
+                checkpoint_s: checkpoint_s as u32,
+                customer: owner.map_or(NO_CUSTOMER, |c| c.id),
+                gpu_milli,
+                class: class.class,
+                gpu: h100.then_some(GpuModel::H100),
+            });
+        }
+    }
+}
