@@ -12,10 +12,10 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::GridParams;
 use super::fit::{self, Shape};
 use super::load::{self, NodeSeries};
 use super::price::{MarketParams, NodeParams};
-use super::GridParams;
 use crate::data::{DataError, GapRepair, Location, RegularData, Table};
 
 /// The node whose price marks ERCOT-wide spikes and carries the common shock.
@@ -88,7 +88,10 @@ fn spiking(segments: &[RegularData], threshold: f64) -> Vec<Vec<bool>> {
 /// # Errors
 /// Any loading error; a file covering too little (fewer than 30 days, or
 /// months missing and no prior for them).
-pub fn calibrate_node(path: &Path, options: &NodeCalibrationOptions) -> Result<NodeParams, DataError> {
+pub fn calibrate_node(
+    path: &Path,
+    options: &NodeCalibrationOptions,
+) -> Result<NodeParams, DataError> {
     let table = Table::read(path)?;
     let series = load::load_node(&table, &options.node, options.repair)?;
     let step = series.step();
@@ -108,11 +111,19 @@ pub fn calibrate_node(path: &Path, options: &NodeCalibrationOptions) -> Result<N
     let data = samples(&series);
     let shape = fit::fit_shape(&data, prior, None);
     if shape.covered.iter().any(|c| !c) && prior.is_none() {
-        return Err(table.error(Location::File, "the file lacks some months and no prior covers them"));
+        return Err(table.error(
+            Location::File,
+            "the file lacks some months and no prior covers them",
+        ));
     }
     let spikes = spiking(&series.segments, options.spike_threshold);
     let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
-    Ok(node_params(&options.market, &shape, &dynamics, options.common_share))
+    Ok(node_params(
+        &options.market,
+        &shape,
+        &dynamics,
+        options.common_share,
+    ))
 }
 
 /// Fits a user's node and returns it with its market, as a block a
@@ -169,7 +180,9 @@ impl ErcotFiles {
     pub fn read(data_dir: &Path) -> Result<ErcotFiles, DataError> {
         Ok(ErcotFiles {
             dam_2021: Table::read(&data_dir.join("ercot_dam_spp_hub_lz_2021_hourly.csv"))?,
-            dam_wide: Table::read(&data_dir.join("ercot_dam_spp_hub_lz_2022-2025_hourly_wide.csv"))?,
+            dam_wide: Table::read(
+                &data_dir.join("ercot_dam_spp_hub_lz_2022-2025_hourly_wide.csv"),
+            )?,
             rtm: vec![Table::read(&data_dir.join(RTM_JANUARIES))?],
         })
     }
@@ -189,11 +202,16 @@ impl ErcotFiles {
     /// Loading errors.
     pub fn day_ahead(&self, node: &str) -> Result<Vec<(DateTime<Utc>, f64)>, DataError> {
         let (uri_from, uri_to) = uri_window();
-        let mut out: Vec<(DateTime<Utc>, f64)> = samples(&load::load_node(&self.dam_2021, node, GapRepair::Reject)?)
-            .into_iter()
-            .filter(|(t, _)| *t < uri_from || *t >= uri_to)
-            .collect();
-        out.extend(samples(&load::load_node(&self.dam_wide, node, GapRepair::Reject)?));
+        let mut out: Vec<(DateTime<Utc>, f64)> =
+            samples(&load::load_node(&self.dam_2021, node, GapRepair::Reject)?)
+                .into_iter()
+                .filter(|(t, _)| *t < uri_from || *t >= uri_to)
+                .collect();
+        out.extend(samples(&load::load_node(
+            &self.dam_wide,
+            node,
+            GapRepair::Reject,
+        )?));
         Ok(out)
     }
 
@@ -208,7 +226,9 @@ impl ErcotFiles {
         let mut out = Vec::new();
         for table in &self.rtm {
             if load::nodes(table)?.iter().any(|n| n == node) {
-                out.push(Some(load::load_node(table, node, GapRepair::Reject)?.segments));
+                out.push(Some(
+                    load::load_node(table, node, GapRepair::Reject)?.segments,
+                ));
             } else {
                 out.push(None);
             }
@@ -219,7 +239,10 @@ impl ErcotFiles {
 
 /// Winter Storm Uri days excluded from fitting: 10–20 February 2021, Central time.
 pub fn uri_window() -> (DateTime<Utc>, DateTime<Utc>) {
-    let from = Utc.with_ymd_and_hms(2021, 2, 10, 6, 0, 0).single().unwrap_or_default();
+    let from = Utc
+        .with_ymd_and_hms(2021, 2, 10, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
     (from, from + TimeDelta::days(11))
 }
 

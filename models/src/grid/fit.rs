@@ -128,7 +128,9 @@ pub struct Dynamics {
 /// φ is the normal-score correlation at which the mapped residuals have
 /// the observed lag-1 autocorrelation (Gaussian-copula moment match).
 pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool>]) -> Dynamics {
-    let step_minutes = segments.first().map_or(15.0, |s| s.step.num_minutes() as f64);
+    let step_minutes = segments
+        .first()
+        .map_or(15.0, |s| s.step.num_minutes() as f64);
     let mut month_weight = [0.0f64; 12];
     let mut residuals = Vec::new();
     let mut index = Vec::new(); // (segment, i) per residual
@@ -180,13 +182,19 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     for (rank, &k) in order.iter().enumerate() {
         scores[k] = normal.inverse_cdf((rank as f64 + 0.5) / n);
     }
-    let mut by_position: Vec<Vec<f64>> = segments.iter().map(|s| vec![f64::NAN; s.values.len()]).collect();
+    let mut by_position: Vec<Vec<f64>> = segments
+        .iter()
+        .map(|s| vec![f64::NAN; s.values.len()])
+        .collect();
     for (k, &(s, i, _)) in index.iter().enumerate() {
         by_position[s][i] = scores[k];
     }
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let (mut ra, mut rb) = (Vec::new(), Vec::new());
-    let mut by_residual: Vec<Vec<f64>> = segments.iter().map(|s| vec![f64::NAN; s.values.len()]).collect();
+    let mut by_residual: Vec<Vec<f64>> = segments
+        .iter()
+        .map(|s| vec![f64::NAN; s.values.len()])
+        .collect();
     for (k, &(s, i, _)) in index.iter().enumerate() {
         by_residual[s][i] = residuals[k];
     }
@@ -201,12 +209,19 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
         }
     }
     let target = pearson(&ra, &rb);
-    let phi_step = copula_phi(&residual, target).unwrap_or_else(|| pearson(&a, &b).clamp(0.0, 0.9999));
+    let phi_step =
+        copula_phi(&residual, target).unwrap_or_else(|| pearson(&a, &b).clamp(0.0, 0.9999));
     let phi = phi_step.powf(15.0 / step_minutes);
     let innovations = by_position
         .iter()
         .flat_map(|seg| {
-            (0..seg.len()).map(move |i| if i == 0 { f64::NAN } else { seg[i] - phi_step * seg[i - 1] })
+            (0..seg.len()).map(move |i| {
+                if i == 0 {
+                    f64::NAN
+                } else {
+                    seg[i] - phi_step * seg[i - 1]
+                }
+            })
         })
         .collect();
     let normal_count = residuals.len().max(1) as f64;
@@ -244,17 +259,26 @@ pub fn common_share(node: &[f64], reference: &[f64]) -> f64 {
         .map(|(x, y)| (*x, *y))
         .unzip();
     let r = pearson(&a, &b);
-    if r.is_finite() { (r * r).clamp(0.0, 0.98) } else { 0.0 }
+    if r.is_finite() {
+        (r * r).clamp(0.0, 0.98)
+    } else {
+        0.0
+    }
 }
 
 /// The lag-1 autocorrelation of Q(x_t) when x is a stationary Gaussian
 /// AR(1) with coefficient `phi` (numerical integration on a grid).
 pub fn mapped_autocorrelation(residual: &[f64; KNOTS], phi: f64) -> f64 {
     const N: usize = 121;
-    let z: Vec<f64> = (0..N).map(|i| -6.0 + 12.0 * i as f64 / (N - 1) as f64).collect();
+    let z: Vec<f64> = (0..N)
+        .map(|i| -6.0 + 12.0 * i as f64 / (N - 1) as f64)
+        .collect();
     let dz = z[1] - z[0];
     let q: Vec<f64> = z.iter().map(|&x| knot_value(residual, x)).collect();
-    let w: Vec<f64> = z.iter().map(|&x| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt() * dz).collect();
+    let w: Vec<f64> = z
+        .iter()
+        .map(|&x| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt() * dz)
+        .collect();
     let m: f64 = q.iter().zip(&w).map(|(a, b)| a * b).sum();
     let v: f64 = q.iter().zip(&w).map(|(a, b)| (a - m) * (a - m) * b).sum();
     let s = (1.0 - phi * phi).sqrt().max(1e-6);

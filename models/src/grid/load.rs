@@ -125,12 +125,7 @@ pub fn load_node(table: &Table, node: &str, repair: GapRepair) -> Result<NodeSer
             if !table.has_column(node) {
                 return Err(unknown_node(table, node, wide_nodes(table)));
             }
-            (
-                WIDE_TIME_COLUMN,
-                times,
-                table.f64_column(node)?,
-                step,
-            )
+            (WIDE_TIME_COLUMN, times, table.f64_column(node)?, step)
         }
     };
     let segments = segments(table, time_col, &rows, &times, &values, step, repair)?;
@@ -228,7 +223,10 @@ fn long_rtm_times(
     for (k, &r) in rows.iter().enumerate() {
         let (h, i) = (hours[r], intervals[r]);
         if !(1.0..=24.0).contains(&h) || h.fract() != 0.0 {
-            return Err(table.error(table.cell(r, "Delivery Hour"), format!("{h} is not an hour 1–24")));
+            return Err(table.error(
+                table.cell(r, "Delivery Hour"),
+                format!("{h} is not an hour 1–24"),
+            ));
         }
         if !(1.0..=4.0).contains(&i) || i.fract() != 0.0 {
             return Err(table.error(
@@ -266,13 +264,15 @@ fn long_dam_times(table: &Table, rows: &[usize]) -> Result<Vec<DateTime<Utc>>, D
 }
 
 /// Wide stamps → UTC interval starts; a repeated local stamp is the later
-/// hour; the step is the first difference of the file.
+/// hour; the step is the smallest non-zero difference of the file.
 fn wide_times(table: &Table) -> Result<(Vec<DateTime<Utc>>, TimeDelta), DataError> {
-    let stamps = table.datetime_column(WIDE_TIME_COLUMN, &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])?;
+    let stamps =
+        table.datetime_column(WIDE_TIME_COLUMN, &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])?;
     let step = stamps
         .windows(2)
-        .map(|w| w[1] - w[0])
-        .find(|d| *d > TimeDelta::zero())
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|d| *d > TimeDelta::zero())
+        .min()
         .ok_or_else(|| table.error(Location::File, "fewer than two distinct time stamps"))?;
     let (shift, step) = if step == TimeDelta::hours(1) {
         (TimeDelta::hours(1), step)
@@ -282,7 +282,7 @@ fn wide_times(table: &Table) -> Result<(Vec<DateTime<Utc>>, TimeDelta), DataErro
         return Err(table.error(
             table.cell(1, WIDE_TIME_COLUMN),
             format!(
-                "the first step is {} minutes; expected 5, 15 or 60",
+                "the smallest step is {} minutes; expected 5, 15 or 60",
                 step.num_minutes()
             ),
         ));
@@ -290,7 +290,13 @@ fn wide_times(table: &Table) -> Result<(Vec<DateTime<Utc>>, TimeDelta), DataErro
     let mut times = Vec::with_capacity(stamps.len());
     for (r, stamp) in stamps.iter().enumerate() {
         let repeated = r > 0 && stamps[r - 1] == *stamp && !(r > 1 && stamps[r - 2] == *stamp);
-        times.push(to_utc(table, r, WIDE_TIME_COLUMN, *stamp - shift, repeated)?);
+        times.push(to_utc(
+            table,
+            r,
+            WIDE_TIME_COLUMN,
+            *stamp - shift,
+            repeated,
+        )?);
     }
     Ok((times, step))
 }
@@ -345,8 +351,15 @@ fn segments(
         if !cut {
             continue;
         }
-        let mut part = regularize(table, time_col, &times[start..k], &values[start..k], step, repair)
-            .map_err(|e| remap(e, table, &rows[start..k]))?;
+        let mut part = regularize(
+            table,
+            time_col,
+            &times[start..k],
+            &values[start..k],
+            step,
+            repair,
+        )
+        .map_err(|e| remap(e, table, &rows[start..k]))?;
         for r in &mut part.repairs {
             r.line = table.line_of(rows[start + line_index(table, r.line)]);
         }
@@ -441,4 +454,48 @@ fn check_units(table: &Table, node: &str, series: &NodeSeries) -> Result<(), Dat
         ));
     }
     Ok(())
+}
+
+/// Replays a loaded node onto a horizon's grid: each file value is held
+/// over the horizon intervals that start inside it (hourly values over
+/// their 5- or 15-minute sub-intervals), aligned by UTC time.
+///
+/// # Errors
+/// The horizon step is not a divisor of the file step, or an interval of
+/// the horizon falls outside every segment (the message names the first).
+pub fn replay(
+    series: &NodeSeries,
+    horizon: &crate::series::Horizon,
+) -> Result<crate::series::RegularSeries, String> {
+    let step_us = i64::try_from(horizon.step.as_micros()).map_err(|e| e.to_string())?;
+    let file_us = series.step().num_microseconds().unwrap_or(0);
+    if step_us <= 0 || file_us % step_us != 0 {
+        return Err(format!(
+            "the horizon step ({} s) must divide the file step ({} s)",
+            step_us / 1_000_000,
+            file_us / 1_000_000
+        ));
+    }
+    let mut values = Vec::with_capacity(horizon.intervals());
+    for i in 0..horizon.intervals() {
+        let t = horizon
+            .epoch
+            .to_utc(horizon.time_of(i))
+            .map_err(|e| e.to_string())?;
+        let value = series.segments.iter().find_map(|s| {
+            let offset = (t - s.start).num_microseconds()?;
+            let k = usize::try_from(offset.div_euclid(file_us)).ok()?;
+            (offset >= 0).then(|| s.values.get(k).copied()).flatten()
+        });
+        values.push(
+            value.ok_or_else(|| {
+                format!("{t} is not covered by the file for node {}", series.node)
+            })?,
+        );
+    }
+    Ok(crate::series::RegularSeries::new(
+        hcp_engine::time::SimTime::ZERO,
+        horizon.step,
+        values,
+    ))
 }

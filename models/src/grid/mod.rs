@@ -55,9 +55,15 @@ impl GridParams {
             m.spike_intervals = round_to(m.spike_intervals, 4);
         }
         for n in out.nodes.values_mut() {
-            n.shape.iter_mut().flatten().for_each(|v| *v = round_to(*v, 2));
+            n.shape
+                .iter_mut()
+                .flatten()
+                .for_each(|v| *v = round_to(*v, 2));
             n.residual.iter_mut().for_each(|v| *v = round_to(*v, 2));
-            n.weekend.iter_mut().chain(n.month_scale.iter_mut()).for_each(|v| *v = round_to(*v, 4));
+            n.weekend
+                .iter_mut()
+                .chain(n.month_scale.iter_mut())
+                .for_each(|v| *v = round_to(*v, 4));
             n.phi = round_to(n.phi, 4);
             n.common_share = round_to(n.common_share, 4);
             n.spike_mu = round_to(n.spike_mu, 4);
@@ -76,9 +82,11 @@ impl GridParams {
 impl Default for GridParams {
     /// The shipped ERCOT fit plus the North Dakota assumption set.
     fn default() -> Self {
-        let mut params = GridParams::from_toml(ERCOT_TOML).unwrap_or_else(|e| panic!("grid_ercot.toml: {e}"));
+        let mut params =
+            GridParams::from_toml(ERCOT_TOML).unwrap_or_else(|e| panic!("grid_ercot.toml: {e}"));
         params.merge(
-            GridParams::from_toml(NORTH_DAKOTA_TOML).unwrap_or_else(|e| panic!("grid_north_dakota.toml: {e}")),
+            GridParams::from_toml(NORTH_DAKOTA_TOML)
+                .unwrap_or_else(|e| panic!("grid_north_dakota.toml: {e}")),
         );
         params
     }
@@ -144,18 +152,24 @@ pub fn generate_prices(
     let mut paths: BTreeMap<&str, price::MarketPath> = BTreeMap::new();
     let mut out = Vec::with_capacity(nodes.len());
     for &node in nodes {
-        let node_params = params.nodes.get(node).ok_or_else(|| GridError::UnknownNode {
-            node: node.to_owned(),
-            known: params.nodes.keys().cloned().collect::<Vec<_>>().join(", "),
-        })?;
+        let node_params = params
+            .nodes
+            .get(node)
+            .ok_or_else(|| GridError::UnknownNode {
+                node: node.to_owned(),
+                known: params.nodes.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
         let market_name = node_params.market.as_str();
-        let market = params.markets.get(market_name).ok_or_else(|| GridError::UnknownMarket {
-            node: node.to_owned(),
-            market: market_name.to_owned(),
-        })?;
-        let path = paths
-            .entry(market_name)
-            .or_insert_with(|| price::market_path(market_name, market, &calendar, horizon, streams));
+        let market = params
+            .markets
+            .get(market_name)
+            .ok_or_else(|| GridError::UnknownMarket {
+                node: node.to_owned(),
+                market: market_name.to_owned(),
+            })?;
+        let path = paths.entry(market_name).or_insert_with(|| {
+            price::market_path(market_name, market, &calendar, horizon, streams)
+        });
         out.push(NodePrices {
             node: node.to_owned(),
             price: price::node_prices(node, node_params, market, path, &calendar, horizon, streams),

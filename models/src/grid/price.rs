@@ -35,7 +35,7 @@ pub const KNOT_STEP: f64 = 0.25;
 /// During a spike the node's normal score is raised to at least this value,
 /// so that prices come down from a spike over the AR(1) decay instead of at
 /// once (as real prices do).
-pub const SPIKE_SCORE: f64 = 2.0;
+pub const SPIKE_SCORE: f64 = 2.25;
 
 /// The market-wide part of the price process (one per market).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +145,11 @@ pub fn market_path(
     let mut rng: StreamRng = streams.stream(StreamId::named(&format!("grid/system/{market}")));
     let n = horizon.intervals();
     let minutes = step_minutes(horizon);
-    let enter: Vec<f64> = params.month_weight.iter().map(|w| per_step(params.spike_rate * w, minutes)).collect();
+    let enter: Vec<f64> = params
+        .month_weight
+        .iter()
+        .map(|w| per_step(params.spike_rate * w, minutes))
+        .collect();
     let exit = per_step(1.0 / params.spike_intervals.max(1.0), minutes);
     let mut path = MarketPath {
         shock: Vec::with_capacity(n),
@@ -157,7 +161,11 @@ pub fn market_path(
     for &bucket in calendar.iter().take(n) {
         let u: f64 = rng.random();
         let was_on = on;
-        on = if on { u >= exit } else { u < enter[usize::from(bucket / 48)] };
+        on = if on {
+            u >= exit
+        } else {
+            u < enter[usize::from(bucket / 48)]
+        };
         path.spiking.push(on);
         path.shock.push(StandardNormal.sample(&mut rng));
         let fresh: f64 = StandardNormal.sample(&mut rng);
@@ -179,7 +187,10 @@ pub fn node_prices(
     streams: &RngStreams,
 ) -> RegularSeries {
     let mut rng: StreamRng = streams.stream(StreamId::named(&format!("grid/price/{node}")));
-    let phi = params.phi.clamp(0.0, 0.9999).powf(step_minutes(horizon) / 15.0);
+    let phi = params
+        .phi
+        .clamp(0.0, 0.9999)
+        .powf(step_minutes(horizon) / 15.0);
     let rho = params.common_share.clamp(0.0, 1.0);
     let (a, b) = (rho.sqrt(), (1.0 - rho).sqrt());
     let innovation = (1.0 - phi * phi).sqrt();

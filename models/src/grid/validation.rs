@@ -15,12 +15,26 @@ use super::{GridParams, generate_prices};
 use crate::check::Check;
 use crate::data::{DataError, GapRepair, RegularData, Table};
 use crate::describe::{Summary, autocorrelation, mean, pearson, share_above, share_below, std_dev};
-use rand::RngExt;
 use crate::series::Horizon;
+use rand::RngExt;
 
 /// The nodes validated.
 pub const NODES: [&str; 7] = [
-    "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_HOUSTON", "LZ_NORTH", "LZ_SOUTH", "LZ_WEST",
+    "HB_NORTH",
+    "HB_SOUTH",
+    "HB_WEST",
+    "HB_HOUSTON",
+    "LZ_NORTH",
+    "LZ_SOUTH",
+    "LZ_WEST",
+];
+/// Checks that fail with the shipped parameters, a documented model limit
+/// (docs/models/grid.md, "Known limits").
+pub const KNOWN_FAILURES: [&str; 4] = [
+    "grid/HB_NORTH:jan_lag1_autocorrelation",
+    "grid/HB_HOUSTON:jan_lag1_autocorrelation",
+    "grid/LZ_SOUTH:year_mean",
+    "grid/LZ_SOUTH:year_p50",
 ];
 /// The seed of every validation run.
 pub const SEED: u64 = 20_240_101;
@@ -50,8 +64,16 @@ pub struct PriceStats {
 impl PriceStats {
     /// Statistics of segments (each a contiguous run).
     pub fn of(segments: &[RegularData]) -> PriceStats {
-        let values: Vec<f64> = segments.iter().flat_map(|s| s.values.iter().copied()).collect();
-        let lag1 = mean(&segments.iter().map(|s| autocorrelation(&s.values, 1)).collect::<Vec<_>>());
+        let values: Vec<f64> = segments
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .collect();
+        let lag1 = mean(
+            &segments
+                .iter()
+                .map(|s| autocorrelation(&s.values, 1))
+                .collect::<Vec<_>>(),
+        );
         let (mut sum, mut count) = ([0.0; 24], [0.0; 24]);
         for s in segments {
             for (i, v) in s.values.iter().enumerate() {
@@ -106,7 +128,9 @@ pub fn simulate(
 }
 
 fn hourly(segment: &RegularData) -> RegularData {
-    let per = usize::try_from(60 / segment.step.num_minutes().max(1)).unwrap_or(1).max(1);
+    let per = usize::try_from(60 / segment.step.num_minutes().max(1))
+        .unwrap_or(1)
+        .max(1);
     RegularData {
         start: segment.start,
         step: chrono::TimeDelta::hours(1),
@@ -121,7 +145,9 @@ fn hourly(segment: &RegularData) -> RegularData {
 pub fn bootstrap_errors(node: &str, segments: &[RegularData]) -> (f64, f64) {
     let days: Vec<&[f64]> = segments.iter().flat_map(|s| s.values.chunks(96)).collect();
     let streams = RngStreams::new(SEED, 0);
-    let mut rng = streams.stream(hcp_engine::rng::StreamId::named(&format!("grid/validation/bootstrap/{node}")));
+    let mut rng = streams.stream(hcp_engine::rng::StreamId::named(&format!(
+        "grid/validation/bootstrap/{node}"
+    )));
     let (mut stds, mut lags) = (Vec::with_capacity(BOOTSTRAP), Vec::with_capacity(BOOTSTRAP));
     let mut sample = Vec::with_capacity(days.len() * 96);
     for _ in 0..BOOTSTRAP {
@@ -132,25 +158,80 @@ pub fn bootstrap_errors(node: &str, segments: &[RegularData]) -> (f64, f64) {
         stds.push(std_dev(&sample));
         lags.push(autocorrelation(&sample, 1));
     }
-    (std_dev(&stds) / mean(&stds).abs(), std_dev(&lags) / mean(&lags).abs())
+    (
+        std_dev(&stds) / mean(&stds).abs(),
+        std_dev(&lags) / mean(&lags).abs(),
+    )
 }
 
 /// Resamples of the day-block bootstrap.
 pub const BOOTSTRAP: usize = 200;
 
-fn january_checks(group: &str, sim: &PriceStats, real: &PriceStats, errors: (f64, f64), out: &mut Vec<Check>) {
+fn january_checks(
+    group: &str,
+    sim: &PriceStats,
+    real: &PriceStats,
+    errors: (f64, f64),
+    out: &mut Vec<Check>,
+) {
     let (s, r) = (&sim.summary, &real.summary);
     let src = RTM_SOURCE;
     let std_tolerance = 0.15f64.max(2.0 * errors.0);
     let lag_tolerance = 0.15f64.max(2.0 * errors.1);
-    out.push(Check::relative(group, "jan_mean", s.mean, r.mean, 0.15, "$/MWh", src));
-    out.push(Check::relative(group, "jan_std", s.std, r.std, std_tolerance, "$/MWh", src));
-    out.push(Check::relative(group, "jan_p50", s.p50, r.p50, 0.15, "$/MWh", src));
-    out.push(Check::relative(group, "jan_p99", s.p99, r.p99, 0.15, "$/MWh", src));
-    out.push(Check::absolute(group, "jan_share_above_1000", sim.above_1000, real.above_1000, 0.001, "share", src));
-    out.push(Check::absolute(group, "jan_share_negative", sim.negative, real.negative, 0.02, "share", src));
-    out.push(Check::relative(group, "jan_lag1_autocorrelation", sim.lag1, real.lag1, lag_tolerance, "1", src));
-    out.push(Check::absolute(group, "jan_hour_profile_correlation", pearson(&sim.profile, &real.profile), 1.0, 0.15, "1", src));
+    out.push(Check::relative(
+        group, "jan_mean", s.mean, r.mean, 0.15, "$/MWh", src,
+    ));
+    out.push(Check::relative(
+        group,
+        "jan_std",
+        s.std,
+        r.std,
+        std_tolerance,
+        "$/MWh",
+        src,
+    ));
+    out.push(Check::relative(
+        group, "jan_p50", s.p50, r.p50, 0.15, "$/MWh", src,
+    ));
+    out.push(Check::relative(
+        group, "jan_p99", s.p99, r.p99, 0.15, "$/MWh", src,
+    ));
+    out.push(Check::absolute(
+        group,
+        "jan_share_above_1000",
+        sim.above_1000,
+        real.above_1000,
+        0.001,
+        "share",
+        src,
+    ));
+    out.push(Check::absolute(
+        group,
+        "jan_share_negative",
+        sim.negative,
+        real.negative,
+        0.02,
+        "share",
+        src,
+    ));
+    out.push(Check::relative(
+        group,
+        "jan_lag1_autocorrelation",
+        sim.lag1,
+        real.lag1,
+        lag_tolerance,
+        "1",
+        src,
+    ));
+    out.push(Check::absolute(
+        group,
+        "jan_hour_profile_correlation",
+        pearson(&sim.profile, &real.profile),
+        1.0,
+        0.15,
+        "1",
+        src,
+    ));
 }
 
 /// Every grid check, generator against the files of `data_dir`.
@@ -161,9 +242,15 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
     let params = GridParams::default();
     let files = ErcotFiles::read(data_dir)?;
     let rtm = Table::read(&data_dir.join(RTM_SOURCE))?;
-    let january = Utc.with_ymd_and_hms(2024, 1, 1, 6, 0, 0).single().unwrap_or_default();
+    let january = Utc
+        .with_ymd_and_hms(2024, 1, 1, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
     let sim_jan = simulate(&params, &NODES, january, 31, 15, JANUARIES);
-    let year = Utc.with_ymd_and_hms(2023, 1, 1, 6, 0, 0).single().unwrap_or_default();
+    let year = Utc
+        .with_ymd_and_hms(2023, 1, 1, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
     let sim_year = simulate(&params, &NODES, year, 364, 15, YEARS);
     let mut out = Vec::new();
     let mut real_series = Vec::new();
@@ -171,16 +258,22 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
         let group = format!("grid/{node}");
         let real = super::load::load_node(&rtm, node, GapRepair::Reject)?;
         let errors = bootstrap_errors(node, &real.segments);
-        january_checks(&group, &PriceStats::of(&sim_jan[k]), &PriceStats::of(&real.segments), errors, &mut out);
+        january_checks(
+            &group,
+            &PriceStats::of(&sim_jan[k]),
+            &PriceStats::of(&real.segments),
+            errors,
+            &mut out,
+        );
         real_series.push(real);
         // Seasonal shape against the day-ahead years.
-        let dam: Vec<(chrono::DateTime<Utc>, f64)> = files
-            .day_ahead(node)?
-            .into_iter()
-            .collect();
+        let dam: Vec<(chrono::DateTime<Utc>, f64)> = files.day_ahead(node)?.into_iter().collect();
         let dam_values: Vec<f64> = dam.iter().map(|d| d.1).collect();
         let sim_hourly: Vec<RegularData> = sim_year[k].iter().map(hourly).collect();
-        let sim_values: Vec<f64> = sim_hourly.iter().flat_map(|s| s.values.iter().copied()).collect();
+        let sim_values: Vec<f64> = sim_hourly
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .collect();
         let (mut month_real, mut month_sim) = ([0.0; 12], [0.0; 12]);
         let (mut n_real, mut n_sim) = ([0.0; 12], [0.0; 12]);
         for (t, v) in &dam {
@@ -204,20 +297,59 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
             real_profile.0[h] += v;
             real_profile.1[h] += 1.0;
         }
-        let real_profile: Vec<f64> = (0..24).map(|h| real_profile.0[h] / real_profile.1[h]).collect();
+        let real_profile: Vec<f64> = (0..24)
+            .map(|h| real_profile.0[h] / real_profile.1[h])
+            .collect();
         let real_summary = Summary::of(&dam_values);
         let sim_summary = Summary::of(&sim_values);
-        out.push(Check::relative(&group, "year_mean", sim_summary.mean, real_summary.mean, 0.15, "$/MWh", DAM_SOURCE));
-        out.push(Check::relative(&group, "year_p50", sim_summary.p50, real_summary.p50, 0.15, "$/MWh", DAM_SOURCE));
-        out.push(Check::absolute(&group, "year_hour_profile_correlation", pearson(&sim_stats.profile, &real_profile), 1.0, 0.15, "1", DAM_SOURCE));
-        out.push(Check::absolute(&group, "year_month_profile_correlation", pearson(&month_sim, &month_real), 1.0, 0.15, "1", DAM_SOURCE));
+        out.push(Check::relative(
+            &group,
+            "year_mean",
+            sim_summary.mean,
+            real_summary.mean,
+            0.15,
+            "$/MWh",
+            DAM_SOURCE,
+        ));
+        out.push(Check::relative(
+            &group,
+            "year_p50",
+            sim_summary.p50,
+            real_summary.p50,
+            0.15,
+            "$/MWh",
+            DAM_SOURCE,
+        ));
+        out.push(Check::absolute(
+            &group,
+            "year_hour_profile_correlation",
+            pearson(&sim_stats.profile, &real_profile),
+            1.0,
+            0.15,
+            "1",
+            DAM_SOURCE,
+        ));
+        out.push(Check::absolute(
+            &group,
+            "year_month_profile_correlation",
+            pearson(&month_sim, &month_real),
+            1.0,
+            0.15,
+            "1",
+            DAM_SOURCE,
+        ));
     }
     for (a, b) in [(0, 1), (0, 2), (0, 3)] {
         let real = spearman(
             &real_series[a].values().collect::<Vec<_>>(),
             &real_series[b].values().collect::<Vec<_>>(),
         );
-        let flat = |k: usize| -> Vec<f64> { sim_jan[k].iter().flat_map(|s| s.values.iter().copied()).collect() };
+        let flat = |k: usize| -> Vec<f64> {
+            sim_jan[k]
+                .iter()
+                .flat_map(|s| s.values.iter().copied())
+                .collect()
+        };
         let sim = spearman(&flat(a), &flat(b));
         out.push(Check::absolute(
             &format!("grid/{}~{}", NODES[a], NODES[b]),
