@@ -1,4 +1,5 @@
 //! Grid module: replay of the real ERCOT files, shipped parameters equal
+#![allow(clippy::many_single_char_names, clippy::cast_possible_wrap)]
 //! to the fit, generator determinism and speed, bad input, validation.
 
 use std::path::{Path, PathBuf};
@@ -122,7 +123,7 @@ fn unknown_nodes_gaps_duplicates_unsorted_and_units_are_rejected() {
         .to_string();
     assert!(e.contains("line 4, column 'datetime_col'"), "{e}");
     let unsorted = table(&format!(
-        "{head}2024-01-01 00:00:00,10\n2024-01-01 00:30:00,11\n2024-01-01 00:15:00,12\n"
+        "{head}2024-01-01 00:15:00,10\n2024-01-01 00:30:00,11\n2024-01-01 00:00:00,12\n"
     ));
     let e = load_node(&unsorted, "HB_X", GapRepair::Reject)
         .unwrap_err()

@@ -96,7 +96,12 @@ pub fn calibrate_node(
     let series = load::load_node(&table, &options.node, options.repair)?;
     let step = series.step();
     let count: usize = series.segments.iter().map(|s| s.values.len()).sum();
-    if step > TimeDelta::hours(1) || (count as i64) * step.num_minutes() < 30 * 24 * 60 {
+    if step > TimeDelta::hours(1)
+        || i64::try_from(count)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(step.num_minutes())
+            < 30 * 24 * 60
+    {
         return Err(table.error(
             Location::File,
             "calibration needs at least 30 days of hourly or finer prices",

@@ -127,6 +127,7 @@ pub struct Dynamics {
 /// `spiking[s][i]` marks the system's spike intervals of segment `s`.
 /// φ is the normal-score correlation at which the mapped residuals have
 /// the observed lag-1 autocorrelation (Gaussian-copula moment match).
+#[allow(clippy::too_many_lines)] // one pass over the data, kept together for clarity
 pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool>]) -> Dynamics {
     let step_minutes = segments
         .first()
@@ -162,10 +163,7 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
         .map(|m| month_weight[m] * shape.spread[m])
         .sum::<f64>()
         / total.max(1.0);
-    let mut month_scale = [1.0; 12];
-    for m in 0..12 {
-        month_scale[m] = shape.spread[m] / reference.max(1e-9);
-    }
+    let month_scale = shape.spread.map(|s| s / reference.max(1e-9));
     let mut sorted = residuals.clone();
     sorted.sort_by(f64::total_cmp);
     let normal = Normal::standard();
@@ -268,6 +266,7 @@ pub fn common_share(node: &[f64], reference: &[f64]) -> f64 {
 
 /// The lag-1 autocorrelation of Q(x_t) when x is a stationary Gaussian
 /// AR(1) with coefficient `phi` (numerical integration on a grid).
+#[allow(clippy::many_single_char_names)] // the integral's own notation
 pub fn mapped_autocorrelation(residual: &[f64; KNOTS], phi: f64) -> f64 {
     const N: usize = 121;
     let z: Vec<f64> = (0..N)

@@ -123,7 +123,7 @@ pub fn load_node(table: &Table, node: &str, repair: GapRepair) -> Result<NodeSer
         Layout::Wide => {
             let (times, step) = wide_times(table)?;
             if !table.has_column(node) {
-                return Err(unknown_node(table, node, wide_nodes(table)));
+                return Err(unknown_node(table, node, &wide_nodes(table)));
             }
             (WIDE_TIME_COLUMN, times, table.f64_column(node)?, step)
         }
@@ -164,7 +164,7 @@ fn wide_nodes(table: &Table) -> Vec<String> {
         .collect()
 }
 
-fn unknown_node(table: &Table, node: &str, available: Vec<String>) -> DataError {
+fn unknown_node(table: &Table, node: &str, available: &[String]) -> DataError {
     table.error(
         Location::File,
         format!(
@@ -183,16 +183,16 @@ fn long_rows(
     typed: bool,
 ) -> Result<Vec<usize>, DataError> {
     let names = table.text_column(name_col)?;
-    let types = if typed {
+    let point_types = if typed {
         Some(table.text_column("Settlement Point Type")?)
     } else {
         None
     };
     let rows: Vec<usize> = (0..names.len())
-        .filter(|&r| names[r] == node && types.as_ref().is_none_or(|t| t[r] != "LZEW"))
+        .filter(|&r| names[r] == node && point_types.as_ref().is_none_or(|t| t[r] != "LZEW"))
         .collect();
     if rows.is_empty() {
-        return Err(unknown_node(table, node, distinct(&names)));
+        return Err(unknown_node(table, node, &distinct(&names)));
     }
     Ok(rows)
 }
@@ -234,6 +234,7 @@ fn long_rtm_times(
                 format!("{i} is not an interval 1–4"),
             ));
         }
+        #[allow(clippy::cast_possible_truncation)]
         let minutes = (h as i64 - 1) * 60 + (i as i64 - 1) * 15;
         let local = midnight(dates[r]) + TimeDelta::minutes(minutes);
         times.push(to_utc(table, r, "Delivery Hour", local, repeated[k])?);

@@ -48,6 +48,7 @@ impl GridParams {
 
     /// The same parameters rounded as they are shipped: prices to cents,
     /// coefficients to four decimals, rates to six significant digits.
+    #[must_use]
     pub fn rounded(&self) -> GridParams {
         let mut out = self.clone();
         for m in out.markets.values_mut() {

@@ -238,6 +238,7 @@ fn january_checks(
 ///
 /// # Errors
 /// A shipped file is missing or invalid.
+#[allow(clippy::too_many_lines)] // one table of checks, built in file order
 pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
     let params = GridParams::default();
     let files = ErcotFiles::read(data_dir)?;
