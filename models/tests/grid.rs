@@ -1,6 +1,6 @@
 //! Grid module: replay of the real ERCOT files, shipped parameters equal
-#![allow(clippy::many_single_char_names, clippy::cast_possible_wrap)]
 //! to the fit, generator determinism and speed, bad input, validation.
+#![allow(clippy::many_single_char_names, clippy::cast_possible_wrap)]
 
 use std::path::{Path, PathBuf};
 
@@ -247,4 +247,29 @@ fn validation_checks_pass_except_the_documented_ones() {
         hcp_models::grid::validation::KNOWN_FAILURES,
         "{failing:?}"
     );
+}
+
+#[test]
+fn a_year_at_five_minutes_for_three_nodes_is_quick() {
+    // Generation time is measured in release by `grid_regenerate`'s timing
+    // test; here the debug build must still stay well under a second.
+    let params = GridParams::default();
+    let h = Horizon::days(Utc.with_ymd_and_hms(2026, 1, 1, 6, 0, 0).unwrap(), 365, 5);
+    let prices = generate_prices(
+        &params,
+        &["HB_WEST", "LZ_NORTH", "ND_MISO"],
+        &h,
+        &RngStreams::new(9, 0),
+    )
+    .unwrap();
+    assert!(prices.iter().all(|p| p.price.len() == 105_120));
+    let nd = Summary::of(prices[2].price.values());
+    let west = Summary::of(prices[0].price.values());
+    assert!(
+        nd.mean < west.mean,
+        "North Dakota is cheaper: {} vs {}",
+        nd.mean,
+        west.mean
+    );
+    assert!(nd.max <= 3500.0);
 }

@@ -33,3 +33,29 @@ fn print_checks() {
         );
     }
 }
+
+#[test]
+#[ignore = "timing; run in release"]
+#[allow(clippy::disallowed_methods)] // wall-clock timing of the generator, never a result
+fn time_one_year_three_nodes() {
+    use chrono::TimeZone;
+    let params = hcp_models::grid::GridParams::default();
+    let h = hcp_models::series::Horizon::days(
+        chrono::Utc.with_ymd_and_hms(2026, 1, 1, 6, 0, 0).unwrap(),
+        365,
+        5,
+    );
+    let streams = hcp_engine::rng::RngStreams::new(1, 0);
+    let t0 = std::time::Instant::now();
+    for _ in 0..10 {
+        let p = hcp_models::grid::generate_prices(
+            &params,
+            &["HB_WEST", "LZ_NORTH", "ND_MISO"],
+            &h,
+            &streams,
+        )
+        .unwrap();
+        assert_eq!(p.len(), 3);
+    }
+    println!("one year, 5-min, 3 nodes: {:?} per tape", t0.elapsed() / 10);
+}
