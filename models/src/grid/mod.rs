@@ -54,6 +54,7 @@ impl GridParams {
         for m in out.markets.values_mut() {
             m.spike_rate = significant(m.spike_rate);
             m.spike_intervals = round_to(m.spike_intervals, 4);
+            m.month_weight.iter_mut().for_each(|v| *v = round_to(*v, 4));
         }
         for n in out.nodes.values_mut() {
             n.shape
