@@ -272,4 +272,8 @@ fn a_year_at_five_minutes_for_three_nodes_is_quick() {
         west.mean
     );
     assert!(nd.max <= 3500.0);
+    let tape =
+        hcp_models::grid::generate(&params, &["ND_MISO"], &h, &RngStreams::new(9, 0)).unwrap();
+    assert_eq!(tape.price("ND_MISO"), Some(&prices[2].price));
+    assert_eq!(tape.price("HB_WEST"), None);
 }

@@ -179,3 +179,35 @@ pub fn generate_prices(
     }
     Ok(out)
 }
+
+/// The grid part of the world tape: one price series per requested node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridTape {
+    /// Prices in the order the nodes were requested.
+    pub prices: Vec<NodePrices>,
+}
+
+impl GridTape {
+    /// The price series of `node`, if it is on the tape.
+    pub fn price(&self, node: &str) -> Option<&RegularSeries> {
+        self.prices
+            .iter()
+            .find(|p| p.node == node)
+            .map(|p| &p.price)
+    }
+}
+
+/// Builds the module's tape for the nodes the scenario's sites use.
+///
+/// # Errors
+/// A node or its market has no parameters.
+pub fn generate(
+    params: &GridParams,
+    nodes: &[&str],
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> Result<GridTape, GridError> {
+    Ok(GridTape {
+        prices: generate_prices(params, nodes, horizon, streams)?,
+    })
+}
