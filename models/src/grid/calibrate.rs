@@ -1,0 +1,311 @@
+//! Calibration: fitting price-node parameters from ERCOT-layout files, for
+//! the shipped defaults ([`fit_ercot`]) and for a user's own file
+//! ([`calibrate_node`], [`calibrate`]).
+//!
+//! A user's file needs either at least a year of hourly (or finer) prices —
+//! then every month's shape comes from it — or some months of 15-minute
+//! prices, with the months it lacks taken from a prior parameter set.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::GridParams;
+use super::fit::{self, Shape};
+use super::load::{self, NodeSeries};
+use super::price::{MarketParams, NodeParams};
+use crate::data::{DataError, GapRepair, Location, RegularData, Table};
+
+/// The node whose price marks ERCOT-wide spikes and carries the common shock.
+pub const ERCOT_REFERENCE: &str = "HB_HUBAVG";
+/// A system price above this ($/MWh) puts an interval in the spike regime.
+pub const SPIKE_THRESHOLD: f64 = 300.0;
+/// The real-time file the dynamics are fitted on.
+pub const RTM_JANUARIES: &str = "ercot_rtm_spp_hub_lz_jan2022-2025_15min_wide.csv";
+/// ERCOT's offer cap since 2022, $/MWh.
+pub const ERCOT_CAP: f64 = 5000.0;
+/// ERCOT's price floor, $/MWh.
+pub const ERCOT_FLOOR: f64 = -251.0;
+
+/// Options of [`calibrate_node`]; the layout is detected from the headers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCalibrationOptions {
+    /// The node (settlement point) to fit.
+    pub node: String,
+    /// The market the node belongs to (key of the resulting markets table).
+    pub market: String,
+    /// What to do with gaps.
+    pub repair: GapRepair,
+    /// Offer cap, $/MWh.
+    pub cap: f64,
+    /// Price floor, $/MWh.
+    pub floor: f64,
+    /// A price above this ($/MWh) is a spike interval.
+    pub spike_threshold: f64,
+    /// Common share ρ to use (one node alone cannot identify it).
+    pub common_share: f64,
+    /// Parameters for the months the file does not cover (default: the
+    /// built-in node of the same name, else HB_NORTH).
+    pub prior: Option<NodeParams>,
+}
+
+impl NodeCalibrationOptions {
+    /// ERCOT defaults for `node`.
+    pub fn ercot(node: &str) -> Self {
+        NodeCalibrationOptions {
+            node: node.to_owned(),
+            market: "ercot".to_owned(),
+            repair: GapRepair::Reject,
+            cap: ERCOT_CAP,
+            floor: ERCOT_FLOOR,
+            spike_threshold: SPIKE_THRESHOLD,
+            common_share: 0.7,
+            prior: None,
+        }
+    }
+}
+
+fn samples(series: &NodeSeries) -> Vec<(DateTime<Utc>, f64)> {
+    series
+        .segments
+        .iter()
+        .flat_map(|s| (0..s.values.len()).map(move |i| (s.time_of(i), s.values[i])))
+        .collect()
+}
+
+fn spiking(segments: &[RegularData], threshold: f64) -> Vec<Vec<bool>> {
+    segments
+        .iter()
+        .map(|s| s.values.iter().map(|&v| v > threshold).collect())
+        .collect()
+}
+
+/// Fits one node of a user's file.
+///
+/// # Errors
+/// Any loading error; a file covering too little (fewer than 30 days, or
+/// months missing and no prior for them).
+pub fn calibrate_node(
+    path: &Path,
+    options: &NodeCalibrationOptions,
+) -> Result<NodeParams, DataError> {
+    let table = Table::read(path)?;
+    let series = load::load_node(&table, &options.node, options.repair)?;
+    let step = series.step();
+    let count: usize = series.segments.iter().map(|s| s.values.len()).sum();
+    if step > TimeDelta::hours(1)
+        || i64::try_from(count)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(step.num_minutes())
+            < 30 * 24 * 60
+    {
+        return Err(table.error(
+            Location::File,
+            "calibration needs at least 30 days of hourly or finer prices",
+        ));
+    }
+    let default = GridParams::default();
+    let prior = options
+        .prior
+        .as_ref()
+        .or_else(|| default.nodes.get(&options.node))
+        .or_else(|| default.nodes.get("HB_NORTH"));
+    let data = samples(&series);
+    let shape = fit::fit_shape(&data, prior, None);
+    if shape.covered.iter().any(|c| !c) && prior.is_none() {
+        return Err(table.error(
+            Location::File,
+            "the file lacks some months and no prior covers them",
+        ));
+    }
+    let spikes = spiking(&series.segments, options.spike_threshold);
+    let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
+    Ok(node_params(
+        &options.market,
+        &shape,
+        &dynamics,
+        options.common_share,
+    ))
+}
+
+/// Fits a user's node and returns it with its market, as a block a
+/// scenario can include.
+///
+/// # Errors
+/// As [`calibrate_node`].
+pub fn calibrate(path: &Path, options: &NodeCalibrationOptions) -> Result<GridParams, DataError> {
+    let node = calibrate_node(path, options)?;
+    let table = Table::read(path)?;
+    let series = load::load_node(&table, &options.node, options.repair)?;
+    let spikes = spiking(&series.segments, options.spike_threshold);
+    let shape = fit::fit_shape(&samples(&series), Some(&node), None);
+    let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
+    let market = MarketParams {
+        spike_rate: dynamics.spike_rate,
+        month_weight: month_weight(&samples(&series), options.spike_threshold),
+        spike_intervals: dynamics.spike_intervals,
+        cap: options.cap,
+        floor: options.floor,
+    };
+    Ok(GridParams {
+        markets: BTreeMap::from([(options.market.clone(), market)]),
+        nodes: BTreeMap::from([(options.node.clone(), node)]),
+    })
+}
+
+fn node_params(market: &str, shape: &Shape, d: &fit::Dynamics, common_share: f64) -> NodeParams {
+    NodeParams {
+        market: market.to_owned(),
+        shape: shape.shape,
+        weekend: shape.weekend,
+        month_scale: d.month_scale,
+        residual: d.residual,
+        phi: d.phi,
+        common_share,
+        spike_mu: d.spike_log.0,
+        spike_sigma: d.spike_log.1,
+    }
+}
+
+/// The shipped ERCOT files, read once.
+pub struct ErcotFiles {
+    dam_2021: Table,
+    dam_wide: Table,
+    rtm: Vec<Table>,
+}
+
+impl ErcotFiles {
+    /// Reads the ERCOT files of `data_dir`.
+    ///
+    /// # Errors
+    /// A file is missing or unreadable.
+    pub fn read(data_dir: &Path) -> Result<ErcotFiles, DataError> {
+        Ok(ErcotFiles {
+            dam_2021: Table::read(&data_dir.join("ercot_dam_spp_hub_lz_2021_hourly.csv"))?,
+            dam_wide: Table::read(
+                &data_dir.join("ercot_dam_spp_hub_lz_2022-2025_hourly_wide.csv"),
+            )?,
+            rtm: vec![Table::read(&data_dir.join(RTM_JANUARIES))?],
+        })
+    }
+
+    /// The nodes of the day-ahead wide file.
+    ///
+    /// # Errors
+    /// The file's layout is not recognised.
+    pub fn nodes(&self) -> Result<Vec<String>, DataError> {
+        load::nodes(&self.dam_wide)
+    }
+
+    /// Day-ahead hourly prices of a node, 2021 (Winter Storm Uri days
+    /// 10–20 February excluded) and 2022–2025.
+    ///
+    /// # Errors
+    /// Loading errors.
+    pub fn day_ahead(&self, node: &str) -> Result<Vec<(DateTime<Utc>, f64)>, DataError> {
+        let (uri_from, uri_to) = uri_window();
+        let mut out: Vec<(DateTime<Utc>, f64)> =
+            samples(&load::load_node(&self.dam_2021, node, GapRepair::Reject)?)
+                .into_iter()
+                .filter(|(t, _)| *t < uri_from || *t >= uri_to)
+                .collect();
+        out.extend(samples(&load::load_node(
+            &self.dam_wide,
+            node,
+            GapRepair::Reject,
+        )?));
+        Ok(out)
+    }
+
+    /// Real-time 15-minute segments of a node used for fitting: the
+    /// Januaries 2022–2025 (the years of the day-ahead shape; the
+    /// Februaries 2019–2021 are replay cases);
+    /// `None` for a file that lacks the node.
+    ///
+    /// # Errors
+    /// Loading errors other than an unknown node.
+    pub fn real_time(&self, node: &str) -> Result<Vec<Option<Vec<RegularData>>>, DataError> {
+        let mut out = Vec::new();
+        for table in &self.rtm {
+            if load::nodes(table)?.iter().any(|n| n == node) {
+                out.push(Some(
+                    load::load_node(table, node, GapRepair::Reject)?.segments,
+                ));
+            } else {
+                out.push(None);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Winter Storm Uri days excluded from fitting: 10–20 February 2021, Central time.
+pub fn uri_window() -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = Utc
+        .with_ymd_and_hms(2021, 2, 10, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
+    (from, from + TimeDelta::days(11))
+}
+
+/// Fits every ERCOT node of the shipped files (the values shipped in
+/// `grid_ercot.toml`).
+///
+/// # Errors
+/// A shipped file is missing or invalid.
+pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
+    let files = ErcotFiles::read(data_dir)?;
+    let reference_rt = files.real_time(ERCOT_REFERENCE)?;
+    let reference_shape = fit::fit_shape(&files.day_ahead(ERCOT_REFERENCE)?, None, None);
+    let all: Vec<RegularData> = reference_rt.iter().flatten().flatten().cloned().collect();
+    let reference = fit::fit_dynamics(&reference_shape, &all, &spiking(&all, SPIKE_THRESHOLD));
+    let mut nodes = BTreeMap::new();
+    for node in files.nodes()? {
+        let shape = fit::fit_shape(&files.day_ahead(&node)?, None, None);
+        let (mut own, mut system) = (Vec::new(), Vec::new());
+        for (segments, reference) in files.real_time(&node)?.into_iter().zip(&reference_rt) {
+            if let (Some(segments), Some(reference)) = (segments, reference) {
+                own.extend(segments);
+                system.extend(reference.iter().cloned());
+            }
+        }
+        let spikes = spiking(&system, SPIKE_THRESHOLD);
+        let dynamics = fit::fit_dynamics(&shape, &own, &spikes);
+        let system_dynamics = fit::fit_dynamics(&reference_shape, &system, &spikes);
+        let rho = fit::common_share(&dynamics.innovations, &system_dynamics.innovations);
+        nodes.insert(node.clone(), node_params("ercot", &shape, &dynamics, rho));
+    }
+    let market = MarketParams {
+        spike_rate: reference.spike_rate,
+        month_weight: month_weight(&files.day_ahead(ERCOT_REFERENCE)?, SPIKE_THRESHOLD),
+        spike_intervals: reference.spike_intervals,
+        cap: ERCOT_CAP,
+        floor: ERCOT_FLOOR,
+    };
+    Ok(GridParams {
+        markets: BTreeMap::from([("ercot".to_owned(), market)]),
+        nodes,
+    })
+}
+
+/// Spike-rate multiplier by month: the share of prices above `threshold`
+/// in each month relative to January (one pseudo-count per month).
+pub fn month_weight(samples: &[(DateTime<Utc>, f64)], threshold: f64) -> [f64; 12] {
+    let (mut above, mut count) = ([1.0f64; 12], [1.0f64; 12]);
+    for &(t, p) in samples {
+        let m = fit::local_bucket(t).0;
+        count[m] += 1.0;
+        if p > threshold {
+            above[m] += 1.0;
+        }
+    }
+    let january = above[0] / count[0];
+    let mut out = [1.0; 12];
+    for m in 0..12 {
+        out[m] = above[m] / count[m] / january;
+    }
+    out
+}
