@@ -25,6 +25,10 @@ enum Command {
     /// wrote: closed-form queues, real price and demand series, public
     /// hashprice figures.
     Validate(commands::validate::ValidateArgs),
+    /// Fit a generator on your own series and print its parameters as a
+    /// TOML block a scenario can include.
+    #[command(subcommand)]
+    Calibrate(commands::calibrate::CalibrateCommand),
     /// Measure the simulator's speed and memory.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -34,6 +38,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
+        Command::Calibrate(cmd) => commands::calibrate::run(&cmd),
         Command::Bench(cmd) => commands::bench::run(&cmd),
     }
 }

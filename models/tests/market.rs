@@ -146,6 +146,7 @@ fn default_start_gives_a_hashprice_near_38_dollars() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn same_seed_same_tape_and_streams_are_independent() {
     let params = MarketParams::default();
     let h = Horizon::days(start(), 30, 5);
@@ -269,7 +270,7 @@ fn block_counts_are_poisson_at_rate_h_over_d_times_2_32() {
     let d = 150e12;
     let hashrate = 1.2e21; // λ = H/(D·2³²) = 1.8626e-3 /s, 6.705 blocks an hour
     let lambda = hashrate / (d * 4_294_967_296.0);
-    let hours = 250; // 1,676 blocks expected: well within the first epoch
+    let hours: u32 = 250; // 1,676 blocks expected: well within the first epoch
     let (blocks, retargets) = mine_constant(2_016 * 400, d, hashrate, f64::from(hours) * 3_600.0);
     assert!(retargets.is_empty());
     let mut counts = vec![0.0; hours as usize];
@@ -319,11 +320,8 @@ fn write(name: &str, text: &str) -> PathBuf {
 }
 
 fn prices_csv(rows: &[(&str, &str)]) -> String {
-    let mut s = String::from("date,PriceUSD\n");
-    for (d, p) in rows {
-        s.push_str(&format!("{d},{p}\n"));
-    }
-    s
+    let lines: Vec<String> = rows.iter().map(|(d, p)| format!("{d},{p}")).collect();
+    format!("date,PriceUSD\n{}\n", lines.join("\n"))
 }
 
 fn btc_error(path: &Path) -> String {

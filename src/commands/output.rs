@@ -16,16 +16,22 @@ pub fn print_checks(checks: &[Check]) {
             group = &c.group;
             println!("{group}");
         }
-        let source = sources.iter().position(|s| *s == c.source).unwrap_or_else(|| {
-            sources.push(&c.source);
-            sources.len() - 1
-        });
+        let source = sources
+            .iter()
+            .position(|s| *s == c.source)
+            .unwrap_or_else(|| {
+                sources.push(&c.source);
+                sources.len() - 1
+            });
         let (deviation, tolerance) = match c.tolerance_kind {
             ToleranceKind::Relative => (
                 format!("{:+.1}%", c.deviation() * 100.0),
                 format!("{:.1}%", c.tolerance * 100.0),
             ),
-            ToleranceKind::Absolute => (format!("{:+.4}", c.deviation()), format!("±{}", number(c.tolerance))),
+            ToleranceKind::Absolute => (
+                format!("{:+.4}", c.deviation()),
+                format!("±{}", number(c.tolerance)),
+            ),
         };
         println!(
             "  {:<32} {:>14} {:>14} {:>10} {:>9}  {:<6}  [{}]",
@@ -40,7 +46,11 @@ pub fn print_checks(checks: &[Check]) {
     }
     let failed = checks.iter().filter(|c| !c.pass).count();
     println!();
-    println!("{} checks, {} passed, {failed} failed", checks.len(), checks.len() - failed);
+    println!(
+        "{} checks, {} passed, {failed} failed",
+        checks.len(),
+        checks.len() - failed
+    );
     println!("Sources:");
     for (i, s) in sources.iter().enumerate() {
         println!("  [{}] {s}", i + 1);
@@ -51,7 +61,13 @@ pub fn print_checks(checks: &[Check]) {
 fn number(x: f64) -> String {
     let a = x.abs();
     if x == 0.0 || (1e-3..1e7).contains(&a) {
-        let decimals = if a >= 1_000.0 { 1 } else if a >= 1.0 { 3 } else { 5 };
+        let decimals = if a >= 1_000.0 {
+            1
+        } else if a >= 1.0 {
+            3
+        } else {
+            5
+        };
         format!("{x:.decimals$}")
     } else {
         format!("{x:.3e}")

@@ -135,7 +135,10 @@ fn world(models: &[Model], options: &WorldArgs) -> Result<()> {
         print_checks(&checks);
     }
     if failed > 0 {
-        bail!("{failed} of {} checks are outside their tolerance", checks.len());
+        bail!(
+            "{failed} of {} checks are outside their tolerance",
+            checks.len()
+        );
     }
     Ok(())
 }

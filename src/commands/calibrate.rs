@@ -1,0 +1,141 @@
+//! `hcp calibrate …`: fit a generator on a user's own series and print the
+//! parameters as a TOML block a scenario can include (or JSON with `--json`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use hcp_models::data::GapRepair;
+use hcp_models::market::calibrate::{
+    BtcCalibrationOptions, NetworkCalibrationOptions, calibrate_btc, calibrate_network,
+};
+use serde::Serialize;
+
+/// What to calibrate.
+#[derive(Debug, Subcommand)]
+pub enum CalibrateCommand {
+    /// The BTC/USD price model (Markov-switching Student-t daily returns)
+    /// from a daily price file.
+    Btc(BtcArgs),
+    /// The network model (hashrate reversion and trend, fee share) from a
+    /// daily Coin Metrics-style network file.
+    Network(NetworkArgs),
+}
+
+/// Output options shared by every calibration.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the TOML block to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the fitted parameters as one JSON object instead of TOML.
+    #[arg(long)]
+    json: bool,
+    /// Fill gaps of at most this many missing days/intervals by repeating the
+    /// last value (each fill is reported); by default a gap is an error.
+    #[arg(long, value_name = "N")]
+    fill_gaps: Option<usize>,
+}
+
+impl OutputArgs {
+    fn repair(&self) -> GapRepair {
+        self.fill_gaps
+            .map_or(GapRepair::Reject, |max_missing| GapRepair::ForwardFill {
+                max_missing,
+            })
+    }
+}
+
+/// Options of `hcp calibrate btc`.
+#[derive(Debug, Args)]
+pub struct BtcArgs {
+    /// Daily price file (CSV or Parquet), one row per UTC day.
+    file: PathBuf,
+    /// Column holding the date (YYYY-MM-DD).
+    #[arg(long, default_value = "date")]
+    date_column: String,
+    /// Column holding the price in USD.
+    #[arg(long, default_value = "PriceUSD")]
+    price_column: String,
+    /// Number of regimes of the Markov-switching model.
+    #[arg(long, default_value_t = 4)]
+    regimes: usize,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Options of `hcp calibrate network`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Daily network file (CSV or Parquet) with Coin Metrics columns
+    /// (date, HashRate, IssTotUSD, FeeTotUSD, IssTotNtv, FeeTotNtv).
+    file: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Runs a calibration command.
+pub fn run(cmd: &CalibrateCommand) -> Result<()> {
+    match cmd {
+        CalibrateCommand::Btc(args) => {
+            let options = BtcCalibrationOptions {
+                date_column: args.date_column.clone(),
+                price_column: args.price_column.clone(),
+                regimes: args.regimes,
+                repair: args.output.repair(),
+            };
+            let params = calibrate_btc(&args.file, &options)?;
+            emit(&args.output, &["market", "btc"], &params, &args.file)
+        }
+        CalibrateCommand::Network(args) => {
+            let options = NetworkCalibrationOptions {
+                repair: args.output.repair(),
+                ..NetworkCalibrationOptions::default()
+            };
+            let fit = calibrate_network(&args.file, &options)?;
+            emit(&args.output, &["market"], &fit, &args.file)
+        }
+    }
+}
+
+/// Prints (or writes) fitted parameters under the scenario table `path`.
+fn emit(output: &OutputArgs, path: &[&str], params: &impl Serialize, source: &Path) -> Result<()> {
+    let text = if output.json {
+        serde_json::to_string_pretty(params)? + "\n"
+    } else {
+        let mut value = toml::Value::try_from(params).context("the fitted parameters as TOML")?;
+        for key in path.iter().rev() {
+            let mut table = toml::Table::new();
+            table.insert((*key).to_owned(), value);
+            value = toml::Value::Table(table);
+        }
+        format!(
+            "# Fitted by `hcp calibrate` on {} (HCP Twin {}).\n{}",
+            source.display(),
+            env!("CARGO_PKG_VERSION"),
+            toml::to_string(&value).context("the fitted parameters as TOML")?
+        )
+    };
+    match &output.out {
+        None => print!("{text}"),
+        Some(file) => {
+            write_atomically(file, text.as_bytes())?;
+            eprintln!("wrote {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a temporary file beside `file`, then renames it over
+/// `file`: readers see the old file or the new one, never half of one.
+fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
+    let name = file
+        .file_name()
+        .with_context(|| format!("{} is not a file name", file.display()))?;
+    let mut temporary = file.to_path_buf();
+    temporary.set_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, file)
+        .with_context(|| format!("cannot move {} to {}", temporary.display(), file.display()))
+}
