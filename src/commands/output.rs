@@ -8,7 +8,7 @@ pub fn print_checks(checks: &[Check]) {
     let mut sources: Vec<&str> = Vec::new();
     let mut group = "";
     println!(
-        "{:<34} {:>14} {:>14} {:>10} {:>9}  result  src",
+        "{:<44} {:>14} {:>14} {:>10} {:>9}  result  src",
         "check", "model", "reference", "deviation", "tol."
     );
     for c in checks {
@@ -34,7 +34,7 @@ pub fn print_checks(checks: &[Check]) {
             ),
         };
         println!(
-            "  {:<32} {:>14} {:>14} {:>10} {:>9}  {:<6}  [{}]",
+            "  {:<42} {:>14} {:>14} {:>10} {:>9}  {:<6}  [{}]",
             format!("{} ({})", c.name, c.unit),
             number(c.value),
             number(c.reference),

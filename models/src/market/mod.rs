@@ -31,4 +31,4 @@ pub use chain::{Block, Retarget, subsidy_btc};
 pub use gpu::{GpuRentalParams, GpuRentalSeries, generate_gpu_rental};
 pub use network::{FeeParams, HashrateParams};
 pub use params::{MarketParams, MarketStart, ParamsError};
-pub use tape::{MarketTape, generate};
+pub use tape::{MarketTape, generate, generate_with_price};

@@ -49,10 +49,31 @@ pub struct MarketTape {
 /// # Panics
 /// If `params` fails [`MarketParams::validate`] (checked when loaded).
 pub fn generate(params: &MarketParams, horizon: &Horizon, streams: &RngStreams) -> MarketTape {
+    let btc_usd = generate_btc_price(&params.btc, params.start.btc_usd, horizon, streams);
+    generate_with_price(params, btc_usd, horizon, streams)
+}
+
+/// Generates the market tape around a given BTC/USD path (a replay, or a
+/// path from elsewhere): the network, fees, hashprice and GPU rental are
+/// simulated as in [`generate`], with miners reacting to that path. The
+/// `market/btc_price` stream is not drawn.
+///
+/// # Panics
+/// If `params` fails [`MarketParams::validate`] (checked when loaded), or
+/// `btc_usd` is not on the horizon's grid.
+pub fn generate_with_price(
+    params: &MarketParams,
+    btc_usd: RegularSeries,
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> MarketTape {
     if let Err(problem) = params.validate() {
         panic!("invalid market parameters: {problem}");
     }
-    let btc_usd = generate_btc_price(&params.btc, params.start.btc_usd, horizon, streams);
+    assert!(
+        btc_usd.step() == horizon.step && btc_usd.len() == horizon.intervals(),
+        "the BTC/USD path must cover the horizon at its step"
+    );
     let n = horizon.intervals();
     let step_micros = horizon.step.as_micros();
     let step_secs = horizon.step.as_secs_f64();

@@ -1,0 +1,219 @@
+//! [`World`] (a checked configuration with its replayed series loaded) and
+//! [`WorldTape`] (everything exogenous for one seed and replication).
+
+use std::path::Path;
+
+use hcp_engine::rng::RngStreams;
+use serde::Serialize;
+
+use super::config::{WorldConfig, WorldError};
+use crate::data::Table;
+use crate::demand::{self, DemandTape};
+use crate::grid::{self, GridTape, load};
+use crate::market::{self, MarketTape, replay::PriceReplayOptions};
+use crate::series::{Horizon, RegularSeries};
+
+/// A world ready to generate tapes: the configuration checked, the horizon
+/// fixed and every replayed series loaded and mapped onto it.
+#[derive(Debug, Clone)]
+pub struct World {
+    config: WorldConfig,
+    horizon: Horizon,
+    /// Replayed price series, by node.
+    prices: Vec<(String, RegularSeries)>,
+    btc: Option<RegularSeries>,
+}
+
+/// All exogenous series and events of one (seed, replication).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldTape {
+    /// The time grid every series uses.
+    pub horizon: Horizon,
+    /// BTC price, network, blocks, hashprice, GPU rental prices.
+    pub market: MarketTape,
+    /// Spot prices per node (in `price_nodes` order).
+    pub grid: GridTape,
+    /// Customers, P1 request rates, P2–P4 job arrivals.
+    pub demand: DemandTape,
+}
+
+/// Memory held by a tape, bytes, by part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TapeFootprint {
+    /// Market series, blocks and retargets.
+    pub market_bytes: usize,
+    /// Grid price series.
+    pub grid_bytes: usize,
+    /// Customers, P1 rates and jobs.
+    pub demand_bytes: usize,
+}
+
+impl TapeFootprint {
+    /// The whole tape.
+    pub fn total_bytes(&self) -> usize {
+        self.market_bytes + self.grid_bytes + self.demand_bytes
+    }
+}
+
+impl World {
+    /// Checks `config` and loads its replayed series; relative replay paths
+    /// are resolved against `base_dir`.
+    ///
+    /// # Errors
+    /// An impossible value (with its key), an unknown price node, or a
+    /// replayed file that is unusable or does not cover the horizon.
+    pub fn prepare(config: WorldConfig, base_dir: &Path) -> Result<World, WorldError> {
+        if config.days == 0 {
+            return Err(WorldError::invalid(
+                "days",
+                "the horizon must be at least one day",
+            ));
+        }
+        if config.step_minutes == 0 || 1_440 % config.step_minutes != 0 {
+            return Err(WorldError::invalid(
+                "step_minutes",
+                format!("{} minutes does not divide a day", config.step_minutes),
+            ));
+        }
+        if config.price_nodes.is_empty() {
+            return Err(WorldError::invalid(
+                "price_nodes",
+                "name at least one price node",
+            ));
+        }
+        for (i, node) in config.price_nodes.iter().enumerate() {
+            if config.price_nodes[..i].contains(node) {
+                return Err(WorldError::invalid(
+                    "price_nodes",
+                    format!("'{node}' is listed twice"),
+                ));
+            }
+        }
+        config
+            .market
+            .validate()
+            .map_err(|problem| WorldError::invalid("market", problem))?;
+        let horizon = Horizon::days(
+            config.start,
+            u64::from(config.days),
+            u64::from(config.step_minutes),
+        );
+        // An unknown node is caught here, before any tape is generated.
+        let nodes: Vec<&str> = config.price_nodes.iter().map(String::as_str).collect();
+        let probe = Horizon::days(config.start, 1, u64::from(config.step_minutes));
+        grid::generate_prices(&config.grid, &nodes, &probe, &RngStreams::new(0, 0))?;
+
+        let mut prices = Vec::new();
+        for (i, replay) in config.replay.prices.iter().enumerate() {
+            let key = format!("replay.prices[{i}]");
+            if !config.price_nodes.contains(&replay.node) {
+                return Err(WorldError::invalid(
+                    &format!("{key}.node"),
+                    format!(
+                        "'{}' is not one of price_nodes ({})",
+                        replay.node,
+                        config.price_nodes.join(", ")
+                    ),
+                ));
+            }
+            let path = base_dir.join(&replay.file);
+            let table = Table::read(&path)?;
+            let series = load::load_node(&table, &replay.node, replay.repair)?;
+            let on_horizon = load::replay(&series, &horizon).map_err(|problem| {
+                WorldError::invalid(&key, format!("{}: {problem}", path.display()))
+            })?;
+            prices.push((replay.node.clone(), on_horizon));
+        }
+        let btc = match &config.replay.btc {
+            None => None,
+            Some(replay) => {
+                let options = PriceReplayOptions {
+                    date_column: replay.date_column.clone(),
+                    price_column: replay.price_column.clone(),
+                    repair: replay.repair,
+                };
+                Some(market::replay::btc_price(
+                    &base_dir.join(&replay.file),
+                    &options,
+                    &horizon,
+                )?)
+            }
+        };
+        Ok(World {
+            config,
+            horizon,
+            prices,
+            btc,
+        })
+    }
+
+    /// The checked configuration.
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    /// The time grid of every tape.
+    pub fn horizon(&self) -> &Horizon {
+        &self.horizon
+    }
+
+    /// Generates the tape of one (seed, replication): generated processes
+    /// draw from their own streams of `streams`, replayed ones are copied.
+    pub fn tape(&self, streams: &RngStreams) -> WorldTape {
+        let config = &self.config;
+        let market = match &self.btc {
+            None => market::generate(&config.market, &self.horizon, streams),
+            Some(btc) => {
+                market::generate_with_price(&config.market, btc.clone(), &self.horizon, streams)
+            }
+        };
+        let nodes: Vec<&str> = config.price_nodes.iter().map(String::as_str).collect();
+        // Nodes were checked in `prepare`, so generation cannot fail; an
+        // empty tape would be caught by every consumer's lookup.
+        let mut grid = grid::generate(&config.grid, &nodes, &self.horizon, streams)
+            .unwrap_or_else(|e| unreachable!("price nodes were checked in prepare: {e}"));
+        for (node, series) in &self.prices {
+            if let Some(slot) = grid.prices.iter_mut().find(|p| &p.node == node) {
+                slot.price = series.clone();
+            }
+        }
+        let demand = demand::generate(&config.demand, &self.horizon, streams);
+        WorldTape {
+            horizon: self.horizon,
+            market,
+            grid,
+            demand,
+        }
+    }
+}
+
+impl WorldTape {
+    /// Memory held by the tape's series and events.
+    pub fn footprint(&self) -> TapeFootprint {
+        let series = |s: &RegularSeries| s.len() * std::mem::size_of::<f64>();
+        let m = &self.market;
+        let market_bytes = [
+            &m.btc_usd,
+            &m.network_hashrate_ehs,
+            &m.difficulty,
+            &m.fee_share,
+            &m.hashprice_usd_per_ph_day,
+            &m.hashprice_usd_per_th_day,
+        ]
+        .into_iter()
+        .map(series)
+        .sum::<usize>()
+            + m.gpu_rental
+                .iter()
+                .map(|g| series(&g.usd_per_gpu_hour))
+                .sum::<usize>()
+            + std::mem::size_of_val(m.blocks.as_slice())
+            + std::mem::size_of_val(m.retargets.as_slice());
+        let grid_bytes = self.grid.prices.iter().map(|p| series(&p.price)).sum();
+        TapeFootprint {
+            market_bytes,
+            grid_bytes,
+            demand_bytes: self.demand.heap_bytes(),
+        }
+    }
+}
