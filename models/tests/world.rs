@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use hcp_engine::rng::RngStreams;
-use hcp_models::data::default_data_dir;
+use hcp_models::data::{GapRepair, default_data_dir};
 use hcp_models::world::{BtcReplay, PriceReplay, World, WorldConfig};
 
 fn reference() -> World {
@@ -20,7 +20,13 @@ fn the_reference_year_has_every_series_on_one_grid() {
     assert_eq!(tape.market.hashprice_usd_per_ph_day.len(), n);
     assert_eq!(tape.grid.prices.len(), 3);
     for node in ["HB_NORTH", "HB_SOUTH", "ND_MISO"] {
-        assert_eq!(tape.grid.price(node).map(|s| s.len()), Some(n), "{node}");
+        assert_eq!(
+            tape.grid
+                .price(node)
+                .map(hcp_models::series::RegularSeries::len),
+            Some(n),
+            "{node}"
+        );
     }
     // Late-2025 start: hashprice near $38/PH/day, BTC at $91,000.
     let hp0 = tape.market.hashprice_usd_per_ph_day.values()[0];
@@ -66,7 +72,7 @@ fn replaying_one_process_leaves_every_other_draw_unchanged() {
     config.replay.prices.push(PriceReplay {
         node: "HB_NORTH".into(),
         file: "ercot_rtm_spp_hub_lz_jan2022-2025_15min_wide.csv".into(),
-        repair: Default::default(),
+        repair: GapRepair::Reject,
     });
     let replayed = World::prepare(config, &default_data_dir())
         .unwrap()
@@ -102,13 +108,13 @@ fn winter_storm_uri_replays_exactly() {
             prices: vec![PriceReplay {
                 node: "HB_WEST".into(),
                 file: "ercot_rtm_spp_hub_lz_2021-02_15min.csv".into(),
-                repair: Default::default(),
+                repair: GapRepair::Reject,
             }],
             btc: Some(BtcReplay {
                 file: "btc_price_daily_2016-2026.csv".into(),
                 date_column: "date".into(),
                 price_column: "PriceUSD".into(),
-                repair: Default::default(),
+                repair: GapRepair::Reject,
             }),
         },
         ..WorldConfig::default()
@@ -153,7 +159,7 @@ fn bad_configurations_name_the_key_and_the_problem() {
     config.replay.prices.push(PriceReplay {
         node: "HB_WEST".into(),
         file: "ercot_rtm_spp_hub_lz_2021-02_15min.csv".into(),
-        repair: Default::default(),
+        repair: GapRepair::Reject,
     });
     let message = prepare(config);
     assert!(
@@ -168,7 +174,7 @@ fn bad_configurations_name_the_key_and_the_problem() {
     config.replay.prices.push(PriceReplay {
         node: "HB_WEST".into(),
         file: "ercot_rtm_spp_hub_lz_2021-02_15min.csv".into(),
-        repair: Default::default(),
+        repair: GapRepair::Reject,
     });
     let message = prepare(config);
     assert!(message.contains("is not covered by the file"), "{message}");
