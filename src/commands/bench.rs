@@ -20,6 +20,9 @@ pub enum BenchCommand {
     /// `BinaryHeap` loop and a boxed-`dyn`-event loop running the same model
     /// in the same process.
     Engine(EngineArgs),
+    /// Wall time and memory of generating the world tape (market, grid,
+    /// demand) for the reference fleet, by part and in all.
+    Tape(super::bench_tape::TapeArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -88,6 +91,7 @@ struct HoldReport {
 pub fn run(cmd: &BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Engine(args) => engine(args),
+        BenchCommand::Tape(args) => super::bench_tape::run(args),
     }
 }
 
@@ -275,7 +279,7 @@ fn hold_benchmark(pending: u32, args: &EngineArgs, streams: &RngStreams) -> Hold
 }
 
 /// Runs `f`, returning its wall time and its result.
-fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     let start = Instant::now();
     let result = f();
     (start.elapsed(), result)
@@ -288,7 +292,7 @@ fn time(f: impl FnOnce() -> MmcResult) -> Duration {
     elapsed
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
+pub(crate) fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     let mid = samples.len() / 2;
     if samples.len() % 2 == 1 {

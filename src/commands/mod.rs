@@ -1,6 +1,7 @@
 //! One module per subcommand of `hcp`.
 
 pub mod bench;
+mod bench_tape;
 pub mod calibrate;
 mod output;
 pub mod validate;
