@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use hcp_models::data::GapRepair;
+use hcp_models::demand::ServiceParams;
+use hcp_models::demand::calibrate::calibrate_requests;
+use hcp_models::demand::traces::RequestTraceOptions;
+use hcp_models::grid::calibrate::{NodeCalibrationOptions, calibrate};
 use hcp_models::market::calibrate::{
     BtcCalibrationOptions, NetworkCalibrationOptions, calibrate_btc, calibrate_network,
 };
@@ -20,6 +24,13 @@ pub enum CalibrateCommand {
     /// The network model (hashrate reversion and trend, fee share) from a
     /// daily Coin Metrics-style network file.
     Network(NetworkArgs),
+    /// A price node's spot-price generator (daily and seasonal shape, mean
+    /// reversion, spikes, negative prices) from any ERCOT layout or a CSV /
+    /// Parquet file with the same columns.
+    Grid(GridArgs),
+    /// A P1 request stream (rate, burstiness, token counts, daily shape when
+    /// the trace is long enough) from a request trace.
+    Requests(RequestArgs),
 }
 
 /// Output options shared by every calibration.
@@ -74,6 +85,50 @@ pub struct NetworkArgs {
     output: OutputArgs,
 }
 
+/// Options of `hcp calibrate grid`.
+#[derive(Debug, Args)]
+pub struct GridArgs {
+    /// Price file: ERCOT real-time (15-minute) or day-ahead (hourly) prices,
+    /// long or wide layout, CSV or Parquet; timestamps in Central prevailing
+    /// time. A year of hourly data or several months of 15-minute data.
+    file: PathBuf,
+    /// The settlement point (column or Settlement Point Name), e.g. HB_WEST.
+    #[arg(long)]
+    node: String,
+    /// Market the node belongs to (its key in the parameters).
+    #[arg(long, default_value = "ercot")]
+    market: String,
+    /// Offer cap, $/MWh (ERCOT: 5,000 since 2022, 9,000 before).
+    #[arg(long)]
+    cap: Option<f64>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Options of `hcp calibrate requests`.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Request trace (CSV or Parquet), one row per request.
+    file: PathBuf,
+    /// Name of the service in the parameters.
+    #[arg(long, default_value = "custom")]
+    name: String,
+    /// Column of arrival times.
+    #[arg(long, default_value = "TIMESTAMP")]
+    time_column: String,
+    /// chrono format of the arrival times.
+    #[arg(long, default_value = "%Y-%m-%d %H:%M:%S%.f")]
+    time_format: String,
+    /// Column of context (prompt) tokens ("" if none).
+    #[arg(long, default_value = "ContextTokens")]
+    context_column: String,
+    /// Column of generated tokens ("" if none).
+    #[arg(long, default_value = "GeneratedTokens")]
+    generated_column: String,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 /// Runs a calibration command.
 pub fn run(cmd: &CalibrateCommand) -> Result<()> {
     match cmd {
@@ -95,7 +150,45 @@ pub fn run(cmd: &CalibrateCommand) -> Result<()> {
             let fit = calibrate_network(&args.file, &options)?;
             emit(&args.output, &["market"], &fit, &args.file)
         }
+        CalibrateCommand::Grid(args) => {
+            let mut options = NodeCalibrationOptions::ercot(&args.node);
+            options.market.clone_from(&args.market);
+            options.repair = args.output.repair();
+            if let Some(cap) = args.cap {
+                options.cap = cap;
+            }
+            let params = calibrate(&args.file, &options)?;
+            emit(&args.output, &["grid"], &params, &args.file)
+        }
+        CalibrateCommand::Requests(args) => {
+            let column = |c: &str| (!c.is_empty()).then(|| c.to_owned());
+            let options = RequestTraceOptions {
+                time_column: args.time_column.clone(),
+                format: args.time_format.clone(),
+                context_column: column(&args.context_column),
+                generated_column: column(&args.generated_column),
+            };
+            let stream = calibrate_requests(&args.file, &options)?;
+            let service = ServiceParams {
+                name: args.name.clone(),
+                stream,
+            };
+            emit(
+                &args.output,
+                &["demand", "requests"],
+                &ServicesBlock {
+                    services: vec![service],
+                },
+                &args.file,
+            )
+        }
     }
+}
+
+/// `[[demand.requests.services]]`: one fitted service to append.
+#[derive(Serialize)]
+struct ServicesBlock {
+    services: Vec<ServiceParams>,
 }
 
 /// Prints (or writes) fitted parameters under the scenario table `path`.
