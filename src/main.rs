@@ -34,11 +34,19 @@ enum Command {
     Bench(commands::bench::BenchCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Calibrate(cmd) => commands::calibrate::run(&cmd),
         Command::Bench(cmd) => commands::bench::run(&cmd),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One plain message with its causes; no backtrace for users.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

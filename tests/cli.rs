@@ -88,3 +88,103 @@ fn empty_hold_benchmarks_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn validate_market_json_is_an_array_of_checks_that_pass() {
+    let out = hcp(&["validate", "market", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    assert!(checks.len() >= 10);
+    for check in &checks {
+        for field in [
+            "group",
+            "name",
+            "value",
+            "reference",
+            "tolerance",
+            "pass",
+            "unit",
+            "source",
+        ] {
+            assert!(check.get(field).is_some(), "missing {field} in {check}");
+        }
+        assert_eq!(check["pass"], true, "{check}");
+    }
+    // The hashprice formula on a cited day is among them.
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["group"] == "market/hashprice" && c["name"] == "2025-12-01")
+    );
+}
+
+#[test]
+fn validate_refuses_a_missing_data_folder() {
+    let out = hcp(&["validate", "grid", "--data", "/nonexistent/data"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the data folder /nonexistent/data does not exist"),
+        "{err}"
+    );
+}
+
+#[test]
+fn calibrate_prints_a_toml_block_a_world_section_reads() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/azure_llm_inference_2023_code.csv"
+    );
+    let out = hcp(&["calibrate", "requests", data, "--name", "code"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[[demand.requests.services]]"), "{text}");
+    let block: toml::Table = toml::from_str(&text).expect("valid TOML");
+    let service = &block["demand"]["requests"]["services"][0];
+    assert_eq!(service["name"].as_str(), Some("code"));
+    // 8,819 requests over about an hour: ≈ 2.45 requests/s.
+    let rate = service["stream"]["mean_rate_per_s"].as_float().unwrap();
+    assert!((2.2..2.7).contains(&rate), "{rate}");
+}
+
+#[test]
+fn calibrate_names_the_file_and_the_problem_on_bad_input() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/btc_price_daily_2016-2026.csv"
+    );
+    let out = hcp(&["calibrate", "grid", data, "--node", "HB_WEST"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains("btc_price_daily_2016-2026.csv: unknown layout"),
+        "{err}"
+    );
+    assert!(!err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn bench_tape_json_has_the_documented_fields() {
+    let out = hcp(&["bench", "tape", "--days", "7", "--repeats", "1", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["intervals"], 7 * 288);
+    assert_eq!(doc["price_nodes"], 3);
+    assert!(doc["jobs"].as_u64().unwrap() >= 7 * 10_000);
+    for field in ["tape_ms", "market_ms", "grid_ms", "demand_ms", "tape_bytes"] {
+        assert!(doc[field].as_f64().unwrap() > 0.0, "{field}");
+    }
+}
