@@ -92,6 +92,29 @@ pub fn calibrate_node(
     path: &Path,
     options: &NodeCalibrationOptions,
 ) -> Result<NodeParams, DataError> {
+    Ok(fit_user(path, options)?.0)
+}
+
+/// Fits a user's node and returns it with its market, as a block a
+/// scenario can include.
+///
+/// # Errors
+/// As [`calibrate_node`].
+pub fn calibrate(path: &Path, options: &NodeCalibrationOptions) -> Result<GridParams, DataError> {
+    let (node, market) = fit_user(path, options)?;
+    Ok(GridParams {
+        markets: BTreeMap::from([(options.market.clone(), market)]),
+        nodes: BTreeMap::from([(options.node.clone(), node)]),
+    })
+}
+
+/// The node and market parameters of a user's file; the level offsets are
+/// absolute (shape and dynamics come from the same file), months the file
+/// lacks keep the prior's.
+fn fit_user(
+    path: &Path,
+    options: &NodeCalibrationOptions,
+) -> Result<(NodeParams, MarketParams), DataError> {
     let table = Table::read(path)?;
     let series = load::load_node(&table, &options.node, options.repair)?;
     let step = series.step();
@@ -123,37 +146,25 @@ pub fn calibrate_node(
     }
     let spikes = spiking(&series.segments, options.spike_threshold);
     let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
-    Ok(node_params(
-        &options.market,
-        &shape,
-        &dynamics,
-        options.common_share,
-    ))
-}
-
-/// Fits a user's node and returns it with its market, as a block a
-/// scenario can include.
-///
-/// # Errors
-/// As [`calibrate_node`].
-pub fn calibrate(path: &Path, options: &NodeCalibrationOptions) -> Result<GridParams, DataError> {
-    let node = calibrate_node(path, options)?;
-    let table = Table::read(path)?;
-    let series = load::load_node(&table, &options.node, options.repair)?;
-    let spikes = spiking(&series.segments, options.spike_threshold);
-    let shape = fit::fit_shape(&samples(&series), Some(&node), None);
-    let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
     let market = MarketParams {
         spike_rate: dynamics.spike_rate,
-        month_weight: month_weight(&samples(&series), options.spike_threshold),
+        month_weight: month_weight(&data, options.spike_threshold),
         spike_intervals: dynamics.spike_intervals,
+        spike_ramp: dynamics.spike_ramp,
+        spike_decay: dynamics.spike_decay,
         cap: options.cap,
         floor: options.floor,
     };
-    Ok(GridParams {
-        markets: BTreeMap::from([(options.market.clone(), market)]),
-        nodes: BTreeMap::from([(options.node.clone(), node)]),
-    })
+    let mut node = node_params(&options.market, &shape, &dynamics, options.common_share);
+    let (scale, level) = fit::month_levels(&data, &node, &market, None);
+    for m in 0..12 {
+        (node.spike_scale[m], node.level[m]) = if shape.covered[m] {
+            (scale[m], level[m])
+        } else {
+            prior.map_or((1.0, 0.0), |p| (p.spike_scale[m], p.level[m]))
+        };
+    }
+    Ok((node, market))
 }
 
 fn node_params(market: &str, shape: &Shape, d: &fit::Dynamics, common_share: f64) -> NodeParams {
@@ -161,6 +172,8 @@ fn node_params(market: &str, shape: &Shape, d: &fit::Dynamics, common_share: f64
         market: market.to_owned(),
         shape: shape.shape,
         weekend: shape.weekend,
+        level: [0.0; 12],
+        spike_scale: [1.0; 12],
         month_scale: d.month_scale,
         residual: d.residual,
         phi: d.phi,
@@ -262,9 +275,27 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
     let reference_shape = fit::fit_shape(&files.day_ahead(ERCOT_REFERENCE)?, None, None);
     let all: Vec<RegularData> = reference_rt.iter().flatten().flatten().cloned().collect();
     let reference = fit::fit_dynamics(&reference_shape, &all, &spiking(&all, SPIKE_THRESHOLD));
+    let market = MarketParams {
+        spike_rate: reference.spike_rate,
+        month_weight: month_weight(&files.day_ahead(ERCOT_REFERENCE)?, SPIKE_THRESHOLD),
+        spike_intervals: reference.spike_intervals,
+        spike_ramp: reference.spike_ramp,
+        spike_decay: reference.spike_decay,
+        cap: ERCOT_CAP,
+        floor: ERCOT_FLOOR,
+    };
+    let rounded_market = GridParams {
+        markets: BTreeMap::from([("ercot".to_owned(), market.clone())]),
+        nodes: BTreeMap::new(),
+    }
+    .rounded()
+    .markets
+    .remove("ercot")
+    .unwrap_or_else(|| market.clone());
     let mut nodes = BTreeMap::new();
     for node in files.nodes()? {
-        let shape = fit::fit_shape(&files.day_ahead(&node)?, None, None);
+        let day_ahead = files.day_ahead(&node)?;
+        let shape = fit::fit_shape(&day_ahead, None, None);
         let (mut own, mut system) = (Vec::new(), Vec::new());
         for (segments, reference) in files.real_time(&node)?.into_iter().zip(&reference_rt) {
             if let (Some(segments), Some(reference)) = (segments, reference) {
@@ -276,15 +307,22 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
         let dynamics = fit::fit_dynamics(&shape, &own, &spikes);
         let system_dynamics = fit::fit_dynamics(&reference_shape, &system, &spikes);
         let rho = fit::common_share(&dynamics.innovations, &system_dynamics.innovations);
-        nodes.insert(node.clone(), node_params("ercot", &shape, &dynamics, rho));
+        let mut params = node_params("ercot", &shape, &dynamics, rho);
+        // Offsets from the parameters as shipped (rounded), so the shipped
+        // levels are exactly what a refit gives.
+        let mut shipped = GridParams {
+            markets: BTreeMap::new(),
+            nodes: BTreeMap::from([(node.clone(), params.clone())]),
+        }
+        .rounded();
+        let rounded = shipped
+            .nodes
+            .remove(&node)
+            .unwrap_or_else(|| params.clone());
+        (params.spike_scale, params.level) =
+            fit::month_levels(&day_ahead, &rounded, &rounded_market, Some(0));
+        nodes.insert(node.clone(), params);
     }
-    let market = MarketParams {
-        spike_rate: reference.spike_rate,
-        month_weight: month_weight(&files.day_ahead(ERCOT_REFERENCE)?, SPIKE_THRESHOLD),
-        spike_intervals: reference.spike_intervals,
-        cap: ERCOT_CAP,
-        floor: ERCOT_FLOOR,
-    };
     Ok(GridParams {
         markets: BTreeMap::from([("ercot".to_owned(), market)]),
         nodes,

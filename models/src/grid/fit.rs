@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use chrono_tz::America::Chicago;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::price::{KNOT_FIRST, KNOT_STEP, KNOTS, NodeParams};
+use super::price::{KNOT_FIRST, KNOT_STEP, KNOTS, MarketParams, NodeParams};
 use crate::data::RegularData;
 use crate::describe::{mean, pearson, quantile_sorted};
 
@@ -121,6 +121,68 @@ pub struct Dynamics {
     pub spike_intervals: f64,
     /// Log spike excess mean and deviation.
     pub spike_log: (f64, f64),
+    /// Ramp-up factor per 15 minutes before an episode.
+    pub spike_ramp: f64,
+    /// Decay factor per 15 minutes after an episode.
+    pub spike_decay: f64,
+}
+
+/// Ratio-of-sums estimates of the ramp-up and decay factors (per step):
+/// the excess over the base just before an episode's first interval
+/// relative to that interval's excess, and just after its last interval
+/// relative to that one's.
+fn envelope_factors(excess: &[Vec<f64>], spiking: &[Vec<bool>]) -> (f64, f64) {
+    let (mut up, mut up_den, mut down, mut down_den) = (0.0, 0.0, 0.0, 0.0);
+    for (e, on) in excess.iter().zip(spiking) {
+        for i in 0..e.len() {
+            if !on[i] {
+                continue;
+            }
+            if i > 0 && !on[i - 1] {
+                up += e[i - 1].max(0.0);
+                up_den += e[i].max(0.0);
+            }
+            if i + 1 < e.len() && !on[i + 1] {
+                down += e[i + 1].max(0.0);
+                down_den += e[i].max(0.0);
+            }
+        }
+    }
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            (a / b).clamp(0.0, 0.9)
+        } else {
+            0.0
+        }
+    };
+    (ratio(up, up_den), ratio(down, down_den))
+}
+
+/// The spike excess the envelopes put on each non-spike interval of a
+/// segment: ramp^k times the next episode's first excess plus decay^j
+/// times the last episode's final excess (both per step).
+fn envelope_excess(excess: &[f64], on: &[bool], ramp: f64, decay: f64) -> Vec<f64> {
+    let n = excess.len();
+    let mut out = vec![0.0; n];
+    let mut tail = 0.0;
+    for i in 0..n {
+        if on[i] {
+            tail = excess[i].max(0.0);
+        } else {
+            tail *= decay;
+            out[i] = tail;
+        }
+    }
+    let mut head = 0.0;
+    for i in (0..n).rev() {
+        if on[i] {
+            head = excess[i].max(0.0);
+        } else {
+            head *= ramp;
+            out[i] += head;
+        }
+    }
+    out
 }
 
 /// Fits residual quantiles, persistence and spikes on segments of one node.
@@ -137,7 +199,17 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     let mut index = Vec::new(); // (segment, i) per residual
     let mut spike_excess = Vec::new();
     let (mut episodes, mut spike_count) = (0usize, 0usize);
+    let excess: Vec<Vec<f64>> = segments
+        .iter()
+        .map(|seg| {
+            (0..seg.values.len())
+                .map(|i| seg.values[i] - base_of(shape, seg.time_of(i)))
+                .collect()
+        })
+        .collect();
+    let (ramp_step, decay_step) = envelope_factors(&excess, spiking);
     for (s, seg) in segments.iter().enumerate() {
+        let envelope = envelope_excess(&excess[s], &spiking[s], ramp_step, decay_step);
         let times: Vec<DateTime<Utc>> = (0..seg.values.len()).map(|i| seg.time_of(i)).collect();
         for (i, t) in times.iter().enumerate() {
             let m = local_bucket(*t).0;
@@ -153,7 +225,7 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
                 }
             } else {
                 month_weight[m] += 1.0;
-                residuals.push((seg.values[i] - base) / shape.spread[m]);
+                residuals.push((seg.values[i] - base - envelope[i]) / shape.spread[m]);
                 index.push((s, i, m));
             }
         }
@@ -244,6 +316,8 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
         spike_rate,
         spike_intervals,
         spike_log,
+        spike_ramp: ramp_step.powf(15.0 / step_minutes),
+        spike_decay: decay_step.powf(15.0 / step_minutes),
     }
 }
 
@@ -295,6 +369,85 @@ pub fn mapped_autocorrelation(residual: &[f64; KNOTS], phi: f64) -> f64 {
         cov += w[i] * (q[i] - m) * inner / mass.max(1e-300);
     }
     cov / v
+}
+
+/// E[Q(x)] for x ~ N(0, 1): the mean residual, $/MWh.
+pub fn residual_mean(residual: &[f64; KNOTS]) -> f64 {
+    const N: usize = 481;
+    let dz = 12.0 / (N - 1) as f64;
+    (0..N)
+        .map(|i| {
+            let z = -6.0 + dz * i as f64;
+            knot_value(residual, z) * (-0.5 * z * z).exp() * dz
+        })
+        .sum::<f64>()
+        / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// The generator's expected price in month `m` without level offset, as
+/// `(a, b)` with E = a + k·b for spike scale k: given the mean base price
+/// of that month's intervals, the stationary spike share π = p/(p + 1/L)
+/// at entry rate p, the mean excess E[J] = exp(μ + σ²/2) during spikes and,
+/// per episode, a/(1−a) + d/(1−d) excess-worths on the intervals around it.
+pub fn expected_price(node: &NodeParams, market: &MarketParams, m: usize, base: f64) -> (f64, f64) {
+    let enter = (market.spike_rate * market.month_weight[m]).clamp(0.0, 1.0);
+    let exit = 1.0 / market.spike_intervals.max(1.0);
+    let share = enter / (enter + exit);
+    let jump = (node.spike_mu + 0.5 * node.spike_sigma * node.spike_sigma).exp();
+    let around = |f: f64| {
+        let f = f.clamp(0.0, 0.99);
+        f / (1.0 - f)
+    };
+    let envelope = enter * (1.0 - share) * (around(market.spike_ramp) + around(market.spike_decay));
+    (
+        base + (1.0 - share) * node.month_scale[m] * residual_mean(&node.residual),
+        (share + envelope) * jump,
+    )
+}
+
+/// Bounds of the monthly spike scale.
+pub const SPIKE_SCALE_RANGE: (f64, f64) = (0.5, 3.0);
+
+/// Monthly spike scales and level offsets that give the generator each
+/// month's mean of `samples`, relative to the `anchor` month (scale one,
+/// offset zero; none: absolute). The gap between the data's and the
+/// generator's monthly mean goes first to the spike size (the tail, so the
+/// median stays), within [`SPIKE_SCALE_RANGE`], the rest to the level.
+/// Months without samples get scale one and offset zero.
+pub fn month_levels(
+    samples: &[(DateTime<Utc>, f64)],
+    node: &NodeParams,
+    market: &MarketParams,
+    anchor: Option<usize>,
+) -> ([f64; 12], [f64; 12]) {
+    let (mut price, mut base, mut count) = ([0.0; 12], [0.0; 12], [0.0; 12]);
+    for &(t, p) in samples {
+        let (m, weekend, h) = local_bucket(t);
+        price[m] += p;
+        base[m] += node.shape[m][h] * if weekend { node.weekend[h] } else { 1.0 };
+        count[m] += 1.0;
+    }
+    let mut gap = [0.0; 12];
+    let mut spike = [0.0; 12];
+    for m in 0..12 {
+        if count[m] > 0.0 {
+            let (a, b) = expected_price(node, market, m, base[m] / count[m]);
+            gap[m] = price[m] / count[m] - a - b;
+            spike[m] = b;
+        }
+    }
+    let reference = anchor.filter(|&a| count[a] > 0.0).map_or(0.0, |a| gap[a]);
+    let (mut scale, mut level) = ([1.0; 12], [0.0; 12]);
+    for m in 0..12 {
+        if count[m] > 0.0 {
+            let g = gap[m] - reference;
+            if spike[m] > 0.0 {
+                scale[m] = (1.0 + g / spike[m]).clamp(SPIKE_SCALE_RANGE.0, SPIKE_SCALE_RANGE.1);
+            }
+            level[m] = g - (scale[m] - 1.0) * spike[m];
+        }
+    }
+    (scale, level)
 }
 
 fn knot_value(residual: &[f64; KNOTS], x: f64) -> f64 {

@@ -54,6 +54,8 @@ impl GridParams {
         for m in out.markets.values_mut() {
             m.spike_rate = significant(m.spike_rate);
             m.spike_intervals = round_to(m.spike_intervals, 4);
+            m.spike_ramp = round_to(m.spike_ramp, 4);
+            m.spike_decay = round_to(m.spike_decay, 4);
             m.month_weight.iter_mut().for_each(|v| *v = round_to(*v, 4));
         }
         for n in out.nodes.values_mut() {
@@ -61,10 +63,14 @@ impl GridParams {
                 .iter_mut()
                 .flatten()
                 .for_each(|v| *v = round_to(*v, 2));
-            n.residual.iter_mut().for_each(|v| *v = round_to(*v, 2));
+            n.residual
+                .iter_mut()
+                .chain(n.level.iter_mut())
+                .for_each(|v| *v = round_to(*v, 2));
             n.weekend
                 .iter_mut()
                 .chain(n.month_scale.iter_mut())
+                .chain(n.spike_scale.iter_mut())
                 .for_each(|v| *v = round_to(*v, 4));
             n.phi = round_to(n.phi, 4);
             n.common_share = round_to(n.common_share, 4);
@@ -96,7 +102,8 @@ impl Default for GridParams {
 
 fn round_to(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
-    (v * f).round() / f
+    // Adding zero turns a rounded −0.0 into 0.0.
+    (v * f).round() / f + 0.0
 }
 
 fn significant(v: f64) -> f64 {

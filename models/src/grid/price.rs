@@ -3,18 +3,21 @@
 //! At interval t (local Central time: month m, hour h, weekday or weekend):
 //!
 //! ```text
-//! base_t  = shape[m][h] · (weekend[h] if Saturday/Sunday)
+//! base_t  = shape[m][h] · (weekend[h] if Saturday/Sunday) + level[m]
 //! x_t     = φ x_{t−1} + √(1−φ²) (√ρ ε^sys_t + √(1−ρ) ε^node_t)      (x stationary N(0,1))
-//! normal  = base_t + month_scale[m] · Q(x_t)                           (Q: residual quantiles)
-//! spike   = base_t + exp(μ + σ ξ_t)          while the market's spike regime is on
+//! J_e     = k[m] · exp(μ + σ ξ_e)            spike excess of episode e
+//! normal  = base_t + month_scale[m] · Q(x_t) + a^k J_next + d^j J_last
+//! spike   = base_t + J_e                     while the market's spike regime is on
 //! price_t = clamp(spike or normal, floor, cap)
 //! ```
 //!
 //! ε^sys and ξ are the market's common shocks (stream `grid/system/<market>`),
 //! ε^node the node's own (stream `grid/price/<NODE>`); the spike regime is a
-//! two-state Markov chain shared by every node of a market. φ, the spike
-//! entry rate and exit rate are per 15 minutes and converted to the
-//! horizon's step.
+//! two-state Markov chain shared by every node of a market. Around an
+//! episode the price ramps: k intervals before the next episode the excess
+//! is a^k J_next (a = `spike_ramp`), j intervals after the last one it is
+//! d^j J_last (d = `spike_decay`). φ, a, d, the spike entry rate and exit
+//! rate are per 15 minutes and converted to the horizon's step.
 
 use chrono::{Datelike, Timelike, Weekday};
 use chrono_tz::America::Chicago;
@@ -32,10 +35,8 @@ pub const KNOT_FIRST: f64 = -3.875;
 /// Spacing of the knots in normal-score units.
 pub const KNOT_STEP: f64 = 0.25;
 
-/// During a spike the node's normal score is raised to at least this value,
-/// so that prices come down from a spike over the AR(1) decay instead of at
-/// once (as real prices do).
-pub const SPIKE_SCORE: f64 = 2.25;
+/// Envelope values below this are treated as zero (no spike excess).
+const ENVELOPE_MIN: f64 = 1e-4;
 
 /// The market-wide part of the price process (one per market).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +48,12 @@ pub struct MarketParams {
     pub month_weight: [f64; 12],
     /// Mean spike-episode length, in 15-minute intervals.
     pub spike_intervals: f64,
+    /// Ramp-up factor a per 15 minutes: k intervals before an episode the
+    /// price carries a^k of the episode's spike excess.
+    pub spike_ramp: f64,
+    /// Decay factor d per 15 minutes: j intervals after an episode the
+    /// price carries d^j of its spike excess.
+    pub spike_decay: f64,
     /// Offer cap, $/MWh (ERCOT 5,000 since 2022, 9,000 before; MISO 3,500).
     pub cap: f64,
     /// Price floor, $/MWh.
@@ -63,6 +70,11 @@ pub struct NodeParams {
     pub shape: [[f64; 24]; 12],
     /// Weekend / weekday price ratio by local hour.
     pub weekend: [f64; 24],
+    /// Level offset by month, $/MWh, added to the base price (zero in the
+    /// month the real-time dynamics are fitted on).
+    pub level: [f64; 12],
+    /// Spike-size factor k by month: the node's spike excess is k·J.
+    pub spike_scale: [f64; 12],
     /// Residual spread of each month relative to the fitted months.
     pub month_scale: [f64; 12],
     /// Residual quantiles ($/MWh) at normal scores −3.875, −3.625, …, 3.875.
@@ -123,6 +135,14 @@ pub struct MarketPath {
     pub spiking: Vec<bool>,
     /// Common spike magnitude score ξ per interval, held over an episode.
     pub magnitude: Vec<f64>,
+    /// Ramp envelope a^k toward the next episode (zero when none follows).
+    pub ramp: Vec<f64>,
+    /// Magnitude score of the next episode.
+    pub ramp_magnitude: Vec<f64>,
+    /// Decay envelope d^j after the last episode (zero before the first).
+    pub decay: Vec<f64>,
+    /// Magnitude score of the last episode.
+    pub decay_magnitude: Vec<f64>,
 }
 
 /// Per-15-minute probability converted to a step of `minutes`.
@@ -155,9 +175,16 @@ pub fn market_path(
         shock: Vec::with_capacity(n),
         spiking: Vec::with_capacity(n),
         magnitude: Vec::with_capacity(n),
+        ramp: vec![0.0; n],
+        ramp_magnitude: vec![0.0; n],
+        decay: Vec::with_capacity(n),
+        decay_magnitude: Vec::with_capacity(n),
     };
+    let ramp = envelope_factor(params.spike_ramp, minutes);
+    let decay = envelope_factor(params.spike_decay, minutes);
     let mut on = false;
     let mut magnitude = 0.0;
+    let (mut tail, mut last) = (0.0, 0.0);
     for &bucket in calendar.iter().take(n) {
         let u: f64 = rng.random();
         let was_on = on;
@@ -171,8 +198,38 @@ pub fn market_path(
         let fresh: f64 = StandardNormal.sample(&mut rng);
         magnitude = if was_on && on { magnitude } else { fresh };
         path.magnitude.push(magnitude);
+        if on {
+            (tail, last) = (1.0, magnitude);
+        } else {
+            tail = if tail * decay < ENVELOPE_MIN {
+                0.0
+            } else {
+                tail * decay
+            };
+        }
+        path.decay.push(if on { 0.0 } else { tail });
+        path.decay_magnitude.push(last);
+    }
+    let (mut head, mut next) = (0.0, 0.0);
+    for i in (0..n).rev() {
+        if path.spiking[i] {
+            (head, next) = (1.0, path.magnitude[i]);
+        } else {
+            head = if head * ramp < ENVELOPE_MIN {
+                0.0
+            } else {
+                head * ramp
+            };
+            path.ramp[i] = head;
+            path.ramp_magnitude[i] = next;
+        }
     }
     path
+}
+
+/// A per-15-minute envelope factor converted to a step of `minutes`.
+fn envelope_factor(f15: f64, minutes: f64) -> f64 {
+    f15.clamp(0.0, 0.99).powf(minutes / 15.0)
 }
 
 /// Generates one node's prices over the horizon from its own stream
@@ -206,13 +263,21 @@ pub fn node_prices(
         if bucket % 48 >= 24 {
             base *= params.weekend[hour];
         }
-        if path.spiking[i] {
-            x = x.max(SPIKE_SCORE);
-        }
+        base += params.level[month];
+        let scale = params.spike_scale[month];
+        let excess =
+            |magnitude: f64| scale * (params.spike_mu + params.spike_sigma * magnitude).exp();
         let price = if path.spiking[i] {
-            base + (params.spike_mu + params.spike_sigma * path.magnitude[i]).exp()
+            base + excess(path.magnitude[i])
         } else {
-            base + params.month_scale[month] * params.residual_at(x)
+            let mut normal = base + params.month_scale[month] * params.residual_at(x);
+            if path.ramp[i] > 0.0 {
+                normal += path.ramp[i] * excess(path.ramp_magnitude[i]);
+            }
+            if path.decay[i] > 0.0 {
+                normal += path.decay[i] * excess(path.decay_magnitude[i]);
+            }
+            normal
         };
         values.push(price.clamp(market.floor, market.cap));
     }

@@ -28,14 +28,6 @@ pub const NODES: [&str; 7] = [
     "LZ_SOUTH",
     "LZ_WEST",
 ];
-/// Checks that fail with the shipped parameters, a documented model limit
-/// (docs/models/grid.md, "Known limits").
-pub const KNOWN_FAILURES: [&str; 4] = [
-    "grid/HB_NORTH:jan_lag1_autocorrelation",
-    "grid/HB_HOUSTON:jan_lag1_autocorrelation",
-    "grid/LZ_SOUTH:year_mean",
-    "grid/LZ_SOUTH:year_p50",
-];
 /// The seed of every validation run.
 pub const SEED: u64 = 20_240_101;
 /// Simulated Januaries per node.
