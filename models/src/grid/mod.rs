@@ -9,6 +9,8 @@
 //! MISO/SPP-footprint site). Stream names: `grid/system/<market>`,
 //! `grid/price/<NODE>`, `grid/ancillary/<SERVICE>`, `grid/events/<kind>`.
 
+pub mod ancillary;
+pub mod ancillary_fit;
 pub mod calibrate;
 pub mod fit;
 pub mod load;
