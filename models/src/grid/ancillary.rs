@@ -202,9 +202,10 @@ pub fn generate(
 /// unsorted rows or non-numeric cells (with file, line and column).
 pub fn load_service(table: &Table, service: &str) -> Result<NodeSeries, DataError> {
     let cells = table.optional_f64_column(service)?;
-    let first = cells.iter().position(Option::is_some).ok_or_else(|| {
-        table.error(Location::Column(service.to_owned()), "the column is empty")
-    })?;
+    let first = cells
+        .iter()
+        .position(Option::is_some)
+        .ok_or_else(|| table.error(Location::Column(service.to_owned()), "the column is empty"))?;
     if first == 0 {
         return load_node(table, service, GapRepair::Reject);
     }
@@ -212,7 +213,10 @@ pub fn load_service(table: &Table, service: &str) -> Result<NodeSeries, DataErro
     let mut csv = format!("{WIDE_TIME_COLUMN},{service}\n");
     for (stamp, cell) in stamps.iter().zip(&cells).skip(first) {
         let value = cell.map(|v| v.to_string()).unwrap_or_default();
-        csv.push_str(&format!("{stamp},{value}\n"));
+        csv.push_str(stamp);
+        csv.push(',');
+        csv.push_str(&value);
+        csv.push('\n');
     }
     let tail = Table::from_csv_bytes(table.path(), csv.as_bytes())?;
     let mut series = load_node(&tail, service, GapRepair::Reject).map_err(|e| shift(e, first))?;

@@ -103,9 +103,8 @@ pub fn fit_service(segments: &[RegularData]) -> ServiceParams {
     }
     let mut level = [[0.0; 24]; 12];
     for h in 0..24 {
-        let (hour_sum, hour_count) = (0..12).fold((0.0, 0.0), |(s, c), m| {
-            (s + sum[m][h], c + count[m][h])
-        });
+        let (hour_sum, hour_count) =
+            (0..12).fold((0.0, 0.0), |(s, c), m| (s + sum[m][h], c + count[m][h]));
         for m in 0..12 {
             level[m][h] = if count[m][h] > 0.0 {
                 sum[m][h] / count[m][h]
@@ -119,7 +118,12 @@ pub fn fit_service(segments: &[RegularData]) -> ServiceParams {
     let residuals: Vec<Vec<f64>> = logs
         .iter()
         .zip(&buckets)
-        .map(|(ys, bs)| ys.iter().zip(bs).map(|(y, &(m, h))| y - level[m][h]).collect())
+        .map(|(ys, bs)| {
+            ys.iter()
+                .zip(bs)
+                .map(|(y, &(m, h))| y - level[m][h])
+                .collect()
+        })
         .collect();
     let mut sorted: Vec<f64> = residuals.iter().flatten().copied().collect();
     sorted.sort_by(f64::total_cmp);

@@ -258,8 +258,12 @@ fn months(horizon: &Horizon) -> Vec<(i32, u32, SimTime, SimTime)> {
 /// A local Central instant as UTC.
 fn local(y: i32, m: u32, d: u32, minute: u64) -> Option<chrono::DateTime<Utc>> {
     let date = NaiveDate::from_ymd_opt(y, m, d)?;
-    let naive = date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::minutes(i64::try_from(minute).ok()?);
-    Chicago.from_local_datetime(&naive).earliest().map(|t| t.to_utc())
+    let naive =
+        date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::minutes(i64::try_from(minute).ok()?);
+    Chicago
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.to_utc())
 }
 
 /// ERS deployments of one class over the horizon.
@@ -363,7 +367,8 @@ pub fn emergency(
     let mut out: Vec<GridEvent> = Vec::new();
     let values = price.values();
     for i in 0..values.len() {
-        let episode_start = values[i] >= params.threshold && (i == 0 || values[i - 1] < params.threshold);
+        let episode_start =
+            values[i] >= params.threshold && (i == 0 || values[i - 1] < params.threshold);
         if !episode_start {
             continue;
         }

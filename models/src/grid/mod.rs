@@ -244,12 +244,11 @@ pub fn generate_with(
     let prices = generate_prices(params, nodes, horizon, streams)?;
     let reference_node = events.emergency.node.as_str();
     let extra;
-    let reference = match prices.iter().find(|p| p.node == reference_node) {
-        Some(p) => &p.price,
-        None => {
-            extra = generate_prices(params, &[reference_node], horizon, streams)?;
-            &extra[0].price
-        }
+    let reference = if let Some(p) = prices.iter().find(|p| p.node == reference_node) {
+        &p.price
+    } else {
+        extra = generate_prices(params, &[reference_node], horizon, streams)?;
+        &extra[0].price
     };
     Ok(GridTape {
         events: events::generate(events, horizon, streams, Some(reference)),

@@ -362,7 +362,6 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
             RTM_SOURCE,
         ));
     }
-    out.extend(super::ancillary_fit::ancillary_checks(data_dir)?);
     Ok(out)
 }
 
