@@ -9,7 +9,10 @@
 //! MISO/SPP-footprint site). Stream names: `grid/system/<market>`,
 //! `grid/price/<NODE>`, `grid/ancillary/<SERVICE>`, `grid/events/<kind>`.
 
+pub mod ancillary;
+pub mod ancillary_fit;
 pub mod calibrate;
+pub mod events;
 pub mod fit;
 pub mod load;
 pub mod price;
@@ -21,6 +24,8 @@ use hcp_engine::rng::RngStreams;
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Horizon, RegularSeries};
+pub use ancillary::{AncillaryParams, ServicePrices};
+pub use events::{EventParams, GridEvent, GridEventKind, Payment};
 pub use price::{MarketParams, NodeParams};
 
 const ERCOT_TOML: &str = include_str!("../../params/grid_ercot.toml");
@@ -192,6 +197,10 @@ pub fn generate_prices(
 pub struct GridTape {
     /// Prices in the order the nodes were requested.
     pub prices: Vec<NodePrices>,
+    /// Grid events, sorted by start.
+    pub events: Vec<GridEvent>,
+    /// Ancillary-service prices, one series per service.
+    pub ancillary: Vec<ServicePrices>,
 }
 
 impl GridTape {
@@ -204,7 +213,8 @@ impl GridTape {
     }
 }
 
-/// Builds the module's tape for the nodes the scenario's sites use.
+/// Builds the module's tape for the nodes the scenario's sites use, with
+/// the built-in event and ancillary-service parameters.
 ///
 /// # Errors
 /// A node or its market has no parameters.
@@ -214,7 +224,42 @@ pub fn generate(
     horizon: &Horizon,
     streams: &RngStreams,
 ) -> Result<GridTape, GridError> {
+    generate_with(
+        params,
+        &EventParams::default(),
+        &AncillaryParams::default(),
+        nodes,
+        horizon,
+        streams,
+    )
+}
+
+/// Builds the module's tape: prices of `nodes`, grid events (emergency
+/// requests keyed to the price of `events.emergency.node`, generated from
+/// its own streams when it is not among `nodes`) and ancillary prices.
+///
+/// # Errors
+/// A node, the emergency reference node or a market has no parameters.
+pub fn generate_with(
+    params: &GridParams,
+    events: &EventParams,
+    ancillary: &AncillaryParams,
+    nodes: &[&str],
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> Result<GridTape, GridError> {
+    let prices = generate_prices(params, nodes, horizon, streams)?;
+    let reference_node = events.emergency.node.as_str();
+    let extra;
+    let reference = if let Some(p) = prices.iter().find(|p| p.node == reference_node) {
+        &p.price
+    } else {
+        extra = generate_prices(params, &[reference_node], horizon, streams)?;
+        &extra[0].price
+    };
     Ok(GridTape {
-        prices: generate_prices(params, nodes, horizon, streams)?,
+        events: events::generate(events, horizon, streams, Some(reference)),
+        ancillary: ancillary::generate(ancillary, horizon, streams),
+        prices,
     })
 }
