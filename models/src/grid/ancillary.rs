@@ -24,7 +24,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::load::{NodeSeries, WIDE_TIME_COLUMN, load_node};
-use super::price::{KNOT_FIRST, KNOT_STEP, KNOTS};
+use super::price::KNOTS;
 use crate::data::{DataError, GapRepair, Location, Table};
 use crate::series::{Horizon, RegularSeries};
 
@@ -59,11 +59,7 @@ impl ServiceParams {
     /// The residual quantile at normal score `x` (linear between knots,
     /// flat beyond the outer knots).
     pub fn residual_at(&self, x: f64) -> f64 {
-        let pos = ((x - KNOT_FIRST) / KNOT_STEP).clamp(0.0, (KNOTS - 1) as f64);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = (pos as usize).min(KNOTS - 2);
-        let w = pos - i as f64;
-        self.residual[i] + w * (self.residual[i + 1] - self.residual[i])
+        super::price::knot_quantile(&self.residual, x)
     }
 
     /// The same parameters rounded as shipped: levels and residuals to four

@@ -89,15 +89,22 @@ pub struct NodeParams {
     pub spike_sigma: f64,
 }
 
+/// A quantile function given at the normal-score knots −3.875, −3.625, …,
+/// 3.875, read at normal score `x`: linear between knots, flat beyond the
+/// outer ones.
+pub(crate) fn knot_quantile(knots: &[f64; KNOTS], x: f64) -> f64 {
+    let pos = ((x - KNOT_FIRST) / KNOT_STEP).clamp(0.0, (KNOTS - 1) as f64);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = (pos as usize).min(KNOTS - 2);
+    let w = pos - i as f64;
+    knots[i] + w * (knots[i + 1] - knots[i])
+}
+
 impl NodeParams {
     /// The residual quantile at normal score `x` (linear between knots,
     /// flat beyond the outer knots).
     pub fn residual_at(&self, x: f64) -> f64 {
-        let pos = ((x - KNOT_FIRST) / KNOT_STEP).clamp(0.0, (KNOTS - 1) as f64);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = (pos as usize).min(KNOTS - 2);
-        let w = pos - i as f64;
-        self.residual[i] + w * (self.residual[i + 1] - self.residual[i])
+        knot_quantile(&self.residual, x)
     }
 }
 
