@@ -85,6 +85,25 @@ impl GridParams {
         out
     }
 
+    /// A node's parameters and those of its market.
+    ///
+    /// # Errors
+    /// The node, or the market it names, has no parameters.
+    pub fn node(&self, node: &str) -> Result<(&NodeParams, &MarketParams), GridError> {
+        let node_params = self.nodes.get(node).ok_or_else(|| GridError::UnknownNode {
+            node: node.to_owned(),
+            known: self.nodes.keys().cloned().collect::<Vec<_>>().join(", "),
+        })?;
+        let market =
+            self.markets
+                .get(&node_params.market)
+                .ok_or_else(|| GridError::UnknownMarket {
+                    node: node.to_owned(),
+                    market: node_params.market.clone(),
+                })?;
+        Ok((node_params, market))
+    }
+
     /// Adds (or replaces) the markets and nodes of `other`.
     pub fn merge(&mut self, other: GridParams) {
         self.markets.extend(other.markets);
@@ -166,21 +185,8 @@ pub fn generate_prices(
     let mut paths: BTreeMap<&str, price::MarketPath> = BTreeMap::new();
     let mut out = Vec::with_capacity(nodes.len());
     for &node in nodes {
-        let node_params = params
-            .nodes
-            .get(node)
-            .ok_or_else(|| GridError::UnknownNode {
-                node: node.to_owned(),
-                known: params.nodes.keys().cloned().collect::<Vec<_>>().join(", "),
-            })?;
+        let (node_params, market) = params.node(node)?;
         let market_name = node_params.market.as_str();
-        let market = params
-            .markets
-            .get(market_name)
-            .ok_or_else(|| GridError::UnknownMarket {
-                node: node.to_owned(),
-                market: market_name.to_owned(),
-            })?;
         let path = paths.entry(market_name).or_insert_with(|| {
             price::market_path(market_name, market, &calendar, horizon, streams)
         });

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::config::{WorldConfig, WorldError};
 use crate::data::Table;
 use crate::demand::{self, DemandTape};
-use crate::grid::{self, GridTape, load};
+use crate::grid::{self, GridTape, NodePrices, load};
 use crate::market::{self, MarketTape, replay::PriceReplayOptions};
 use crate::series::{Horizon, RegularSeries};
 
@@ -99,9 +99,9 @@ impl World {
             u64::from(config.step_minutes),
         );
         // An unknown node is caught here, before any tape is generated.
-        let nodes: Vec<&str> = config.price_nodes.iter().map(String::as_str).collect();
-        let probe = Horizon::days(config.start, 1, u64::from(config.step_minutes));
-        grid::generate_prices(&config.grid, &nodes, &probe, &RngStreams::new(0, 0))?;
+        for node in &config.price_nodes {
+            config.grid.node(node)?;
+        }
 
         let mut prices = Vec::new();
         for (i, replay) in config.replay.prices.iter().enumerate() {
@@ -167,16 +167,32 @@ impl World {
                 market::generate_with_price(&config.market, btc.clone(), &self.horizon, streams)
             }
         };
-        let nodes: Vec<&str> = config.price_nodes.iter().map(String::as_str).collect();
-        // Nodes were checked in `prepare`, so generation cannot fail; an
-        // empty tape would be caught by every consumer's lookup.
-        let mut grid = grid::generate(&config.grid, &nodes, &self.horizon, streams)
+        // Replayed nodes are copied, the others generated; each node draws
+        // from its own stream, so leaving one out changes no other's prices.
+        let replayed = |node: &str| self.prices.iter().find(|(n, _)| n == node);
+        let generated: Vec<&str> = config
+            .price_nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|node| replayed(node).is_none())
+            .collect();
+        // Nodes were checked in `prepare`, so generation cannot fail.
+        let mut grid = grid::generate(&config.grid, &generated, &self.horizon, streams)
             .unwrap_or_else(|e| unreachable!("price nodes were checked in prepare: {e}"));
-        for (node, series) in &self.prices {
-            if let Some(slot) = grid.prices.iter_mut().find(|p| &p.node == node) {
-                slot.price = series.clone();
-            }
-        }
+        let mut generated_prices = std::mem::take(&mut grid.prices).into_iter();
+        grid.prices = config
+            .price_nodes
+            .iter()
+            .map(|node| match replayed(node) {
+                Some((_, series)) => NodePrices {
+                    node: node.clone(),
+                    price: series.clone(),
+                },
+                None => generated_prices
+                    .next()
+                    .unwrap_or_else(|| unreachable!("one generated series per generated node")),
+            })
+            .collect();
         let demand = demand::generate(&config.demand, &self.horizon, streams);
         WorldTape {
             horizon: self.horizon,
