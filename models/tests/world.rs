@@ -2,6 +2,8 @@
 //! under replay, the Winter Storm Uri replay, and bad configurations.
 
 use chrono::{TimeZone, Utc};
+use std::path::Path;
+
 use hcp_engine::rng::RngStreams;
 use hcp_models::data::{GapRepair, default_data_dir};
 use hcp_models::world::{BtcReplay, PriceReplay, World, WorldConfig};
@@ -184,4 +186,28 @@ fn bad_configurations_name_the_key_and_the_problem() {
         err.to_string().contains("unknown field `step_minute`"),
         "{err}"
     );
+}
+
+#[test]
+fn lazy_job_generator_yields_exactly_the_tape_jobs() {
+    let config = WorldConfig {
+        days: 3,
+        ..WorldConfig::default()
+    };
+    let world = World::prepare(config, Path::new(".")).unwrap();
+    let streams = RngStreams::new(11, 2);
+    let full = world.tape(&streams);
+    let lazy = world.tape_without_jobs(&streams);
+    assert!(lazy.demand.jobs.is_empty());
+    let mut generator = world.job_generator(&lazy, &streams);
+    let mut jobs = Vec::new();
+    let mut intervals = 0;
+    while generator.next_interval(&mut jobs) {
+        intervals += 1;
+    }
+    assert_eq!(intervals, 3 * 288);
+    assert!(jobs.len() > 30_000, "{} jobs in 3 days", jobs.len());
+    assert_eq!(jobs, full.demand.jobs);
+    assert_eq!(lazy.demand.customers, full.demand.customers);
+    assert_eq!(lazy.demand.p1, full.demand.p1);
 }

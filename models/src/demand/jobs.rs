@@ -73,35 +73,91 @@ pub fn jobs(
     horizon: &Horizon,
     streams: &RngStreams,
 ) -> Vec<JobArrival> {
-    let scale = params.duration_scale(fleet_gpus);
-    let step_s = horizon.step.as_secs_f64();
-    let mut classes: Vec<ClassSampler> = params
-        .classes
-        .iter()
-        .map(|c| ClassSampler::new(params, c, customers, step_s, streams))
-        .collect();
+    let mut generator = JobGenerator::new(params, customers, fleet_gpus, horizon, streams);
     let n = horizon.intervals();
-    let per_interval: f64 = classes.iter().map(|c| c.per_step).sum();
-    let mut out = Vec::with_capacity((per_interval * n as f64 * 1.01) as usize + 64);
-    let step_us = horizon.step.as_micros();
-    let start_hour = horizon.epoch.start().timestamp().rem_euclid(86_400) as f64 / 3600.0;
-    for i in 0..n {
-        let hour = ((start_hour + i as f64 * step_s / 3600.0) as usize) % 24;
-        let first = out.len();
-        for class in &mut classes {
-            class.interval(params, hour, step_us * i as u64, step_us, scale, &mut out);
-        }
-        // The interval's few dozen jobs, by arrival (ties by class).
-        out[first..].sort_unstable_by_key(|j| (j.arrival, j.class));
-    }
+    let mut out = Vec::with_capacity((generator.per_interval() * n as f64 * 1.01) as usize + 64);
+    while generator.next_interval(&mut out) {}
     out
 }
 
+/// Job arrivals produced one market interval at a time, so that a twin can
+/// pull them as it goes instead of holding a year of jobs in memory. The
+/// sequence is exactly the one [`jobs`] returns.
+pub struct JobGenerator {
+    p2_min_slack: f64,
+    classes: Vec<ClassSampler>,
+    scale: f64,
+    step_s: f64,
+    step_us: u64,
+    start_hour: f64,
+    next: u64,
+    intervals: u64,
+}
+
+impl JobGenerator {
+    /// A generator over `horizon` for a fleet of `fleet_gpus` GPUs. It owns
+    /// what it needs, so a twin can hold it for the whole run.
+    pub fn new(
+        params: &JobParams,
+        customers: &[Customer],
+        fleet_gpus: u32,
+        horizon: &Horizon,
+        streams: &RngStreams,
+    ) -> Self {
+        let step_s = horizon.step.as_secs_f64();
+        JobGenerator {
+            p2_min_slack: params.p2_min_slack,
+            classes: params
+                .classes
+                .iter()
+                .map(|c| ClassSampler::new(params, c, customers, step_s, streams))
+                .collect(),
+            scale: params.duration_scale(fleet_gpus),
+            step_s,
+            step_us: horizon.step.as_micros(),
+            start_hour: horizon.epoch.start().timestamp().rem_euclid(86_400) as f64 / 3600.0,
+            next: 0,
+            intervals: horizon.intervals() as u64,
+        }
+    }
+
+    /// Mean arrivals per interval (all classes) before the daily shape.
+    pub fn per_interval(&self) -> f64 {
+        self.classes.iter().map(|c| c.per_step).sum()
+    }
+
+    /// Appends the next interval's arrivals to `out`, sorted by arrival
+    /// (ties by class); `false` once the horizon is exhausted.
+    pub fn next_interval(&mut self, out: &mut Vec<JobArrival>) -> bool {
+        if self.next >= self.intervals {
+            return false;
+        }
+        let i = self.next;
+        self.next += 1;
+        let hour = ((self.start_hour + i as f64 * self.step_s / 3600.0) as usize) % 24;
+        let first = out.len();
+        for class in &mut self.classes {
+            class.interval(
+                self.p2_min_slack,
+                hour,
+                self.step_us * i,
+                self.step_us,
+                self.scale,
+                out,
+            );
+        }
+        // The interval's few dozen jobs, by arrival (ties by class).
+        out[first..].sort_unstable_by_key(|j| (j.arrival, j.class));
+        true
+    }
+}
+
 /// The sampling state of one class: its stream, owners and size table.
-struct ClassSampler<'a> {
-    class: &'a JobClassParams,
+struct ClassSampler {
+    class: JobClassParams,
     rng: hcp_engine::rng::StreamRng,
-    owners: Vec<&'a Customer>,
+    /// Customers of the class: id and SLA.
+    owners: Vec<(u16, Sla)>,
     /// Cumulative size shares as 32-bit thresholds.
     size_thresholds: Vec<u64>,
     per_step: f64,
@@ -110,11 +166,11 @@ struct ClassSampler<'a> {
     draws: Vec<u64>,
 }
 
-impl<'a> ClassSampler<'a> {
+impl ClassSampler {
     fn new(
         params: &JobParams,
-        class: &'a JobClassParams,
-        customers: &'a [Customer],
+        class: &JobClassParams,
+        customers: &[Customer],
         step_s: f64,
         streams: &RngStreams,
     ) -> Self {
@@ -130,11 +186,12 @@ impl<'a> ClassSampler<'a> {
             })
             .collect();
         ClassSampler {
-            class,
+            class: class.clone(),
             rng: streams.stream(StreamId::named(&job_stream(class.class))),
             owners: customers
                 .iter()
                 .filter(|c| c.class == class.class)
+                .map(|c| (c.id, c.sla))
                 .collect(),
             size_thresholds,
             per_step,
@@ -150,7 +207,7 @@ impl<'a> ClassSampler<'a> {
 
     fn interval(
         &mut self,
-        params: &JobParams,
+        p2_min_slack: f64,
         hour: usize,
         base: u64,
         step_us: u64,
@@ -167,7 +224,7 @@ impl<'a> ClassSampler<'a> {
         self.draws
             .extend((0..count).map(|_| self.rng.random::<u64>()));
         self.draws.sort_unstable();
-        let class = self.class;
+        let class = &self.class;
         for &draw in &self.draws {
             let offset = ((draw >> 32) * step_us) >> 32;
             let k = self
@@ -181,9 +238,9 @@ impl<'a> ClassSampler<'a> {
                 self.owners[(((second >> 16) & 0xFFFF) as usize * self.owners.len()) >> 16]
             });
             let h100 = unit((second & 0xFFFF) << 16) < class.h100_only;
-            let (deadline_s, checkpoint_s) = match owner.map(|c| c.sla) {
+            let (deadline_s, checkpoint_s) = match owner.map(|(_, sla)| sla) {
                 Some(Sla::Deadline { hours }) => {
-                    ((hours * 3600.0).max(params.p2_min_slack * duration), 0.0)
+                    ((hours * 3600.0).max(p2_min_slack * duration), 0.0)
                 }
                 Some(Sla::Checkpoint { minutes }) => (0.0, f64::from(minutes) * 60.0),
                 _ => (0.0, 0.0),
@@ -193,7 +250,7 @@ impl<'a> ClassSampler<'a> {
                 work_gpu_s: (duration * f64::from(gpu_milli) / 1000.0) as f32,
                 deadline_s: deadline_s.min(f64::from(u32::MAX)) as u32,
                 checkpoint_s: checkpoint_s as u32,
-                customer: owner.map_or(NO_CUSTOMER, |c| c.id),
+                customer: owner.map_or(NO_CUSTOMER, |(id, _)| id),
                 gpu_milli,
                 class: class.class,
                 gpu: h100.then_some(GpuModel::H100),

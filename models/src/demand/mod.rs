@@ -30,7 +30,7 @@ pub mod traces;
 pub mod validation;
 
 pub use customers::{CUSTOMER_STREAM, Customer, Price, Sla, customers};
-pub use jobs::{JobArrival, NO_CUSTOMER, job_stream, jobs};
+pub use jobs::{JobArrival, JobGenerator, NO_CUSTOMER, job_stream, jobs};
 pub use params::{
     BUILT_IN, BurstParams, CreditBand, CustomerParams, DemandParams, FleetParams, GpuModel,
     GpuPool, InferenceOffering, JobClassParams, JobParams, RequestParams, RequestStreamParams,
@@ -73,18 +73,47 @@ impl DemandTape {
 
 /// Generates the whole demand tape.
 pub fn generate(params: &DemandParams, horizon: &Horizon, streams: &RngStreams) -> DemandTape {
-    let customers = customers(&params.customers, &params.requests, streams);
-    let p1 = p1_streams(&params.requests, &customers, horizon, streams);
-    let jobs = jobs(
+    let mut tape = generate_without_jobs(params, horizon, streams);
+    tape.jobs = jobs(
         &params.jobs,
-        &customers,
+        &tape.customers,
         params.fleet.gpus(),
         horizon,
         streams,
     );
+    tape
+}
+
+/// The demand tape without its job list (`jobs` empty): customers and P1
+/// rates only. A twin pulls the jobs interval by interval from
+/// [`job_generator`] instead, which yields exactly the list [`generate`]
+/// holds without keeping a year of jobs in memory.
+pub fn generate_without_jobs(
+    params: &DemandParams,
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> DemandTape {
+    let customers = customers(&params.customers, &params.requests, streams);
+    let p1 = p1_streams(&params.requests, &customers, horizon, streams);
     DemandTape {
         customers,
         p1,
-        jobs,
+        jobs: Vec::new(),
     }
+}
+
+/// The job arrivals of [`generate`], one interval at a time.
+pub fn job_generator(
+    params: &DemandParams,
+    customers: &[Customer],
+    horizon: &Horizon,
+    streams: &RngStreams,
+) -> JobGenerator {
+    JobGenerator::new(
+        &params.jobs,
+        customers,
+        params.fleet.gpus(),
+        horizon,
+        streams,
+    )
 }

@@ -160,6 +160,21 @@ impl World {
     /// Generates the tape of one (seed, replication): generated processes
     /// draw from their own streams of `streams`, replayed ones are copied.
     pub fn tape(&self, streams: &RngStreams) -> WorldTape {
+        let mut tape = self.tape_without_jobs(streams);
+        tape.demand.jobs = demand::jobs(
+            &self.config.demand.jobs,
+            &tape.demand.customers,
+            self.config.demand.fleet.gpus(),
+            &self.horizon,
+            streams,
+        );
+        tape
+    }
+
+    /// The tape of [`World::tape`] without the job list (`demand.jobs`
+    /// empty); [`World::job_generator`] yields the same jobs one interval at
+    /// a time, which is how the twin reads them.
+    pub fn tape_without_jobs(&self, streams: &RngStreams) -> WorldTape {
         let config = &self.config;
         let market = match &self.btc {
             None => market::generate(&config.market, &self.horizon, streams),
@@ -193,13 +208,25 @@ impl World {
                     .unwrap_or_else(|| unreachable!("one generated series per generated node")),
             })
             .collect();
-        let demand = demand::generate(&config.demand, &self.horizon, streams);
+        let demand = demand::generate_without_jobs(&config.demand, &self.horizon, streams);
         WorldTape {
             horizon: self.horizon,
             market,
             grid,
             demand,
         }
+    }
+}
+
+impl World {
+    /// The job arrivals of `tape`'s replication, interval by interval.
+    pub fn job_generator(&self, tape: &WorldTape, streams: &RngStreams) -> demand::JobGenerator {
+        demand::job_generator(
+            &self.config.demand,
+            &tape.demand.customers,
+            &self.horizon,
+            streams,
+        )
     }
 }
 
