@@ -24,6 +24,7 @@
 //! draws.
 
 pub mod check;
+pub mod contract;
 pub mod data;
 pub mod demand;
 pub mod describe;
