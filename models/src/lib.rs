@@ -30,5 +30,7 @@ pub mod demand;
 pub mod describe;
 pub mod grid;
 pub mod market;
+pub mod plant;
 pub mod series;
+pub mod twin;
 pub mod world;

@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// Wall time and memory of generating the world tape (market, grid,
     /// demand) for the reference fleet, by part and in all.
     Tape(super::bench_tape::TapeArgs),
+    /// Wall time, events and peak memory of one simulated year of the twin
+    /// for the reference fleet and at the designed scale.
+    Twin(super::bench_twin::TwinArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -92,6 +95,7 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Engine(args) => engine(args),
         BenchCommand::Tape(args) => super::bench_tape::run(args),
+        BenchCommand::Twin(args) => super::bench_twin::run(args),
     }
 }
 

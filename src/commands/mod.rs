@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod bench_tape;
+mod bench_twin;
 pub mod calibrate;
 mod output;
 pub mod validate;

@@ -1,0 +1,523 @@
+//! The market interval: closing the books of the interval that ends
+//! (mining, P1 serving, rental, energy, grid payments) and opening the next
+//! (prices, the policy's decision, P1 sizing, the interval's job arrivals).
+
+use hcp_engine::simulation::Scheduler;
+use hcp_engine::time::SimTime;
+
+use super::gpu_pool::job_slot;
+use super::jobs::{Stop, Stopped, class_slot};
+use super::model::{Notice, TwinEvent, TwinModel};
+use super::p1::meets;
+use super::result::{IntervalRecord, TwinSink};
+use crate::contract::{GpuUse, Trigger};
+use crate::demand::{NO_CUSTOMER, WorkloadClass};
+use crate::grid::GridEventKind;
+use crate::ledger::{Stream, Usage};
+use crate::plant::mining_revenue_usd;
+
+impl<S: TwinSink + 'static> TwinModel<S> {
+    pub(crate) fn on_interval(&mut self, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        if now > SimTime::ZERO {
+            self.close_interval(now);
+            self.interval += 1;
+        }
+        while self
+            .month_starts
+            .get(self.month + 1)
+            .is_some_and(|&start| start <= now)
+        {
+            self.ledger.close_month(self.month);
+            self.month += 1;
+            self.figures.sla_month = [(0.0, 0.0); 2];
+        }
+        if self.interval >= self.intervals {
+            s.stop();
+            return;
+        }
+        self.open_interval(s);
+        s.schedule_in(self.step, TwinEvent::Interval);
+    }
+
+    /// Index of the open interval, for tape lookups.
+    fn i(&self) -> usize {
+        self.interval as usize
+    }
+
+    pub(crate) fn price(&self, site: usize) -> f64 {
+        let series = &self.tape.grid.prices[self.sites[site].price_series].price;
+        series.values().get(self.i()).copied().unwrap_or(0.0)
+    }
+
+    pub(crate) fn hashprice(&self) -> f64 {
+        let series = &self.tape.market.hashprice_usd_per_th_day;
+        series.values().get(self.i()).copied().unwrap_or(0.0)
+    }
+
+    fn open_interval(&mut self, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        for site in 0..self.sites.len() {
+            self.committed_max_w[site] = 0.0;
+            self.signals[site].price_usd_per_mwh = self.price(site);
+        }
+        self.refresh_observation(now, Trigger::Interval);
+        self.forecaster.observe(&self.observation);
+        let every = u64::from(self.subscriptions.every_intervals.max(1));
+        let spike = self.subscriptions.price_spike_usd_per_mwh.and_then(|level| {
+            (0..self.sites.len()).find(|&site| self.price(site) >= level)
+        });
+        if self.interval % every == 0 {
+            self.decide(Trigger::Interval, s);
+        } else if let Some(site) = spike {
+            self.decide(Trigger::PriceSpike { site }, s);
+        }
+        self.size_p1(s);
+        self.arrivals.clear();
+        self.next_arrival = 0;
+        self.generator.next_interval(&mut self.arrivals);
+        if let Some(first) = self.arrivals.first() {
+            s.schedule_at(first.arrival.max(now), TwinEvent::Arrival);
+        }
+        self.track_committed();
+    }
+
+    /// Records the highest committed facility power per site; called after
+    /// every change of settings.
+    pub(crate) fn track_committed(&mut self) {
+        for site in 0..self.sites.len() {
+            let w = self.committed_facility_w(site);
+            if w > self.committed_max_w[site] {
+                self.committed_max_w[site] = w;
+            }
+            let share = w / self.sites[site].cap_w;
+            if share > self.figures.max_committed_share {
+                self.figures.max_committed_share = share;
+            }
+            self.signals[site].headroom_share = (1.0 - share).max(0.0);
+        }
+    }
+
+    /// Committed facility power of a site, W.
+    pub(crate) fn committed_facility_w(&self, site: usize) -> f64 {
+        let it: f64 = self
+            .cohorts
+            .iter()
+            .filter(|c| c.site == site)
+            .map(|c| c.committed_w())
+            .sum::<f64>()
+            + self
+                .pools
+                .iter()
+                .filter(|p| p.site == site)
+                .map(|p| p.committed_w())
+                .sum::<f64>();
+        it * self.sites[site].pue
+    }
+
+    /// Sets the P1 GPUs' utilisation for the interval and, when allowed,
+    /// grows P1 from idle, then P4, then P3 GPUs to meet its demand.
+    fn size_p1(&mut self, s: &mut Scheduler<TwinEvent>) {
+        let i = self.i();
+        let target = self.config.router.p1_target_utilisation;
+        let tape = self.tape.clone();
+        let need: f64 = self
+            .p1
+            .iter()
+            .map(|g| g.gpus_needed(g.rate(&tape, i), target))
+            .sum();
+        let capacity = |pools: &[super::gpu_pool::GpuPool]| -> f64 {
+            pools
+                .iter()
+                .map(|p| f64::from(p.target.p1) * p.spec.job_speed)
+                .sum()
+        };
+        if self.config.router.p1_preempts {
+            for p in 0..self.pools.len() {
+                let short = need - capacity(&self.pools);
+                if short <= 0.0 {
+                    break;
+                }
+                let speed = self.pools[p].spec.job_speed;
+                let mut want = (short / speed).ceil() as u32;
+                for from in [GpuUse::Idle, GpuUse::P4, GpuUse::P3] {
+                    let take = want.min(self.pools[p].target.get(from));
+                    if take > 0 {
+                        self.move_gpus(p, from, GpuUse::P1, take, s);
+                        want -= take;
+                    }
+                }
+            }
+        }
+        let gpus = capacity(&self.pools);
+        let utilisation = if gpus > 0.0 {
+            (need * target / gpus).min(1.0)
+        } else {
+            0.0
+        };
+        let now = s.now();
+        for pool in &mut self.pools {
+            pool.p1_utilisation = utilisation;
+            pool.refresh(now);
+        }
+    }
+
+    fn close_interval(&mut self, now: SimTime) {
+        let i = self.i();
+        let dt = self.step.as_secs_f64();
+        let hours = dt / 3600.0;
+        let hashprice = self.hashprice();
+        let btc_usd = self.tape.market.btc_usd.values().get(i).copied().unwrap_or(0.0);
+        let n = self.sites.len();
+        let mut asic_ws = vec![0.0; n];
+        let mut mining = vec![0.0; n];
+        let mut hash = vec![0.0; n];
+        for cohort in &mut self.cohorts {
+            let ths = cohort.hash.take(now);
+            let usd = mining_revenue_usd(ths, 1.0, hashprice, self.config.pool_fee);
+            if btc_usd > 0.0 {
+                self.ledger.mined(usd / btc_usd, usd);
+            }
+            mining[cohort.site] += usd;
+            hash[cohort.site] += ths;
+            asic_ws[cohort.site] += cohort.power.take(now);
+            self.figures.hash_ths += ths;
+            self.figures.stock_hash_ths += f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
+        }
+        let mut gpu_ws = vec![[0.0; 7]; n];
+        let mut p1_gpus = 0.0;
+        let mut rental_usd = 0.0;
+        for pool in &mut self.pools {
+            for (u, integral) in pool.power.iter_mut().enumerate() {
+                gpu_ws[pool.site][u] += integral.take(now);
+            }
+            let p1 = pool.p1_gpus.take(now) / dt;
+            p1_gpus += p1 * pool.spec.job_speed;
+            let rented = pool.rental_gpus.take(now) / dt * self.config.rental.occupancy;
+            let price = self
+                .tape
+                .market
+                .gpu_rental
+                .iter()
+                .find(|g| g.model == pool.spec.name)
+                .and_then(|g| g.usd_per_gpu_hour.values().get(i).copied())
+                .unwrap_or(0.0);
+            rental_usd += rented * price * hours * (1.0 - self.config.rental.fee);
+            let busy: f64 = pool.busy_milli.iter().map(|&m| m as f64 / 1000.0).sum();
+            self.figures.gpu_busy_s +=
+                (busy + p1 * pool.p1_utilisation + rented) * dt;
+            self.figures.gpu_installed_s += f64::from(pool.installed) * dt;
+        }
+        if rental_usd != 0.0 {
+            self.ledger.post(Stream::GpuRental, rental_usd);
+        }
+        self.serve_p1(i, p1_gpus, dt);
+        for site in 0..n {
+            let pue = self.sites[site].pue;
+            let it_ws = asic_ws[site] + gpu_ws[site].iter().sum::<f64>();
+            let mwh = it_ws * pue / 3.6e9;
+            let price = self.price(site);
+            let energy_usd = price * mwh;
+            self.ledger.energy(site, mwh, energy_usd);
+            let facility_mw = mwh / hours;
+            self.last_mw[site] = facility_mw;
+            if facility_mw > self.sites[site].cap_w / 1e6 * (1.0 + 1e-9) {
+                self.figures.cap_violations += 1;
+            }
+            let mut gpu_mw = [0.0; 7];
+            for (mw, ws) in gpu_mw.iter_mut().zip(gpu_ws[site]) {
+                *mw = ws / dt / 1e6;
+            }
+            self.sink.interval(&IntervalRecord {
+                interval: self.interval,
+                site,
+                price_usd_per_mwh: price,
+                hashprice_usd_per_th_day: hashprice,
+                facility_mw,
+                asic_mw: asic_ws[site] / dt / 1e6,
+                gpu_mw,
+                hashrate_phs: hash[site] / dt / 1000.0,
+                committed_mw_max: self.committed_max_w[site] / 1e6,
+                cap_mw: self.sites[site].cap_w / 1e6,
+                mining_usd: mining[site],
+                energy_usd,
+            });
+        }
+        self.settle_grid(now, hours);
+    }
+
+    /// P1 requests of interval `i` on `gpus` H100-equivalent GPUs.
+    fn serve_p1(&mut self, i: usize, gpus: f64, dt: f64) {
+        let target = self.config.router.p1_target_utilisation;
+        let tape = self.tape.clone();
+        let rates: Vec<f64> = self.p1.iter().map(|g| g.rate(&tape, i)).collect();
+        let need: f64 = self
+            .p1
+            .iter()
+            .zip(&rates)
+            .map(|(g, &r)| g.gpus_needed(r, target))
+            .sum();
+        for (g, group) in self.p1.iter().enumerate() {
+            let rate = rates[g];
+            let share = if need > 0.0 {
+                group.gpus_needed(rate, target) / need
+            } else {
+                0.0
+            };
+            let outcome = group.serve(rate, gpus * share);
+            let served_share = if rate > 0.0 {
+                (outcome.served_per_s / rate).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            self.figures.p1_requests[0] += rate * dt;
+            self.figures.p1_requests[1] += rate * dt * served_share;
+            self.figures.p1_requests[2] += rate * dt * (1.0 - served_share);
+            if let Some(view) = self.observation.p1.get_mut(g) {
+                view.rate_per_s = rate;
+                view.gpus_needed = group.gpus_needed(rate, target);
+                view.p99_wait_ms = outcome.p99_wait_ms;
+            }
+            for &(customer, k) in &group.members {
+                let r = tape.demand.p1[k]
+                    .rate
+                    .values
+                    .get(i)
+                    .map_or(0.0, |&v| f64::from(v));
+                if r <= 0.0 {
+                    continue;
+                }
+                let served = r * dt * served_share;
+                self.ledger.usage(
+                    customer,
+                    self.month,
+                    Usage {
+                        input_tokens: served * group.mean_input_tokens,
+                        output_tokens: served * group.mean_output_tokens,
+                        gpu_seconds: 0.0,
+                    },
+                );
+                let met = meets(&tape.demand.customers[usize::from(customer)], &outcome, rate);
+                self.ledger.sla_outcome(customer, self.month, r * dt, met);
+                let sla = &mut self.figures.sla_month[0];
+                sla.1 += r * dt;
+                if met {
+                    sla.0 += r * dt;
+                }
+            }
+        }
+    }
+
+    /// Grid payments for the interval that ends at `now`, and notices that
+    /// are over.
+    fn settle_grid(&mut self, now: SimTime, hours: f64) {
+        let start = SimTime::from_micros(now.as_micros() - self.step.as_micros());
+        let mut dr_usd = 0.0;
+        for notice in &self.notices {
+            let event = &self.tape.grid.events[notice.event];
+            let overlap_us = event.end().as_micros().min(now.as_micros())
+                .saturating_sub(event.start.as_micros().max(start.as_micros()));
+            let overlap_h = overlap_us as f64 / 3.6e9;
+            for site in 0..self.sites.len() {
+                let committed = notice.committed_mw[site];
+                if committed <= 0.0 {
+                    continue;
+                }
+                let delivered = (notice.baseline_mw[site] - self.last_mw[site]).clamp(0.0, committed);
+                if overlap_h > 0.0 {
+                    dr_usd += event.payment.standby_per_mw_h * committed * overlap_h
+                        + event.payment.per_mwh * delivered * overlap_h;
+                }
+                if event.kind == GridEventKind::FourCp
+                    && let Some(peak) = event.realised_peak
+                    && peak >= start
+                    && peak < now
+                {
+                    // One of four coincident peaks sets a quarter of the
+                    // year's transmission charge.
+                    dr_usd += event.payment.per_kw_year * 1000.0 * delivered / 4.0;
+                }
+            }
+        }
+        if dr_usd != 0.0 {
+            self.ledger.post(Stream::DemandResponse, dr_usd);
+        }
+        let events = &self.tape.grid.events;
+        self.notices.retain(|n| events[n.event].end() > now);
+        let mut ancillary_usd = 0.0;
+        for offers in &self.ancillary_mw {
+            for (k, &mw) in offers.iter().enumerate() {
+                if mw > 0.0 {
+                    let price = self.tape.grid.ancillary[k]
+                        .price
+                        .values()
+                        .get(self.i())
+                        .copied()
+                        .unwrap_or(0.0);
+                    ancillary_usd += mw * price * hours;
+                }
+            }
+        }
+        if ancillary_usd != 0.0 {
+            self.ledger.post(Stream::Ancillary, ancillary_usd);
+        }
+    }
+
+    pub(crate) fn on_notice(&mut self, event: usize, s: &mut Scheduler<TwinEvent>) {
+        let n = self.sites.len();
+        let eligible = (0..n).any(|site| self.sites[site].grid_events);
+        if !eligible {
+            return;
+        }
+        self.notices.push(Notice {
+            event,
+            committed_mw: vec![0.0; n],
+            baseline_mw: self.last_mw.clone(),
+        });
+        if self.subscriptions.grid_notices {
+            let now = s.now();
+            self.refresh_observation(now, Trigger::GridNotice { event: event as u32 });
+            self.decide(Trigger::GridNotice { event: event as u32 }, s);
+        }
+    }
+
+    pub(crate) fn on_arrival(&mut self, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        while let Some(&job) = self.arrivals.get(self.next_arrival) {
+            if job.arrival > now {
+                s.schedule_at(job.arrival, TwinEvent::Arrival);
+                break;
+            }
+            self.next_arrival += 1;
+            let slot = class_slot(job.class);
+            self.jobs.arrive(job, self.config.router.max_queue_jobs);
+            self.dispatch(slot, s);
+            if let Some(threshold) = self.subscriptions.queue_threshold_jobs
+                && self.jobs.queues[slot].len() == threshold as usize
+            {
+                self.refresh_observation(now, Trigger::QueueThreshold { class: job.class });
+                self.decide(Trigger::QueueThreshold { class: job.class }, s);
+            }
+        }
+    }
+
+    pub(crate) fn on_job_done(&mut self, id: u32, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        if let Some((stopped, _)) = self.jobs.stop(id, Stop::Done, &mut self.pools, now) {
+            let slot = class_slot(stopped.job.class);
+            self.account_stop(&stopped, true, now);
+            self.dispatch(slot, s);
+        }
+    }
+
+    /// Places queued jobs of one class.
+    pub(crate) fn dispatch(&mut self, slot: usize, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        let router = self.config.router;
+        self.jobs.dispatch(
+            slot,
+            &mut self.pools,
+            &self.signals,
+            &router.score,
+            router.backfill_depth,
+            now,
+            |id, duration_s| {
+                let d = hcp_engine::time::SimDuration::try_from_secs_f64(duration_s)
+                    .unwrap_or(hcp_engine::time::SimDuration::from_micros(1));
+                s.schedule_cancellable_in(d, TwinEvent::JobDone(id))
+            },
+        );
+    }
+
+    pub(crate) fn dispatch_all(&mut self, s: &mut Scheduler<TwinEvent>) {
+        for slot in 0..3 {
+            self.dispatch(slot, s);
+        }
+    }
+
+    /// Preempts jobs of `use_` on pool `p` until they fit its ready GPUs
+    /// less `keep_free` GPUs.
+    pub(crate) fn preempt_to_fit(&mut self, p: usize, use_: GpuUse, keep_free: u32, s: &mut Scheduler<TwinEvent>) {
+        let Some(slot) = job_slot(use_) else {
+            return;
+        };
+        let now = s.now();
+        let pool = &self.pools[p];
+        let allowed = u64::from(pool.ready[use_.index()].saturating_sub(keep_free)) * 1000;
+        let busy = pool.busy_milli[slot];
+        if busy <= allowed {
+            return;
+        }
+        for id in self.jobs.victims(p, slot, busy, allowed) {
+            if let Some((stopped, handle)) = self.jobs.stop(id, Stop::Preempted, &mut self.pools, now) {
+                if let Some(h) = handle {
+                    s.cancel(h);
+                }
+                self.account_stop(&stopped, false, now);
+            }
+        }
+    }
+
+    /// After a GPU of `use_` failed on pool `p`: preempt what no longer fits.
+    pub(crate) fn fit_jobs(&mut self, p: usize, use_: GpuUse, s: &mut Scheduler<TwinEvent>) {
+        self.preempt_to_fit(p, use_, 0, s);
+    }
+
+    /// Books a job that finished (`done`) or was preempted.
+    fn account_stop(&mut self, stopped: &Stopped, done: bool, now: SimTime) {
+        let job = &stopped.job;
+        let slot = class_slot(job.class);
+        if done && job.class == WorkloadClass::P2 {
+            let waited = (now - job.arrival).as_secs_f64();
+            let on_time = waited <= f64::from(job.deadline_s);
+            if !on_time {
+                self.jobs.counters.late[slot] += 1;
+            }
+            if job.customer != NO_CUSTOMER {
+                self.ledger.sla_outcome(job.customer, self.month, 1.0, on_time);
+            }
+            let sla = &mut self.figures.sla_month[1];
+            sla.1 += 1.0;
+            if on_time {
+                sla.0 += 1.0;
+            }
+        }
+        if job.customer == NO_CUSTOMER {
+            return;
+        }
+        match job.class {
+            WorkloadClass::P2 => {
+                let rate = self
+                    .p2_tokens_per_s
+                    .get(usize::from(job.customer))
+                    .copied()
+                    .unwrap_or(0.0);
+                let output = stopped.progress_h100_s * rate;
+                self.ledger.usage(
+                    job.customer,
+                    self.month,
+                    Usage {
+                        input_tokens: output * self.p2_input_ratio,
+                        output_tokens: output,
+                        gpu_seconds: 0.0,
+                    },
+                );
+            }
+            WorkloadClass::P3 | WorkloadClass::P4 => {
+                self.ledger.usage(
+                    job.customer,
+                    self.month,
+                    Usage {
+                        gpu_seconds: stopped.occupancy_gpu_s,
+                        ..Usage::default()
+                    },
+                );
+                if stopped.lost_gpu_s > 0.0 {
+                    self.ledger
+                        .preemption_loss(job.customer, self.month, stopped.lost_gpu_s);
+                }
+            }
+            WorkloadClass::P1 => {}
+        }
+    }
+}

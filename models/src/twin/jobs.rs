@@ -1,0 +1,309 @@
+//! The job side of the resource manager: queues P2–P4 with admission
+//! control, running jobs in a slab, placement of jobs on pools by a
+//! documented score, and preemption with checkpoint losses.
+//!
+//! Placement score of pool p for a job (docs/models/plant.md):
+//! `w_free · free_p/ready_p + w_prewarmed · [p pre-warmed] + w_headroom ·
+//! headroom_site/cap_site − w_price · price_site/100`, over the pools with
+//! enough free milli-GPUs in the job's class allocation (and of the GPU
+//! model the job requires); ties go to the lower pool index. A blocked
+//! queue head lets the next `backfill_depth` jobs try.
+
+use std::collections::VecDeque;
+
+use hcp_engine::queue::EventHandle;
+use hcp_engine::time::SimTime;
+
+use super::gpu_pool::GpuPool;
+use crate::demand::{GpuModel, JobArrival, WorkloadClass};
+use crate::plant::ScoreWeights;
+
+/// A job on GPUs.
+#[derive(Debug)]
+pub(crate) struct Running {
+    /// The job, with its remaining work.
+    pub(crate) job: JobArrival,
+    pub(crate) pool: u32,
+    pub(crate) started: SimTime,
+    pub(crate) handle: Option<EventHandle>,
+    /// Position in the pool's running list.
+    pub(crate) pos: u32,
+}
+
+/// Why a job stopped running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Done,
+    Preempted,
+}
+
+/// What a stopped job leaves to account for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stopped {
+    pub(crate) job: JobArrival,
+    /// GPU-seconds of occupancy (billed for P3/P4).
+    pub(crate) occupancy_gpu_s: f64,
+    /// GPU-seconds of occupancy lost since the last checkpoint (P3).
+    pub(crate) lost_gpu_s: f64,
+    /// Work done and kept, GPU-seconds at H100 speed.
+    pub(crate) progress_h100_s: f64,
+}
+
+/// Site state the placement score reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SiteSignal {
+    pub(crate) headroom_share: f64,
+    pub(crate) price_usd_per_mwh: f64,
+}
+
+/// Counters of the job side.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct JobCounters {
+    pub(crate) arrived: [u64; 3],
+    pub(crate) rejected: [u64; 3],
+    pub(crate) completed: [u64; 3],
+    pub(crate) preempted: [u64; 3],
+    pub(crate) late: [u64; 3],
+}
+
+/// Queues and running jobs.
+#[derive(Debug, Default)]
+pub(crate) struct Jobs {
+    pub(crate) slots: Vec<Option<Running>>,
+    free: Vec<u32>,
+    /// Running slot ids per pool per class.
+    pub(crate) by_pool: Vec<[Vec<u32>; 3]>,
+    pub(crate) queues: [VecDeque<JobArrival>; 3],
+    /// Milli-GPUs and H100 GPU-seconds of work queued, per class.
+    pub(crate) queued_milli: [u64; 3],
+    pub(crate) queued_work: [f64; 3],
+    pub(crate) admitting: [bool; 3],
+    pub(crate) counters: JobCounters,
+    /// Largest job (milli-GPUs) each class can ever place, per GPU demand.
+    pub(crate) max_milli_any: u64,
+    pub(crate) max_milli_h100: u64,
+}
+
+/// Index of a job class (P2 = 0, P3 = 1, P4 = 2).
+pub(crate) fn class_slot(class: WorkloadClass) -> usize {
+    match class {
+        WorkloadClass::P1 | WorkloadClass::P2 => 0,
+        WorkloadClass::P3 => 1,
+        WorkloadClass::P4 => 2,
+    }
+}
+
+impl Jobs {
+    pub(crate) fn new(pools: &[GpuPool]) -> Jobs {
+        let max = |h100: bool| {
+            pools
+                .iter()
+                .filter(|p| !h100 || p.spec.name == "H100")
+                .map(|p| u64::from(p.installed) * 1000)
+                .max()
+                .unwrap_or(0)
+        };
+        Jobs {
+            by_pool: pools.iter().map(|_| Default::default()).collect(),
+            admitting: [true; 3],
+            max_milli_any: max(false),
+            max_milli_h100: max(true),
+            ..Jobs::default()
+        }
+    }
+
+    /// Admits (or turns away) an arriving job.
+    pub(crate) fn arrive(&mut self, job: JobArrival, max_queue: u32) {
+        let s = class_slot(job.class);
+        self.counters.arrived[s] += 1;
+        let limit = if job.gpu == Some(GpuModel::H100) {
+            self.max_milli_h100
+        } else {
+            self.max_milli_any
+        };
+        if !self.admitting[s]
+            || self.queues[s].len() >= max_queue as usize
+            || u64::from(job.gpu_milli) > limit
+        {
+            self.counters.rejected[s] += 1;
+            return;
+        }
+        self.queue_added(&job);
+        self.queues[s].push_back(job);
+    }
+
+    fn queue_added(&mut self, job: &JobArrival) {
+        let s = class_slot(job.class);
+        self.queued_milli[s] += u64::from(job.gpu_milli);
+        self.queued_work[s] += f64::from(job.work_gpu_s);
+    }
+
+    fn queue_removed(&mut self, job: &JobArrival) {
+        let s = class_slot(job.class);
+        self.queued_milli[s] -= u64::from(job.gpu_milli);
+        self.queued_work[s] = (self.queued_work[s] - f64::from(job.work_gpu_s)).max(0.0);
+    }
+
+    /// The best pool for `job` by the placement score, if any has room.
+    fn best_pool(
+        pools: &[GpuPool],
+        sites: &[SiteSignal],
+        weights: &ScoreWeights,
+        job: &JobArrival,
+        slot: usize,
+    ) -> Option<usize> {
+        let need = u64::from(job.gpu_milli);
+        let mut best: Option<(f64, usize)> = None;
+        for (i, pool) in pools.iter().enumerate() {
+            let free = pool.free_milli(slot);
+            if free < need || (job.gpu == Some(GpuModel::H100) && pool.spec.name != "H100") {
+                continue;
+            }
+            let ready = f64::from(pool.ready[slot + 1]) * 1000.0;
+            let site = sites[pool.site];
+            let score = weights.free * free as f64 / ready
+                + if pool.prewarmed { weights.prewarmed } else { 0.0 }
+                + weights.headroom * site.headroom_share
+                - weights.price * site.price_usd_per_mwh / 100.0;
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// Places queued jobs of class `slot` while some fit; calls `start`
+    /// for each placed job (which schedules its completion).
+    pub(crate) fn dispatch(
+        &mut self,
+        slot: usize,
+        pools: &mut [GpuPool],
+        sites: &[SiteSignal],
+        weights: &ScoreWeights,
+        backfill: u32,
+        now: SimTime,
+        mut schedule: impl FnMut(u32, f64) -> EventHandle,
+    ) {
+        let mut i = 0;
+        while i < self.queues[slot].len() && i <= backfill as usize {
+            let job = self.queues[slot][i];
+            let Some(p) = Self::best_pool(pools, sites, weights, &job, slot) else {
+                i += 1;
+                continue;
+            };
+            self.queues[slot].remove(i);
+            self.queue_removed(&job);
+            let pool = &mut pools[p];
+            pool.busy_milli[slot] += u64::from(job.gpu_milli);
+            pool.refresh(now);
+            let duration_s = f64::from(job.work_gpu_s) / (job.gpus() * pool.spec.job_speed);
+            let id = match self.free.pop() {
+                Some(id) => id,
+                None => {
+                    self.slots.push(None);
+                    (self.slots.len() - 1) as u32
+                }
+            };
+            let list = &mut self.by_pool[p][slot];
+            list.push(id);
+            let pos = (list.len() - 1) as u32;
+            let handle = schedule(id, duration_s);
+            self.slots[id as usize] = Some(Running {
+                job,
+                pool: p as u32,
+                started: now,
+                handle: Some(handle),
+                pos,
+            });
+        }
+    }
+
+    /// Removes a running job from its slot and pool; returns what it leaves
+    /// to account for. A preempted job goes back to the head of its queue
+    /// with its remaining work.
+    pub(crate) fn stop(
+        &mut self,
+        id: u32,
+        why: Stop,
+        pools: &mut [GpuPool],
+        now: SimTime,
+    ) -> Option<(Stopped, Option<EventHandle>)> {
+        let running = self.slots.get_mut(id as usize)?.take()?;
+        self.free.push(id);
+        let p = running.pool as usize;
+        let slot = class_slot(running.job.class);
+        let list = &mut self.by_pool[p][slot];
+        let pos = running.pos as usize;
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos)
+            && let Some(Some(r)) = self.slots.get_mut(moved as usize)
+        {
+            r.pos = pos as u32;
+        }
+        let pool = &mut pools[p];
+        pool.busy_milli[slot] -= u64::from(running.job.gpu_milli);
+        pool.refresh(now);
+        let gpus = running.job.gpus();
+        let elapsed = (now - running.started).as_secs_f64();
+        let occupancy = gpus * elapsed;
+        let mut job = running.job;
+        let (lost_s, progress) = match why {
+            Stop::Done => (0.0, f64::from(job.work_gpu_s)),
+            Stop::Preempted => {
+                let lost_s = if job.class == WorkloadClass::P3 && job.checkpoint_s > 0 {
+                    elapsed % f64::from(job.checkpoint_s)
+                } else {
+                    0.0
+                };
+                let progress = ((elapsed - lost_s) * gpus * pool.spec.job_speed)
+                    .min(f64::from(job.work_gpu_s));
+                (lost_s, progress)
+            }
+        };
+        match why {
+            Stop::Done => self.counters.completed[slot] += 1,
+            Stop::Preempted => {
+                self.counters.preempted[slot] += 1;
+                job.work_gpu_s = (f64::from(job.work_gpu_s) - progress).max(0.0) as f32;
+                self.queue_added(&job);
+                self.queues[slot].push_front(job);
+            }
+        }
+        Some((
+            Stopped {
+                job: running.job,
+                occupancy_gpu_s: occupancy,
+                lost_gpu_s: gpus * lost_s,
+                progress_h100_s: progress,
+            },
+            running.handle,
+        ))
+    }
+
+    /// Running job ids of class `slot` on pool `p` to preempt, newest
+    /// first, until at most `allowed_milli` stay busy.
+    pub(crate) fn victims(&self, p: usize, slot: usize, busy: u64, allowed_milli: u64) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut busy = busy;
+        let list = &self.by_pool[p][slot];
+        let mut newest: Vec<(SimTime, u32)> = list
+            .iter()
+            .filter_map(|&id| {
+                self.slots[id as usize]
+                    .as_ref()
+                    .map(|r| (r.started, id))
+            })
+            .collect();
+        newest.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, id) in newest {
+            if busy <= allowed_milli {
+                break;
+            }
+            if let Some(r) = &self.slots[id as usize] {
+                busy -= u64::from(r.job.gpu_milli);
+                out.push(id);
+            }
+        }
+        out
+    }
+}

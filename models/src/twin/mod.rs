@@ -1,0 +1,40 @@
+//! The twin: the engine, one replication's world tape and the plant,
+//! driven by a policy through the contract of [`crate::contract`].
+//!
+//! ```text
+//!   WorldTape ──prices, hashprice, P1 rates, grid events──┐
+//!   JobGenerator ──P2–P4 arrivals, one interval at a time─┤
+//!                                                         ▼
+//!   engine (time, events) ──► TwinModel ──Observation──► Policy
+//!                               │  ▲                       │
+//!                               │  └──────Actions──────────┘
+//!                               ├──► Ledger (every dollar by stream)
+//!                               └──► TwinSink (interval, switch, clip records)
+//! ```
+//!
+//! [`TwinSetup::prepare`] checks a scenario's world and plant sections
+//! together (price nodes and the demand's GPU fleet come from the plant's
+//! sites); [`run`] plays one (seed, replication) for one policy and returns
+//! the books and the run's figures. Every policy of a sweep gets the same
+//! tape and the same failure streams, so results are paired.
+
+mod apply;
+mod asic_cohort;
+mod fixed;
+mod gpu_pool;
+mod integral;
+mod interval;
+mod jobs;
+mod model;
+mod observe;
+mod p1;
+mod result;
+mod setup;
+pub mod validation;
+
+pub use fixed::FixedPolicy;
+pub use result::{
+    ClipReason, ClipRecord, IntervalRecord, JobFigures, MemorySink, NoSink, RunResult,
+    SwitchRecord, TwinSink,
+};
+pub use setup::{TwinError, TwinSetup, run};

@@ -1,0 +1,264 @@
+//! [`TwinModel`]: the twin as an engine model — its state (sites, ASIC
+//! cohorts, GPU pools, jobs, books, the policy) and its events, in the
+//! engine's total order: at one instant an interval boundary comes first,
+//! then grid notices, finished switches and firmware batches, failures and
+//! repairs, finished jobs, and arrivals last.
+
+use std::sync::Arc;
+
+use hcp_engine::queue::{Event, EventHandle, Rank};
+use hcp_engine::rng::StreamRng;
+use hcp_engine::simulation::{Model, Scheduler};
+use hcp_engine::stats::LatencyHistogram;
+use hcp_engine::time::{SimDuration, SimTime};
+use rand::RngExt;
+
+use super::gpu_pool::GpuPool;
+use super::jobs::{Jobs, SiteSignal};
+use super::p1::P1Group;
+use super::result::TwinSink;
+use super::asic_cohort::AsicCohort;
+use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
+use crate::demand::{JobArrival, JobGenerator};
+use crate::ledger::Ledger;
+use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
+use crate::world::WorldTape;
+
+/// The twin's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TwinEvent {
+    /// A market interval boundary.
+    Interval,
+    /// A grid event is announced (index into the tape's events).
+    Notice(u32),
+    /// Switch batches of a pool are due.
+    SwitchDone(u32),
+    /// Firmware batches of a cohort are due.
+    AsicDone(u32),
+    /// A device of a cohort fails.
+    AsicFailure(u32),
+    /// A device of a cohort is repaired.
+    AsicRepair(u32),
+    /// A GPU of a pool fails.
+    GpuFailure(u32),
+    /// A GPU of a pool is repaired.
+    GpuRepair(u32),
+    /// A running job (slab id) finishes.
+    JobDone(u32),
+    /// The next job of the interval arrives.
+    Arrival,
+}
+
+impl Event for TwinEvent {
+    fn rank(&self) -> Rank {
+        match self {
+            TwinEvent::Interval => 0,
+            TwinEvent::Notice(_) => 1,
+            TwinEvent::SwitchDone(_) | TwinEvent::AsicDone(_) => 2,
+            TwinEvent::AsicFailure(_)
+            | TwinEvent::AsicRepair(_)
+            | TwinEvent::GpuFailure(_)
+            | TwinEvent::GpuRepair(_) => 3,
+            TwinEvent::JobDone(_) => 4,
+            TwinEvent::Arrival => 5,
+        }
+    }
+}
+
+/// A site's fixed terms.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub(crate) name: String,
+    pub(crate) node: String,
+    /// Index into the tape's price nodes.
+    pub(crate) price_series: usize,
+    pub(crate) cap_w: f64,
+    pub(crate) pue: f64,
+    pub(crate) grid_events: bool,
+}
+
+/// A grid event the operator has heard of.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub(crate) event: usize,
+    /// MW committed per site.
+    pub(crate) committed_mw: Vec<f64>,
+    /// Facility MW per site before the notice (the baseline).
+    pub(crate) baseline_mw: Vec<f64>,
+}
+
+/// Run-wide figures gathered on the way.
+#[derive(Debug, Default)]
+pub(crate) struct Figures {
+    pub(crate) decisions: u64,
+    pub(crate) clips: u64,
+    pub(crate) warm: LatencyHistogram,
+    pub(crate) cold: LatencyHistogram,
+    pub(crate) max_committed_share: f64,
+    pub(crate) cap_violations: u64,
+    pub(crate) failures: [u64; 2],
+    pub(crate) p1_requests: [f64; 3],
+    pub(crate) hash_ths: f64,
+    pub(crate) stock_hash_ths: f64,
+    pub(crate) gpu_busy_s: f64,
+    pub(crate) gpu_installed_s: f64,
+    /// Month-to-date SLA (met weight, total weight), P1 and P2.
+    pub(crate) sla_month: [(f64, f64); 2],
+}
+
+/// Per-device-group random streams.
+pub(crate) struct Streams {
+    pub(crate) asic_failures: Vec<StreamRng>,
+    pub(crate) gpu_failures: Vec<StreamRng>,
+    pub(crate) firmware: Vec<StreamRng>,
+    pub(crate) switching: Vec<StreamRng>,
+}
+
+/// The twin.
+pub(crate) struct TwinModel<S: TwinSink> {
+    pub(crate) tape: Arc<WorldTape>,
+    pub(crate) config: PlantConfig,
+    pub(crate) switching: SwitchingParams,
+    pub(crate) asic_reliability: ReliabilityParams,
+    pub(crate) gpu_reliability: ReliabilityParams,
+    pub(crate) step: SimDuration,
+    pub(crate) intervals: u64,
+    /// Index of the interval now open (== `intervals` once done).
+    pub(crate) interval: u64,
+    pub(crate) sites: Vec<Site>,
+    pub(crate) cohorts: Vec<AsicCohort>,
+    pub(crate) pools: Vec<GpuPool>,
+    pub(crate) jobs: Jobs,
+    pub(crate) generator: JobGenerator,
+    pub(crate) arrivals: Vec<JobArrival>,
+    pub(crate) next_arrival: usize,
+    pub(crate) p1: Vec<P1Group>,
+    /// Output tokens per H100-second of each customer's model (P2 billing).
+    pub(crate) p2_tokens_per_s: Vec<f64>,
+    pub(crate) p2_input_ratio: f64,
+    pub(crate) signals: Vec<SiteSignal>,
+    pub(crate) ledger: Ledger,
+    pub(crate) month: usize,
+    pub(crate) month_starts: Vec<SimTime>,
+    pub(crate) policy: Box<dyn Policy>,
+    pub(crate) subscriptions: Subscriptions,
+    pub(crate) forecaster: Box<dyn Forecaster>,
+    pub(crate) observation: Observation,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) notices: Vec<Notice>,
+    /// MW offered per site per ancillary service.
+    pub(crate) ancillary_mw: Vec<Vec<f64>>,
+    pub(crate) asic_failure_events: Vec<Option<EventHandle>>,
+    pub(crate) gpu_failure_events: Vec<Option<EventHandle>>,
+    pub(crate) streams: Streams,
+    pub(crate) figures: Figures,
+    /// Highest committed facility W per site in the open interval.
+    pub(crate) committed_max_w: Vec<f64>,
+    /// Facility MW per site over the last interval.
+    pub(crate) last_mw: Vec<f64>,
+    pub(crate) sink: S,
+}
+
+impl<S: TwinSink + 'static> Model for TwinModel<S> {
+    type Event = TwinEvent;
+
+    fn start(&mut self, s: &mut Scheduler<TwinEvent>) {
+        s.schedule_at(SimTime::ZERO, TwinEvent::Interval);
+        for (i, event) in self.tape.grid.events.iter().enumerate() {
+            if event.end() > SimTime::ZERO {
+                s.schedule_at(event.notice_at, TwinEvent::Notice(i as u32));
+            }
+        }
+        for c in 0..self.cohorts.len() {
+            self.schedule_asic_failure(c, s);
+        }
+        for p in 0..self.pools.len() {
+            self.schedule_gpu_failure(p, s);
+        }
+    }
+
+    fn handle(&mut self, event: TwinEvent, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
+        match event {
+            TwinEvent::Interval => self.on_interval(s),
+            TwinEvent::Notice(i) => self.on_notice(i as usize, s),
+            TwinEvent::SwitchDone(p) => {
+                self.pools[p as usize].switches_done(now);
+                self.dispatch_all(s);
+            }
+            TwinEvent::AsicDone(c) => {
+                let cohort = &mut self.cohorts[c as usize];
+                cohort.resumes_done(now);
+                cohort.curtails_done(now);
+            }
+            TwinEvent::AsicFailure(c) => {
+                let c = c as usize;
+                self.asic_failure_events[c] = None;
+                let rng = &mut self.streams.asic_failures[c];
+                let pick = rng.random::<f64>();
+                let repair = self.asic_reliability.repair_time(rng);
+                self.cohorts[c].fail_one(now, pick);
+                self.figures.failures[0] += 1;
+                s.schedule_in(repair, TwinEvent::AsicRepair(c as u32));
+                self.schedule_asic_failure(c, s);
+            }
+            TwinEvent::AsicRepair(c) => {
+                let c = c as usize;
+                self.cohorts[c].repair_one(now);
+                if let Some(h) = self.asic_failure_events[c].take() {
+                    s.cancel(h);
+                }
+                self.schedule_asic_failure(c, s);
+            }
+            TwinEvent::GpuFailure(p) => {
+                let p = p as usize;
+                self.gpu_failure_events[p] = None;
+                let rng = &mut self.streams.gpu_failures[p];
+                let pick = rng.random::<f64>();
+                let repair = self.gpu_reliability.repair_time(rng);
+                if let Some(use_) = self.pools[p].fail_one(now, pick) {
+                    self.fit_jobs(p, use_, s);
+                }
+                self.figures.failures[1] += 1;
+                s.schedule_in(repair, TwinEvent::GpuRepair(p as u32));
+                self.schedule_gpu_failure(p, s);
+            }
+            TwinEvent::GpuRepair(p) => {
+                let p = p as usize;
+                self.pools[p].repair_one(now);
+                if let Some(h) = self.gpu_failure_events[p].take() {
+                    s.cancel(h);
+                }
+                self.schedule_gpu_failure(p, s);
+            }
+            TwinEvent::JobDone(id) => self.on_job_done(id, s),
+            TwinEvent::Arrival => self.on_arrival(s),
+        }
+    }
+}
+
+impl<S: TwinSink + 'static> TwinModel<S> {
+    fn schedule_asic_failure(&mut self, c: usize, s: &mut Scheduler<TwinEvent>) {
+        let rate = f64::from(self.cohorts[c].working()) * self.asic_reliability.failure_rate_per_s();
+        if rate > 0.0 {
+            let u: f64 = self.streams.asic_failures[c].random();
+            let wait = -(1.0 - u).ln() / rate;
+            if let Ok(d) = SimDuration::try_from_secs_f64(wait) {
+                self.asic_failure_events[c] =
+                    Some(s.schedule_cancellable_in(d, TwinEvent::AsicFailure(c as u32)));
+            }
+        }
+    }
+
+    fn schedule_gpu_failure(&mut self, p: usize, s: &mut Scheduler<TwinEvent>) {
+        let rate = f64::from(self.pools[p].working()) * self.gpu_reliability.failure_rate_per_s();
+        if rate > 0.0 {
+            let u: f64 = self.streams.gpu_failures[p].random();
+            let wait = -(1.0 - u).ln() / rate;
+            if let Ok(d) = SimDuration::try_from_secs_f64(wait) {
+                self.gpu_failure_events[p] =
+                    Some(s.schedule_cancellable_in(d, TwinEvent::GpuFailure(p as u32)));
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! [`TwinSetup`] (a scenario's world and plant, checked together) and
+//! [`run`] (one policy over one replication).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{Datelike, TimeZone, Utc};
+use hcp_engine::rng::{RngStreams, StreamId};
+use hcp_engine::simulation::Simulation;
+use hcp_engine::time::SimTime;
+
+use super::asic_cohort::AsicCohort;
+use super::gpu_pool::GpuPool;
+use super::jobs::{JobCounters, Jobs, SiteSignal};
+use super::model::{Figures, Site, Streams, TwinModel};
+use super::p1;
+use super::result::{JobFigures, RunResult, TwinSink};
+use crate::contract::{Forecaster, Policy};
+use crate::demand::{GpuModel, GpuPool as DemandPool, WorkloadClass};
+use crate::ledger::Ledger;
+use crate::plant::{
+    AsicCatalog, GpuCatalog, PlantConfig, PlantError, ReliabilityParams, catalogs, check,
+};
+use crate::world::{World, WorldConfig, WorldError, WorldTape};
+
+/// What is wrong with a scenario's world or plant.
+#[derive(Debug, thiserror::Error)]
+pub enum TwinError {
+    /// The world section.
+    #[error(transparent)]
+    World(#[from] WorldError),
+    /// The plant section.
+    #[error(transparent)]
+    Plant(#[from] PlantError),
+}
+
+/// A scenario's world and plant, checked together and ready to run.
+#[derive(Debug, Clone)]
+pub struct TwinSetup {
+    world: World,
+    plant: PlantConfig,
+    asic: AsicCatalog,
+    gpu: GpuCatalog,
+}
+
+fn demand_gpu_model(name: &str) -> GpuModel {
+    match name {
+        "A100" => GpuModel::A100,
+        "L40S" => GpuModel::L40S,
+        // Other models count towards the fleet size the job load is scaled to.
+        _ => GpuModel::H100,
+    }
+}
+
+impl TwinSetup {
+    /// Checks the plant against the spec tables, derives the world's price
+    /// nodes (the sites' nodes, in site order) and the GPU fleet the demand
+    /// is sized against (the sites' pools), then prepares the world.
+    ///
+    /// # Errors
+    /// An impossible plant (key path and problem), a served model without
+    /// an inference spec, or a bad world section.
+    pub fn prepare(
+        mut world: WorldConfig,
+        plant: PlantConfig,
+        base_dir: &Path,
+    ) -> Result<TwinSetup, TwinError> {
+        let (asic, gpu) = catalogs(&plant);
+        check(&plant, &asic, &gpu)?;
+        world.price_nodes.clear();
+        for site in &plant.sites {
+            if !world.price_nodes.contains(&site.node) {
+                world.price_nodes.push(site.node.clone());
+            }
+        }
+        world.demand.fleet.pools = plant
+            .sites
+            .iter()
+            .flat_map(|site| {
+                site.gpus.iter().map(|pool| DemandPool {
+                    site: site.name.clone(),
+                    gpu: demand_gpu_model(&pool.gpu),
+                    count: pool.count,
+                })
+            })
+            .collect();
+        let offerings = [
+            ("p1_offerings", &world.demand.customers.p1_offerings),
+            ("p2_offerings", &world.demand.customers.p2_offerings),
+        ];
+        for (key, list) in offerings {
+            for (i, offering) in list.iter().enumerate() {
+                gpu.inference(&offering.model, "H100").map_err(|e| {
+                    WorldError::Invalid {
+                        key: format!("demand.customers.{key}[{i}].model"),
+                        problem: e.to_string(),
+                    }
+                })?;
+            }
+        }
+        let world = World::prepare(world, base_dir)?;
+        Ok(TwinSetup {
+            world,
+            plant,
+            asic,
+            gpu,
+        })
+    }
+
+    /// The prepared world (tapes come from here).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The checked plant.
+    pub fn plant(&self) -> &PlantConfig {
+        &self.plant
+    }
+
+    /// The ASIC spec table in force.
+    pub fn asic_catalog(&self) -> &AsicCatalog {
+        &self.asic
+    }
+
+    /// The GPU spec table in force.
+    pub fn gpu_catalog(&self) -> &GpuCatalog {
+        &self.gpu
+    }
+
+    /// The tape a run reads: the world's tape without its job list (the
+    /// twin pulls jobs one interval at a time).
+    pub fn tape(&self, streams: &RngStreams) -> Arc<WorldTape> {
+        Arc::new(self.world.tape_without_jobs(streams))
+    }
+}
+
+/// Start instants of the calendar months the horizon touches.
+fn month_starts(tape: &WorldTape) -> Vec<SimTime> {
+    let epoch = tape.horizon.epoch;
+    let end = SimTime::ZERO + tape.horizon.length;
+    let mut out = vec![SimTime::ZERO];
+    let mut utc = epoch.start();
+    loop {
+        let (y, m) = if utc.month() == 12 {
+            (utc.year() + 1, 1)
+        } else {
+            (utc.year(), utc.month() + 1)
+        };
+        let Some(next) = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single() else {
+            break;
+        };
+        let Some(t) = epoch.to_sim(next) else {
+            break;
+        };
+        if t >= end {
+            break;
+        }
+        out.push(t);
+        utc = next;
+    }
+    out
+}
+
+/// Plays one replication for one policy.
+///
+/// `tape` must come from [`TwinSetup::tape`] with the same `streams`.
+///
+/// # Panics
+/// If a P1 customer serves a model without an inference spec (checked by
+/// [`TwinSetup::prepare`]).
+pub fn run<S: TwinSink + 'static>(
+    setup: &TwinSetup,
+    tape: Arc<WorldTape>,
+    streams: &RngStreams,
+    policy: Box<dyn Policy>,
+    forecaster: Box<dyn Forecaster>,
+    sink: S,
+) -> (RunResult, S) {
+    let plant = &setup.plant;
+    let config = setup.world.config();
+    let mut sites = Vec::new();
+    let mut cohorts = Vec::new();
+    let mut pools = Vec::new();
+    for (s, site) in plant.sites.iter().enumerate() {
+        let price_series = tape
+            .grid
+            .prices
+            .iter()
+            .position(|p| p.node == site.node)
+            .unwrap_or_else(|| unreachable!("every site's node is on the tape"));
+        sites.push(Site {
+            name: site.name.clone(),
+            node: site.node.clone(),
+            price_series,
+            cap_w: site.cap_mw * 1e6,
+            pue: site.pue(),
+            grid_events: site.grid_events,
+        });
+        for fleet in &site.asics {
+            let (Ok(spec), Ok(firmware)) = (
+                setup.asic.model(&fleet.model),
+                setup.asic.firmware(&fleet.firmware),
+            ) else {
+                unreachable!("models were checked in prepare");
+            };
+            cohorts.push(AsicCohort::new(
+                s,
+                spec.clone(),
+                firmware.clone(),
+                fleet.count,
+                fleet.power_target_w,
+            ));
+        }
+        for pool in &site.gpus {
+            let Ok(spec) = setup.gpu.gpu(&pool.gpu) else {
+                unreachable!("models were checked in prepare");
+            };
+            pools.push(GpuPool::new(
+                s,
+                spec.clone(),
+                pool.count,
+                pool.prewarmed,
+                plant.rental.utilisation,
+            ));
+        }
+    }
+    let groups = p1::groups(&tape, &config.demand, &setup.gpu)
+        .unwrap_or_else(|e| panic!("P1 models were checked in prepare: {e}"));
+    let p2_tokens_per_s = tape
+        .demand
+        .customers
+        .iter()
+        .map(|c| {
+            if c.class == WorkloadClass::P2 {
+                setup
+                    .gpu
+                    .inference(p1::served_model(c), "H100")
+                    .map_or(0.0, |spec| spec.output_tokens_per_s_per_gpu)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let p2_input_ratio = input_ratio(&config.demand);
+    let family = |name: &str, n: usize| -> Vec<_> {
+        (0..n)
+            .map(|i| streams.stream(StreamId::named(name).index(i as u64)))
+            .collect()
+    };
+    let streams_set = Streams {
+        asic_failures: family("plant/failures/asic", cohorts.len()),
+        gpu_failures: family("plant/failures/gpu", pools.len()),
+        firmware: family("plant/firmware", cohorts.len()),
+        switching: family("plant/switching", pools.len()),
+    };
+    let months = month_starts(&tape);
+    let n_sites = sites.len();
+    let horizon = tape.horizon;
+    let jobs = Jobs::new(&pools);
+    let generator = setup.world.job_generator(&tape, streams);
+    let gpu_reliability = ReliabilityParams {
+        annual_failure_rate: setup.gpu.reliability.annual_failure_rate,
+        repair_median_hours: setup.gpu.reliability.repair_median_hours,
+        repair_sigma: setup.gpu.reliability.repair_sigma,
+    };
+    let ledger = Ledger::new(&tape.demand.customers, n_sites, months.len());
+    let subscriptions = policy.subscriptions();
+    let n_cohorts = cohorts.len();
+    let n_pools = pools.len();
+    let n_services = tape.grid.ancillary.len();
+    let mut model = TwinModel {
+        tape: tape.clone(),
+        config: plant.clone(),
+        switching: setup.gpu.switching.clone(),
+        asic_reliability: setup.asic.reliability.clone(),
+        gpu_reliability,
+        step: horizon.step,
+        intervals: horizon.intervals() as u64,
+        interval: 0,
+        sites,
+        cohorts,
+        pools,
+        jobs,
+        generator,
+        arrivals: Vec::new(),
+        next_arrival: 0,
+        p1: groups,
+        p2_tokens_per_s,
+        p2_input_ratio,
+        signals: vec![SiteSignal::default(); n_sites],
+        ledger,
+        month: 0,
+        month_starts: months,
+        policy,
+        subscriptions,
+        forecaster,
+        observation: crate::contract::Observation {
+            time: SimTime::ZERO,
+            utc: horizon.epoch.start(),
+            interval: 0,
+            interval_s: 0.0,
+            trigger: crate::contract::Trigger::Interval,
+            market: crate::contract::MarketView {
+                btc_usd: 0.0,
+                hashprice_usd_per_th_day: 0.0,
+                network_hashrate_ehs: 0.0,
+                gpu_rental_usd_per_gpu_hour: Vec::new(),
+                ancillary_services: Vec::new(),
+            },
+            sites: Vec::new(),
+            grid_notices: Vec::new(),
+            asic_cohorts: Vec::new(),
+            gpu_pools: Vec::new(),
+            queues: Vec::new(),
+            p1: Vec::new(),
+            sla: Vec::new(),
+            forecast: None,
+        },
+        actions: Vec::new(),
+        notices: Vec::new(),
+        ancillary_mw: vec![vec![0.0; n_services]; n_sites],
+        asic_failure_events: (0..n_cohorts).map(|_| None).collect(),
+        gpu_failure_events: (0..n_pools).map(|_| None).collect(),
+        streams: streams_set,
+        figures: Figures::default(),
+        committed_max_w: vec![0.0; n_sites],
+        last_mw: vec![0.0; n_sites],
+        sink,
+    };
+    model.observation = model.initial_observation();
+    let mut simulation = Simulation::new(model);
+    simulation.run();
+    let events = simulation.events_handled();
+    let mut model = simulation.into_model();
+    model.ledger.finish();
+    let result = summarise(&model, events);
+    (result, model.sink)
+}
+
+/// Input tokens per output token of batch work: the ratio of mean context
+/// to mean generated tokens of the request services (P2 jobs are billed in
+/// tokens at their model's throughput).
+fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
+    let (mut input, mut output) = (0.0, 0.0);
+    for service in &demand.requests.services {
+        if let (Some(c), Some(g)) = (&service.stream.context_tokens, &service.stream.generated_tokens) {
+            input += c.mean();
+            output += g.mean();
+        }
+    }
+    if output > 0.0 { input / output } else { 0.0 }
+}
+
+fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunResult {
+    let counters: &JobCounters = &model.jobs.counters;
+    let jobs = std::array::from_fn(|s| {
+        let running: u64 = model
+            .jobs
+            .by_pool
+            .iter()
+            .map(|lists| lists[s].len() as u64)
+            .sum();
+        JobFigures {
+            arrived: counters.arrived[s],
+            rejected: counters.rejected[s],
+            completed: counters.completed[s],
+            preempted: counters.preempted[s],
+            late: counters.late[s],
+            unfinished: model.jobs.queues[s].len() as u64 + running,
+        }
+    });
+    let f = &model.figures;
+    let ms = |h: &hcp_engine::stats::LatencyHistogram, q: f64| {
+        if h.count() == 0 {
+            0.0
+        } else {
+            h.quantile(q).as_secs_f64() * 1000.0
+        }
+    };
+    RunResult {
+        policy: model.policy.name().to_owned(),
+        intervals: model.interval,
+        events,
+        decisions: f.decisions,
+        ledger: model.ledger.summary(),
+        invoices: model.ledger.invoices(),
+        jobs,
+        p1_requests: f.p1_requests,
+        switches: [f.warm.count(), f.cold.count()],
+        switch_ms: [ms(&f.warm, 0.5), ms(&f.warm, 0.99)],
+        clips: f.clips,
+        max_committed_share_of_cap: f.max_committed_share,
+        cap_violations: f.cap_violations,
+        asic_utilisation: if f.stock_hash_ths > 0.0 {
+            f.hash_ths / f.stock_hash_ths
+        } else {
+            0.0
+        },
+        gpu_utilisation: if f.gpu_installed_s > 0.0 {
+            f.gpu_busy_s / f.gpu_installed_s
+        } else {
+            0.0
+        },
+        failures: f.failures,
+    }
+}

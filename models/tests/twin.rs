@@ -1,0 +1,297 @@
+//! The twin end to end: the power cap under random actions, the books,
+//! determinism, jobs and P1 served, switching quantiles, bad plants.
+
+use std::path::Path;
+
+use hcp_engine::rng::{RngStreams, StreamId, StreamRng};
+use hcp_models::contract::{Action, GpuAllocation, Observation, Persistence, Policy};
+use hcp_models::demand::WorkloadClass;
+use hcp_models::ledger::Stream;
+use hcp_models::plant::PlantConfig;
+use hcp_models::twin::{ClipReason, FixedPolicy, MemorySink, RunResult, TwinSetup, run};
+use hcp_models::world::WorldConfig;
+use rand::RngExt;
+
+fn setup(days: u32, plant: PlantConfig) -> TwinSetup {
+    let world = WorldConfig {
+        days,
+        ..WorldConfig::default()
+    };
+    TwinSetup::prepare(world, plant, Path::new(".")).unwrap()
+}
+
+fn play(setup: &TwinSetup, seed: u64, policy: Box<dyn Policy>) -> (RunResult, MemorySink) {
+    let streams = RngStreams::new(seed, 0);
+    let tape = setup.tape(&streams);
+    run(
+        setup,
+        tape,
+        &streams,
+        policy,
+        Box::new(Persistence::default()),
+        MemorySink::default(),
+    )
+}
+
+/// Asks for anything at all: random counts far above the fleet, random
+/// power targets in and out of range, garbage indices, NaN and negative
+/// MW, admission flips.
+struct RandomPolicy {
+    rng: StreamRng,
+}
+
+impl RandomPolicy {
+    fn new(seed: u64) -> Self {
+        RandomPolicy {
+            rng: RngStreams::new(seed, 0).stream(StreamId::named("test/random-policy")),
+        }
+    }
+
+    fn count(&mut self, working: u32) -> u32 {
+        match self.rng.random_range(0..4) {
+            0 => 0,
+            1 => working,
+            2 => self.rng.random_range(0..=working.saturating_mul(3).max(1)),
+            _ => self.rng.random_range(0..=working.max(1)),
+        }
+    }
+}
+
+impl Policy for RandomPolicy {
+    fn name(&self) -> &'static str {
+        "random"
+    }
+
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+            if self.rng.random::<f64>() < 0.5 {
+                continue;
+            }
+            let on = self.count(view.installed);
+            let power_target_w = match self.rng.random_range(0..4) {
+                0 => None,
+                1 => Some(view.stock_power_w * self.rng.random_range(0.2..1.6)),
+                2 => Some(f64::NAN),
+                _ => Some(view.power_range_w.0 + (view.power_range_w.1 - view.power_range_w.0) * self.rng.random::<f64>()),
+            };
+            actions.push(Action::Asic {
+                cohort,
+                on,
+                power_target_w,
+            });
+        }
+        for (pool, view) in o.gpu_pools.iter().enumerate() {
+            if self.rng.random::<f64>() < 0.5 {
+                continue;
+            }
+            let n = view.installed;
+            let allocation = GpuAllocation {
+                p1: self.count(n / 4),
+                p2: self.count(n / 4),
+                p3: self.count(n / 4),
+                p4: self.count(n / 4),
+                rental: self.count(n / 8),
+                idle: self.count(n / 8),
+            };
+            actions.push(Action::Gpu { pool, allocation });
+        }
+        if self.rng.random::<f64>() < 0.05 {
+            actions.push(Action::Asic {
+                cohort: 999,
+                on: 1,
+                power_target_w: None,
+            });
+            actions.push(Action::Gpu {
+                pool: 999,
+                allocation: GpuAllocation::default(),
+            });
+        }
+        if self.rng.random::<f64>() < 0.05 {
+            let class = [WorkloadClass::P2, WorkloadClass::P3, WorkloadClass::P4]
+                [self.rng.random_range(0..3)];
+            actions.push(Action::Admission {
+                class,
+                open: self.rng.random::<f64>() < 0.7,
+            });
+        }
+        for notice in &o.grid_notices {
+            let mw = match self.rng.random_range(0..3) {
+                0 => -5.0,
+                1 => f64::NAN,
+                _ => self.rng.random_range(0.0..200.0),
+            };
+            actions.push(Action::DemandResponse {
+                event: notice.id,
+                site: self.rng.random_range(0..o.sites.len() + 1),
+                mw,
+            });
+        }
+        if !o.market.ancillary_services.is_empty() && self.rng.random::<f64>() < 0.1 {
+            actions.push(Action::Ancillary {
+                site: self.rng.random_range(0..o.sites.len()),
+                service: self.rng.random_range(0..o.market.ancillary_services.len() + 1),
+                mw: self.rng.random_range(-10.0..80.0),
+            });
+        }
+    }
+}
+
+#[test]
+fn random_actions_never_take_a_site_over_its_cap() {
+    let setup = setup(10, PlantConfig::default());
+    let (result, sink) = play(&setup, 3, Box::new(RandomPolicy::new(3)));
+    assert_eq!(result.intervals, 10 * 288);
+    assert_eq!(sink.intervals.len(), 10 * 288 * 3);
+    for record in &sink.intervals {
+        assert!(
+            record.facility_mw <= record.cap_mw * (1.0 + 1e-12),
+            "site {} interval {}: {} MW over the {} MW cap",
+            record.site,
+            record.interval,
+            record.facility_mw,
+            record.cap_mw
+        );
+        assert!(record.committed_mw_max <= record.cap_mw * (1.0 + 1e-12));
+        assert!(record.facility_mw <= record.committed_mw_max * (1.0 + 1e-9) + 1e-9);
+    }
+    assert_eq!(result.cap_violations, 0);
+    assert!(result.max_committed_share_of_cap <= 1.0 + 1e-12);
+    // North Dakota's 15,000 S21s want more than its 50 MW: the cap binds.
+    assert!(result.max_committed_share_of_cap > 0.95);
+    for reason in [
+        ClipReason::PowerCap,
+        ClipReason::NotEnoughDevices,
+        ClipReason::UnknownIndex,
+        ClipReason::PowerTarget,
+    ] {
+        assert!(
+            sink.clips.iter().any(|c| c.reason == reason),
+            "no clip recorded for {reason:?}"
+        );
+    }
+    assert_eq!(result.clips, sink.clips.len() as u64);
+    assert!(result.switches[0] > 1_000, "{:?}", result.switches);
+}
+
+#[test]
+fn the_books_balance_and_energy_is_price_times_power() {
+    let setup = setup(40, PlantConfig::default());
+    let (result, sink) = play(&setup, 5, Box::new(FixedPolicy::default()));
+    let books = &result.ledger;
+    let revenue: f64 = Stream::ALL
+        .iter()
+        .filter(|s| s.is_revenue())
+        .map(|s| books.total(*s))
+        .sum();
+    let costs: f64 = Stream::ALL
+        .iter()
+        .filter(|s| !s.is_revenue())
+        .map(|s| books.total(*s))
+        .sum();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    assert!(close(revenue - costs, books.profit_usd), "{revenue} − {costs} vs {}", books.profit_usd);
+    let hours = 5.0 / 60.0;
+    let mut energy = 0.0;
+    let mut mining = 0.0;
+    for r in &sink.intervals {
+        assert!(close(r.energy_usd, r.price_usd_per_mwh * r.facility_mw * hours));
+        energy += r.energy_usd;
+        mining += r.mining_usd;
+    }
+    assert!(close(energy, books.total(Stream::Energy)), "{energy} vs {}", books.total(Stream::Energy));
+    assert!(close(mining, books.total(Stream::BtcMined)));
+    // Mining earns; AI earns; energy is the big cost.
+    assert!(books.total(Stream::BtcMined) > 1e6);
+    assert!(books.total(Stream::AiInference) > 0.0);
+    assert!(books.total(Stream::AiTraining) > 0.0);
+    assert!(books.total(Stream::Energy) > 1e6);
+    // Invoices add up to the customer streams less credits.
+    let invoiced: f64 = result.invoices.iter().map(|i| i.net_usd).sum();
+    let customer = books.total(Stream::AiInference) + books.total(Stream::AiTraining)
+        + books.total(Stream::AiInterruptible)
+        - books.total(Stream::SlaCredits)
+        - books.total(Stream::PreemptionCredits);
+    assert!(close(invoiced, customer), "{invoiced} vs {customer}");
+    // Two calendar months (December and January) are invoiced.
+    assert!(result.invoices.iter().any(|i| i.month == 1));
+}
+
+#[test]
+fn jobs_run_and_p1_is_served() {
+    let setup = setup(7, PlantConfig::default());
+    let (result, _) = play(&setup, 7, Box::new(FixedPolicy::default()));
+    let arrived: u64 = result.jobs.iter().map(|j| j.arrived).sum();
+    assert!(arrived > 7 * 11_000, "{arrived} jobs in a week");
+    for (k, jobs) in result.jobs.iter().enumerate() {
+        assert!(jobs.completed > jobs.arrived / 2, "class {k}: {jobs:?}");
+    }
+    let [asked, served, dropped] = result.p1_requests;
+    assert!(asked > 1e6);
+    assert!((served + dropped - asked).abs() < 1e-6 * asked);
+    assert!(served > 0.99 * asked, "{served} of {asked}");
+    assert!(result.asic_utilisation > 0.5 && result.asic_utilisation <= 1.0);
+    assert!(result.gpu_utilisation > 0.1 && result.gpu_utilisation <= 1.0);
+    assert!(result.failures[0] > 0, "{:?}", result.failures);
+}
+
+#[test]
+fn same_seed_same_run_other_seed_other_run() {
+    let setup = setup(3, PlantConfig::default());
+    let (a, sink_a) = play(&setup, 11, Box::new(RandomPolicy::new(1)));
+    let (b, sink_b) = play(&setup, 11, Box::new(RandomPolicy::new(1)));
+    assert_eq!(a, b);
+    assert_eq!(sink_a.intervals, sink_b.intervals);
+    assert_eq!(sink_a.switches, sink_b.switches);
+    let (c, _) = play(&setup, 12, Box::new(RandomPolicy::new(1)));
+    assert_ne!(a.ledger.profit_usd, c.ledger.profit_usd);
+}
+
+#[test]
+fn warm_switches_match_the_reference_quantiles() {
+    let setup = setup(5, PlantConfig::default());
+    let (result, _) = play(&setup, 4, Box::new(RandomPolicy::new(4)));
+    assert!(result.switches[0] > 20_000, "{:?}", result.switches);
+    let [p50, p99] = result.switch_ms;
+    assert!((p50 / 442.0 - 1.0).abs() < 0.05, "p50 {p50} ms");
+    assert!((p99 / 681.0 - 1.0).abs() < 0.05, "p99 {p99} ms");
+}
+
+fn refused(toml_text: &str) -> String {
+    let plant: PlantConfig = match toml::from_str(toml_text) {
+        Ok(p) => p,
+        Err(e) => return e.to_string(),
+    };
+    match TwinSetup::prepare(WorldConfig { days: 1, ..WorldConfig::default() }, plant, Path::new(".")) {
+        Ok(_) => panic!("accepted: {toml_text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn impossible_plants_are_refused_with_key_and_reason() {
+    let site = |extra: &str| {
+        format!(
+            "[[sites]]\nname = \"A\"\nnode = \"HB_NORTH\"\ncap_mw = 10.0\n{extra}"
+        )
+    };
+    let e = refused(&site("pue = 0.9\n"));
+    assert!(e.contains("plant.sites[0].pue") && e.contains("at least 1"), "{e}");
+    let e = refused(&site("[[sites.gpus]]\ngpu = \"B200X\"\ncount = 8\n"));
+    assert!(e.contains("plant.sites[0].gpus[0].gpu") && e.contains("H100"), "{e}");
+    let e = refused(&site("[[sites.asics]]\nmodel = \"S99\"\ncount = 8\n"));
+    assert!(e.contains("plant.sites[0].asics[0].model") && e.contains("S21"), "{e}");
+    let e = refused(&site("[[sites.asics]]\nmodel = \"S21\"\ncount = -5\n"));
+    assert!(e.contains("count") && e.contains("-5"), "{e}");
+    let e = refused(&site("cooling = \"air\"\n[[sites.asics]]\nmodel = \"S21\"\ncount = 3000000\nfirmware = \"stock\"\n"));
+    assert!(e.contains("plant.sites[0].cap_mw") && e.contains("curtailed"), "{e}");
+    let e = refused("[[sites]]\nname = \"A\"\nnode = \"HB_NORTH\"\ncap_mw = -1.0\n");
+    assert!(e.contains("plant.sites[0].cap_mw") && e.contains("positive"), "{e}");
+    let e = refused(&site("[[sites.asics]]\nmodel = \"S21\"\ncount = 10\npower_target_w = 9000.0\n"));
+    assert!(e.contains("power_target_w") && e.contains("range"), "{e}");
+    let e = refused(&format!("{}{}", site(""), site("")));
+    assert!(e.contains("plant.sites[1].name"), "{e}");
+    let e = refused("[[sites]]\nname = \"A\"\nnode = \"XX_NOWHERE\"\ncap_mw = 10.0\n");
+    assert!(e.contains("XX_NOWHERE"), "{e}");
+    let e = refused(&site("voltage = 3\n"));
+    assert!(e.contains("voltage"), "{e}");
+}
