@@ -151,7 +151,10 @@ impl Ledger {
     /// Books BTC mined: `btc` coins worth `usd` (PPS, net of pool fee).
     #[inline]
     pub fn mined(&mut self, btc: f64, usd: f64) {
-        debug_assert!(btc.is_finite() && usd.is_finite(), "ledger: non-finite amount");
+        debug_assert!(
+            btc.is_finite() && usd.is_finite(),
+            "ledger: non-finite amount"
+        );
         self.btc.add(btc);
         self.totals[Stream::BtcMined.index()].add(usd);
     }
@@ -163,7 +166,10 @@ impl Ledger {
     /// If `site` is not below the ledger's number of sites.
     #[inline]
     pub fn energy(&mut self, site: usize, mwh: f64, usd: f64) {
-        debug_assert!(mwh.is_finite() && usd.is_finite(), "ledger: non-finite amount");
+        debug_assert!(
+            mwh.is_finite() && usd.is_finite(),
+            "ledger: non-finite amount"
+        );
         let sites = self.energy_mwh.len();
         let Some(e) = self.energy_mwh.get_mut(site) else {
             panic!("ledger: site {site} outside the {sites} sites");
