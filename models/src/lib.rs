@@ -29,6 +29,7 @@ pub mod data;
 pub mod demand;
 pub mod describe;
 pub mod grid;
+pub mod ledger;
 pub mod market;
 pub mod plant;
 pub mod series;
