@@ -6,8 +6,10 @@
 //! efficiency in J/TH, BTC in whole coins. A pool paying FPPS credits every
 //! share at its expected value (subsidy and fees) minus its fee, so revenue
 //! is `H · hashprice · (seconds/86,400) · (1 − fee)`. One TH/s at `e` J/TH
-//! for a day burns `e · 86,400 J = e · 0.024 MWh`, so with a facility PUE
-//! the breakeven power price is `hashprice·(1 − fee) / (e · PUE · 0.024)`.
+//! for a day burns `e · 86,400 J = e · 2.4·10⁻⁵ MWh` (one PH/s: `e · 0.024`
+//! MWh), so with a facility PUE the breakeven power price is
+//! `hashprice·(1 − fee) / (e · PUE · 2.4·10⁻⁵)` with hashprice per TH/s-day,
+//! the same as `$/PH/day·(1 − fee) / (e · PUE · 0.024)`.
 
 /// Pool fee of an FPPS pool: 2.5 % (Braiins Pool FPPS,
 /// <https://braiins.com/pool>; FPPS pools charge about 2–2.5 %).
@@ -16,7 +18,7 @@ pub const DEFAULT_POOL_FEE: f64 = 0.025;
 /// Seconds per day.
 pub const SECONDS_PER_DAY: f64 = 86_400.0;
 
-/// MWh burnt by one TH/s at 1 J/TH over one day: 86,400 J = 0.024 MWh.
+/// MWh burnt by one TH/s at 1 J/TH over one day: 86,400 J = 2.4·10⁻⁵ MWh.
 pub const MWH_PER_JTH_DAY: f64 = SECONDS_PER_DAY / 3.6e9;
 
 /// Revenue of `hashrate_th` TH/s hashing for `seconds` at
@@ -65,10 +67,10 @@ mod tests {
     fn worked_example_s21_at_50_per_ph_day() {
         // 200 TH/s × $0.050/TH/day × 0.975 = $9.75 a day.
         assert!((mining_revenue_usd(200.0, 86_400.0, 0.05, 0.025) - 9.75).abs() < 1e-12);
-        // $0.04875 / (17.5 × 0.024 MWh) = $116.07/MWh.
+        // $48.75/PH/day / (17.5 × 0.024 MWh per PH/s-day) = $116.07/MWh.
         let b = breakeven_usd_per_mwh(17.5, 0.05, 0.025, 1.0);
-        assert!((b - 0.048_75 / 0.42).abs() < 1e-9);
-        assert!((MWH_PER_JTH_DAY - 0.024).abs() < 1e-15);
+        assert!((b - 48.75 / 0.42).abs() < 1e-9);
+        assert!((MWH_PER_JTH_DAY - 2.4e-5).abs() < 1e-18);
         // At $100,000/BTC: 9.75e-5 BTC a day.
         assert!((btc_mined(200.0, 86_400.0, 0.05, 100_000.0, 0.025) - 9.75e-5).abs() < 1e-15);
     }
