@@ -4,11 +4,11 @@
 use hcp_engine::rng::{RngStreams, StreamId};
 use hcp_engine::time::SimDuration;
 use hcp_models::describe::quantile;
-use hcp_models::plant::asic::{AsicCatalog, SpecError, DEFAULT_TOML};
+use hcp_models::plant::asic::{AsicCatalog, DEFAULT_TOML, SpecError};
 use hcp_models::plant::asic_validation::checks;
 use hcp_models::plant::firmware::FirmwareSpec;
 use hcp_models::plant::mining::{
-    breakeven_usd_per_mwh, btc_mined, energy_cost_usd, mining_revenue_usd, DEFAULT_POOL_FEE,
+    DEFAULT_POOL_FEE, breakeven_usd_per_mwh, btc_mined, energy_cost_usd, mining_revenue_usd,
 };
 use rand::RngExt;
 
@@ -33,8 +33,16 @@ fn catalog_parses_with_the_spec_sheet_figures() {
     for m in &c.models {
         assert!(m.source.starts_with("https://"), "{} has no URL", m.name);
         // The power-target window is 55 %..115 % of stock.
-        assert!((m.min_power_w / m.power_w - 0.55).abs() < 1e-9, "{}", m.name);
-        assert!((m.max_power_w / m.power_w - 1.15).abs() < 1e-9, "{}", m.name);
+        assert!(
+            (m.min_power_w / m.power_w - 0.55).abs() < 1e-9,
+            "{}",
+            m.name
+        );
+        assert!(
+            (m.max_power_w / m.power_w - 1.15).abs() < 1e-9,
+            "{}",
+            m.name
+        );
     }
     assert!(!c.firmware("stock").unwrap().supports_power_target);
     assert!(c.firmware("luxos").unwrap().supports_power_target);
@@ -46,30 +54,49 @@ fn catalog_parses_with_the_spec_sheet_figures() {
 fn unknown_names_list_the_known_ones() {
     let c = AsicCatalog::default();
     let e = c.model("S99").unwrap_err();
-    assert!(matches!(&e, SpecError::Unknown { kind: "ASIC model", .. }));
+    assert!(matches!(
+        &e,
+        SpecError::Unknown {
+            kind: "ASIC model",
+            ..
+        }
+    ));
     assert_eq!(
         e.to_string(),
         "unknown ASIC model 'S99'; known: S21, S19 XP, M60S, S21 Pro, S21 XP"
     );
     let e = c.firmware("braiins").unwrap_err();
-    assert_eq!(e.to_string(), "unknown firmware 'braiins'; known: stock, luxos");
+    assert_eq!(
+        e.to_string(),
+        "unknown firmware 'braiins'; known: stock, luxos"
+    );
 }
 
 #[test]
 fn bad_catalogs_are_rejected_with_the_key_and_problem() {
-    let unknown_key = DEFAULT_TOML.replacen("maker = \"Bitmain\"", "maker = \"Bitmain\"\nfan_rpm = 3", 1);
-    let e = AsicCatalog::from_toml(&unknown_key).unwrap_err().to_string();
+    let unknown_key =
+        DEFAULT_TOML.replacen("maker = \"Bitmain\"", "maker = \"Bitmain\"\nfan_rpm = 3", 1);
+    let e = AsicCatalog::from_toml(&unknown_key)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("fan_rpm") && e.contains("line"), "{e}");
     let negative = DEFAULT_TOML.replacen("power_w = 3500.0", "power_w = -3500.0", 1);
     let e = AsicCatalog::from_toml(&negative).unwrap_err().to_string();
-    assert!(e.contains("'S21'") && e.contains("power_w must be positive"), "{e}");
+    assert!(
+        e.contains("'S21'") && e.contains("power_w must be positive"),
+        "{e}"
+    );
     let twice = DEFAULT_TOML.replacen("name = \"S19 XP\"", "name = \"S21\"", 1);
     let e = AsicCatalog::from_toml(&twice).unwrap_err().to_string();
     assert!(e.contains("'S21' is listed twice"), "{e}");
     let slow = DEFAULT_TOML.replacen("curtail_p99_s = 4.5", "curtail_p99_s = 7.0", 1);
     let e = AsicCatalog::from_toml(&slow).unwrap_err().to_string();
     assert!(e.contains("'luxos'") && e.contains("curtail_max_s"), "{e}");
-    let wrong_type = DEFAULT_TOML.replacen("annual_failure_rate = 0.10", "annual_failure_rate = \"10%\"", 1);
+    let wrong_type = DEFAULT_TOML.replacen(
+        "annual_failure_rate = 0.10",
+        "annual_failure_rate = \"10%\"",
+        1,
+    );
     assert!(AsicCatalog::from_toml(&wrong_type).is_err());
 }
 
@@ -103,7 +130,10 @@ fn power_targets_are_clamped() {
     assert_eq!(s21.clamp_power_w(1e6), s21.max_power_w);
     assert_eq!(s21.clamp_power_w(3000.0), 3000.0);
     assert_eq!(s21.hashrate_th_at(0.0), s21.hashrate_th_at(s21.min_power_w));
-    assert_eq!(s21.hashrate_th_at(9_999.0), s21.hashrate_th_at(s21.max_power_w));
+    assert_eq!(
+        s21.hashrate_th_at(9_999.0),
+        s21.hashrate_th_at(s21.max_power_w)
+    );
 }
 
 fn latency_quantiles_match(f: &FirmwareSpec, stream: &str) {
@@ -112,12 +142,30 @@ fn latency_quantiles_match(f: &FirmwareSpec, stream: &str) {
     let curtail = seconds((0..DRAWS).map(|_| f.curtail_latency(&mut rng)));
     let resume = seconds((0..DRAWS).map(|_| f.resume_latency(&mut rng)));
     for (v, median, p99, max) in [
-        (&curtail, f.curtail_median_s, f.curtail_p99_s, f.max_curtail_latency()),
-        (&resume, f.resume_median_s, f.resume_p99_s, f.max_resume_latency()),
+        (
+            &curtail,
+            f.curtail_median_s,
+            f.curtail_p99_s,
+            f.max_curtail_latency(),
+        ),
+        (
+            &resume,
+            f.resume_median_s,
+            f.resume_p99_s,
+            f.max_resume_latency(),
+        ),
     ] {
-        assert!(v[0] > 0.0 && v[DRAWS - 1] <= max.as_secs_f64(), "{} within bounds", f.name);
+        assert!(
+            v[0] > 0.0 && v[DRAWS - 1] <= max.as_secs_f64(),
+            "{} within bounds",
+            f.name
+        );
         let (m, q) = (quantile(v, 0.5), quantile(v, 0.99));
-        assert!((m / median - 1.0).abs() < 0.02, "{} median {m} vs {median}", f.name);
+        assert!(
+            (m / median - 1.0).abs() < 0.02,
+            "{} median {m} vs {median}",
+            f.name
+        );
         assert!((q / p99 - 1.0).abs() < 0.03, "{} p99 {q} vs {p99}", f.name);
     }
 }
@@ -151,7 +199,9 @@ fn draws_are_deterministic_and_only_touch_their_own_stream() {
     let streams = RngStreams::new(2024, 1);
     let draw = |n: usize| {
         let mut rng = streams.stream(StreamId::named("asic/firmware/luxos"));
-        (0..n).map(|_| lux.curtail_latency(&mut rng)).collect::<Vec<_>>()
+        (0..n)
+            .map(|_| lux.curtail_latency(&mut rng))
+            .collect::<Vec<_>>()
     };
     assert_eq!(draw(1_000), draw(1_000));
     // Drawing repairs on the reliability stream leaves another stream's draws unchanged.
@@ -161,7 +211,9 @@ fn draws_are_deterministic_and_only_touch_their_own_stream() {
     };
     let before = other();
     let mut rel = streams.stream(StreamId::named("asic/reliability/S21"));
-    let repairs: Vec<_> = (0..1_000).map(|_| c.reliability.repair_time(&mut rel)).collect();
+    let repairs: Vec<_> = (0..1_000)
+        .map(|_| c.reliability.repair_time(&mut rel))
+        .collect();
     assert_eq!(other(), before);
     assert!(repairs.iter().all(|r| !r.is_zero()));
     // Another replication gives other draws.
@@ -175,7 +227,9 @@ fn repair_times_follow_the_log_normal() {
     let r = AsicCatalog::default().reliability;
     let mut rng = RngStreams::new(1, 0).stream(StreamId::named("asic/reliability/test"));
     let hours: Vec<f64> = {
-        let mut v: Vec<f64> = (0..DRAWS).map(|_| r.repair_time(&mut rng).as_hours_f64()).collect();
+        let mut v: Vec<f64> = (0..DRAWS)
+            .map(|_| r.repair_time(&mut rng).as_hours_f64())
+            .collect();
         v.sort_by(f64::total_cmp);
         v
     };
@@ -213,7 +267,11 @@ fn all_checks_pass() {
     for c in &all {
         assert_eq!(c.group, "plant");
         assert!(c.source.contains("https://"), "{} has no URL", c.name);
-        assert!(c.pass, "{}: {} vs {} (±{})", c.name, c.value, c.reference, c.tolerance);
+        assert!(
+            c.pass,
+            "{}: {} vs {} (±{})",
+            c.name, c.value, c.reference, c.tolerance
+        );
     }
 }
 

@@ -234,6 +234,10 @@ mod tests {
         assert!(s.validate().unwrap_err().contains("curve_exponent"));
         let mut s = AsicCatalog::default().models[0].clone();
         s.power_w = -3500.0;
-        assert!(s.validate().unwrap_err().contains("power_w must be positive"));
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .contains("power_w must be positive")
+        );
     }
 }

@@ -96,7 +96,9 @@ fn breakeven_checks() -> Vec<Check> {
 /// The power-target curve on the S19j Pro pair it was fitted on (the catalog's
 /// S19 XP exponent, same chip family) and on a point it was not fitted on.
 fn curve_checks(catalog: &AsicCatalog) -> Vec<Check> {
-    let beta = catalog.model("S19 XP").map_or(f64::NAN, |m| m.curve_exponent);
+    let beta = catalog
+        .model("S19 XP")
+        .map_or(f64::NAN, |m| m.curve_exponent);
     let rig = AsicSpec {
         name: "S19j Pro".to_owned(),
         maker: "Bitmain".to_owned(),

@@ -52,8 +52,8 @@ impl ReliabilityParams {
     /// [`MAX_REPAIR_HOURS`].
     pub fn repair_time<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         let z: f64 = StandardNormal.sample(rng);
-        let hours = (self.repair_median_hours * (self.repair_sigma * z).exp())
-            .clamp(0.0, MAX_REPAIR_HOURS);
+        let hours =
+            (self.repair_median_hours * (self.repair_sigma * z).exp()).clamp(0.0, MAX_REPAIR_HOURS);
         SimDuration::from_secs_f64(hours * 3_600.0)
     }
 
