@@ -85,6 +85,13 @@ pub struct LedgerSummary {
     pub energy_mwh_total: f64,
 }
 
+impl LedgerSummary {
+    /// The total of one stream, USD (costs as positive amounts).
+    pub fn total(&self, stream: Stream) -> f64 {
+        self.streams.get(stream.name()).copied().unwrap_or(0.0)
+    }
+}
+
 fn stream_of(class: WorkloadClass) -> Stream {
     match class {
         WorkloadClass::P1 | WorkloadClass::P2 => Stream::AiInference,

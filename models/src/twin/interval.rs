@@ -23,11 +23,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.close_interval(now);
             self.interval += 1;
         }
-        while self
-            .month_starts
-            .get(self.month + 1)
-            .is_some_and(|&start| start <= now)
-        {
+        while self.month < self.months.month(now) {
             self.ledger.close_month(self.month);
             self.month += 1;
             self.figures.sla_month = [(0.0, 0.0); 2];

@@ -20,7 +20,7 @@ use super::result::TwinSink;
 use super::asic_cohort::AsicCohort;
 use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
 use crate::demand::{JobArrival, JobGenerator};
-use crate::ledger::Ledger;
+use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
 use crate::world::WorldTape;
 
@@ -139,7 +139,7 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) signals: Vec<SiteSignal>,
     pub(crate) ledger: Ledger,
     pub(crate) month: usize,
-    pub(crate) month_starts: Vec<SimTime>,
+    pub(crate) months: BillingMonths,
     pub(crate) policy: Box<dyn Policy>,
     pub(crate) subscriptions: Subscriptions,
     pub(crate) forecaster: Box<dyn Forecaster>,

@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Datelike, TimeZone, Utc};
 use hcp_engine::rng::{RngStreams, StreamId};
 use hcp_engine::simulation::Simulation;
 use hcp_engine::time::SimTime;
@@ -17,7 +16,7 @@ use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
 use crate::contract::{Forecaster, Policy};
 use crate::demand::{GpuModel, GpuPool as DemandPool, WorkloadClass};
-use crate::ledger::Ledger;
+use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{
     AsicCatalog, GpuCatalog, PlantConfig, PlantError, ReliabilityParams, catalogs, check,
 };
@@ -134,33 +133,6 @@ impl TwinSetup {
     }
 }
 
-/// Start instants of the calendar months the horizon touches.
-fn month_starts(tape: &WorldTape) -> Vec<SimTime> {
-    let epoch = tape.horizon.epoch;
-    let end = SimTime::ZERO + tape.horizon.length;
-    let mut out = vec![SimTime::ZERO];
-    let mut utc = epoch.start();
-    loop {
-        let (y, m) = if utc.month() == 12 {
-            (utc.year() + 1, 1)
-        } else {
-            (utc.year(), utc.month() + 1)
-        };
-        let Some(next) = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single() else {
-            break;
-        };
-        let Some(t) = epoch.to_sim(next) else {
-            break;
-        };
-        if t >= end {
-            break;
-        }
-        out.push(t);
-        utc = next;
-    }
-    out
-}
-
 /// Plays one replication for one policy.
 ///
 /// `tape` must come from [`TwinSetup::tape`] with the same `streams`.
@@ -253,7 +225,7 @@ pub fn run<S: TwinSink + 'static>(
         firmware: family("plant/firmware", cohorts.len()),
         switching: family("plant/switching", pools.len()),
     };
-    let months = month_starts(&tape);
+    let months = BillingMonths::of(&tape.horizon);
     let n_sites = sites.len();
     let horizon = tape.horizon;
     let jobs = Jobs::new(&pools);
@@ -290,7 +262,7 @@ pub fn run<S: TwinSink + 'static>(
         signals: vec![SiteSignal::default(); n_sites],
         ledger,
         month: 0,
-        month_starts: months,
+        months,
         policy,
         subscriptions,
         forecaster,
