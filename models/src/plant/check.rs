@@ -69,6 +69,10 @@ fn fraction(key: &str, value: f64) -> Result<(), PlantError> {
 /// target outside the firmware's range, a cap below the fleet's minimum
 /// draw, or a fraction outside [0, 1].
 pub fn check(config: &PlantConfig, asic: &AsicCatalog, gpu: &GpuCatalog) -> Result<(), PlantError> {
+    for (i, spec) in config.asic_models.iter().enumerate() {
+        spec.validate()
+            .map_err(|problem| PlantError::new(format!("asic_models[{i}]"), problem))?;
+    }
     if config.sites.is_empty() {
         return Err(PlantError::new("sites", "a plant needs at least one site"));
     }
