@@ -29,5 +29,6 @@ pub mod demand;
 pub mod describe;
 pub mod grid;
 pub mod market;
+pub mod plant;
 pub mod series;
 pub mod world;
