@@ -20,7 +20,13 @@ fn built_in_catalog_parses_with_every_offering() {
         let s = catalog.inference(model, "H100").unwrap();
         assert!(s.output_tokens_per_s_per_gpu > 0.0, "{model}");
     }
-    assert_eq!(catalog.inference("Llama-3.1-8B", "H100").unwrap().output_tokens_per_s_per_gpu, 3_400.0);
+    assert_eq!(
+        catalog
+            .inference("Llama-3.1-8B", "H100")
+            .unwrap()
+            .output_tokens_per_s_per_gpu,
+        3_400.0
+    );
     // Meta's Llama 3 run: 419 × 58.7 % GPU interruptions over 16,384 GPUs × 54 days.
     let rate = 419.0 * 0.587 / (16_384.0 * 54.0) * 365.0;
     assert!((catalog.reliability.annual_failure_rate - rate).abs() < 0.001);
@@ -30,11 +36,23 @@ fn built_in_catalog_parses_with_every_offering() {
 fn unknown_names_list_the_known_ones() {
     let catalog = GpuCatalog::default();
     let err = catalog.gpu("B200").unwrap_err();
-    assert_eq!(err.to_string(), "unknown GPU \"B200\"; known: H100, A100, L40S");
-    let err = catalog.inference("Llama-3.1-405B", "L40S").unwrap_err().to_string();
-    assert!(err.contains("unknown inference model \"Llama-3.1-405B on L40S\""), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "unknown GPU \"B200\"; known: H100, A100, L40S"
+    );
+    let err = catalog
+        .inference("Llama-3.1-405B", "L40S")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown inference model \"Llama-3.1-405B on L40S\""),
+        "{err}"
+    );
     assert!(err.contains("Llama-3.1-8B on H100"), "{err}");
-    assert!(matches!(catalog.inference("Llama-3.1-8B", "V100"), Err(GpuSpecError::Unknown { kind: "GPU", .. })));
+    assert!(matches!(
+        catalog.inference("Llama-3.1-8B", "V100"),
+        Err(GpuSpecError::Unknown { kind: "GPU", .. })
+    ));
 }
 
 #[test]
@@ -44,7 +62,10 @@ fn bad_catalogs_are_refused_with_the_field() {
     assert!(err.contains("unknown field `hbm`"), "{err}");
     let negative = BUILT_IN.replacen("tdp_w = 400.0", "tdp_w = -400.0", 1);
     let err = GpuCatalog::from_toml(&negative).unwrap_err().to_string();
-    assert!(err.contains("GPU \"A100\" tdp_w") && err.contains("not positive"), "{err}");
+    assert!(
+        err.contains("GPU \"A100\" tdp_w") && err.contains("not positive"),
+        "{err}"
+    );
     let orphan = BUILT_IN.replacen("gpu = \"L40S\"", "gpu = \"V100\"", 1);
     let err = GpuCatalog::from_toml(&orphan).unwrap_err().to_string();
     assert!(err.contains("unknown GPU \"V100\""), "{err}");
@@ -76,8 +97,14 @@ fn switching_quantiles_match_the_reference_within_five_percent() {
         .map(|_| params.sample(&mut rng, true).total.as_secs_f64() * 1e3)
         .collect();
     let (p50, p99) = (quantile(&totals, 0.5), quantile(&totals, 0.99));
-    assert!((p50 - SWITCH_P50_MS).abs() < 0.05 * SWITCH_P50_MS, "p50 {p50}");
-    assert!((p99 - SWITCH_P99_MS).abs() < 0.05 * SWITCH_P99_MS, "p99 {p99}");
+    assert!(
+        (p50 - SWITCH_P50_MS).abs() < 0.05 * SWITCH_P50_MS,
+        "p50 {p50}"
+    );
+    assert!(
+        (p99 - SWITCH_P99_MS).abs() < 0.05 * SWITCH_P99_MS,
+        "p99 {p99}"
+    );
 }
 
 #[test]
@@ -94,7 +121,10 @@ fn cold_loads_lie_in_five_to_twelve_seconds() {
         below_six += usize::from(load < SimDuration::from_secs(6));
     }
     // Uniform on [5, 12] s: a seventh of the loads are under 6 s.
-    assert!((below_six as f64 / 20_000.0 - 1.0 / 7.0).abs() < 0.01, "{below_six}");
+    assert!(
+        (below_six as f64 / 20_000.0 - 1.0 / 7.0).abs() < 0.01,
+        "{below_six}"
+    );
 }
 
 #[test]
@@ -102,7 +132,8 @@ fn sampling_is_deterministic_per_stream() {
     let params = GpuCatalog::default().switching;
     let streams = RngStreams::new(5, 2);
     let id = StreamId::named("gpu/switch").index(17);
-    let draw = |rng: &mut _| -> Vec<_> { (0..100).map(|i| params.sample(rng, i % 3 != 0)).collect() };
+    let draw =
+        |rng: &mut _| -> Vec<_> { (0..100).map(|i| params.sample(rng, i % 3 != 0)).collect() };
     let a = draw(&mut streams.stream(id));
     let b = draw(&mut streams.stream(id));
     assert_eq!(a, b);
@@ -145,7 +176,10 @@ fn serving_approximation_is_conservative_for_heavy_tailed_code_requests() {
 fn serve_is_instant_far_from_saturation_and_sheds_in_overload() {
     let catalog = GpuCatalog::default();
     let spec = catalog.inference("Llama-3.1-8B", "H100").unwrap();
-    let tokens = TokenMoments { mean: 170.0, scv: 0.6 };
+    let tokens = TokenMoments {
+        mean: 170.0,
+        scv: 0.6,
+    };
     let pool = ServingPool::new(spec, 6_250, tokens); // 50,000 GPUs' worth of slots
     assert_eq!(pool.slots, 400_000);
     let light = serve(&pool, 0.5 * pool.capacity_per_s());

@@ -172,8 +172,7 @@ pub struct GpuCatalog {
 impl Default for GpuCatalog {
     /// The built-in catalog (`models/params/gpu.toml`).
     fn default() -> Self {
-        GpuCatalog::from_toml(BUILT_IN)
-            .unwrap_or_else(|e| panic!("models/params/gpu.toml: {e}"))
+        GpuCatalog::from_toml(BUILT_IN).unwrap_or_else(|e| panic!("models/params/gpu.toml: {e}"))
     }
 }
 
@@ -279,6 +278,9 @@ mod tests {
     fn inverted_ranges_are_refused() {
         let bad = BUILT_IN.replacen("idle_w = 70.0", "idle_w = 900.0", 1);
         let err = GpuCatalog::from_toml(&bad).unwrap_err().to_string();
-        assert!(err.contains("\"H100\" idle_w") && err.contains("exceeds tdp_w"), "{err}");
+        assert!(
+            err.contains("\"H100\" idle_w") && err.contains("exceeds tdp_w"),
+            "{err}"
+        );
     }
 }

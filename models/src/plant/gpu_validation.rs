@@ -51,7 +51,8 @@ const SOURCE_DESIGN: &str = "HCP Twin product brief §2: reference switching lat
 const SOURCE_VLLM: &str = "https://blog.vllm.ai/2024/09/05/perf-update.html";
 const SOURCE_DGX_H100: &str =
     "https://docs.nvidia.com/dgx/dgxh100-user-guide/introduction-to-dgxh100.html";
-const SOURCE_DGX_A100: &str = "https://images.nvidia.com/aem-dam/Solutions/Data-Center/nvidia-dgx-a100-datasheet.pdf";
+const SOURCE_DGX_A100: &str =
+    "https://images.nvidia.com/aem-dam/Solutions/Data-Center/nvidia-dgx-a100-datasheet.pdf";
 
 /// The events of the request-level run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,7 +264,10 @@ pub fn checks() -> Vec<Check> {
             SOURCE_VLLM,
         ));
     }
-    for (gpu, reference, source) in [("H100", 10_200.0, SOURCE_DGX_H100), ("A100", 6_500.0, SOURCE_DGX_A100)] {
+    for (gpu, reference, source) in [
+        ("H100", 10_200.0, SOURCE_DGX_H100),
+        ("A100", 6_500.0, SOURCE_DGX_A100),
+    ] {
         if let Ok(spec) = catalog.gpu(gpu) {
             out.push(Check::relative(
                 GROUP,
@@ -288,16 +292,32 @@ pub fn checks() -> Vec<Check> {
 pub const CHECKED_SERVICE: &str = "conv";
 
 fn serving_check(service: &str, case: &ServingCase) -> Check {
-        let name = format!(
-            "serving_{service}_p99_wait_c{}_rho{:.2}",
-            case.slots, case.utilisation
-        );
-        let source = "request-level M/G/c run on the engine (gpu/serving_sim), output-token table of models/params/demand.toml";
-        if case.simulation_ms < SERVING_ABSOLUTE_MS {
-            Check::absolute(GROUP, &name, case.approximation_ms, case.simulation_ms, SERVING_ABSOLUTE_MS, "ms", source)
-        } else {
-            Check::relative(GROUP, &name, case.approximation_ms, case.simulation_ms, SERVING_TOLERANCE, "ms", source)
-        }
+    let name = format!(
+        "serving_{service}_p99_wait_c{}_rho{:.2}",
+        case.slots, case.utilisation
+    );
+    let source = "request-level M/G/c run on the engine (gpu/serving_sim), output-token table of models/params/demand.toml";
+    if case.simulation_ms < SERVING_ABSOLUTE_MS {
+        Check::absolute(
+            GROUP,
+            &name,
+            case.approximation_ms,
+            case.simulation_ms,
+            SERVING_ABSOLUTE_MS,
+            "ms",
+            source,
+        )
+    } else {
+        Check::relative(
+            GROUP,
+            &name,
+            case.approximation_ms,
+            case.simulation_ms,
+            SERVING_TOLERANCE,
+            "ms",
+            source,
+        )
+    }
 }
 
 /// Quantiles of 200,000 pre-warmed switches and the extremes of 200,000
@@ -319,9 +339,41 @@ fn switching_checks(catalog: &GpuCatalog, streams: &RngStreams) -> Vec<Check> {
     }
     let q = |p| crate::describe::quantile_sorted(&totals, p);
     vec![
-        Check::relative(GROUP, "switch_total_p50_ms", q(0.50), SWITCH_P50_MS, 0.05, "ms", SOURCE_DESIGN),
-        Check::relative(GROUP, "switch_total_p99_ms", q(0.99), SWITCH_P99_MS, 0.05, "ms", SOURCE_DESIGN),
-        Check::absolute(GROUP, "cold_load_min_ms", lo, 5_000.0, 50.0, "ms", SOURCE_DESIGN),
-        Check::absolute(GROUP, "cold_load_max_ms", hi, 12_000.0, 50.0, "ms", SOURCE_DESIGN),
+        Check::relative(
+            GROUP,
+            "switch_total_p50_ms",
+            q(0.50),
+            SWITCH_P50_MS,
+            0.05,
+            "ms",
+            SOURCE_DESIGN,
+        ),
+        Check::relative(
+            GROUP,
+            "switch_total_p99_ms",
+            q(0.99),
+            SWITCH_P99_MS,
+            0.05,
+            "ms",
+            SOURCE_DESIGN,
+        ),
+        Check::absolute(
+            GROUP,
+            "cold_load_min_ms",
+            lo,
+            5_000.0,
+            50.0,
+            "ms",
+            SOURCE_DESIGN,
+        ),
+        Check::absolute(
+            GROUP,
+            "cold_load_max_ms",
+            hi,
+            12_000.0,
+            50.0,
+            "ms",
+            SOURCE_DESIGN,
+        ),
     ]
 }

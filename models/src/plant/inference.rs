@@ -86,7 +86,9 @@ mod tests {
     fn capacity_is_tokens_over_mean_length() {
         let catalog = GpuCatalog::default();
         let s = catalog.inference("Llama-3.1-8B", "H100").unwrap();
-        assert!((s.request_rate_capacity(200.0) - s.output_tokens_per_s_per_gpu / 200.0).abs() < 1e-12);
+        assert!(
+            (s.request_rate_capacity(200.0) - s.output_tokens_per_s_per_gpu / 200.0).abs() < 1e-12
+        );
         assert_eq!(s.request_rate_capacity(0.0), 0.0);
         let per_seq = s.sequence_tokens_per_s() * f64::from(s.concurrency_per_replica);
         assert!((per_seq - s.replica_tokens_per_s()).abs() < 1e-9);

@@ -109,7 +109,7 @@ impl ServingPool {
 /// The pool's outcome at `arrival_rate_per_s` (O(1) away from saturation).
 pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
     let lambda = arrival_rate_per_s;
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return ServingOutcome {
             served_per_s: 0.0,
             dropped_per_s: 0.0,
@@ -120,7 +120,11 @@ pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
     let mu = pool.slot_service_rate_per_s;
     let capacity = pool.capacity_per_s();
     if !(capacity > 0.0 && mu.is_finite()) || lambda >= RHO_MAX * capacity {
-        let served = if capacity > 0.0 { RHO_MAX * capacity } else { 0.0 };
+        let served = if capacity > 0.0 {
+            RHO_MAX * capacity
+        } else {
+            0.0
+        };
         return ServingOutcome {
             served_per_s: served,
             dropped_per_s: lambda - served,
@@ -181,7 +185,10 @@ mod tests {
         let lambda = 0.9 * p.capacity_per_s();
         let reference = MmcQueue::new(lambda, 0.5, 16).unwrap().wait_quantile(0.99) * 1e3;
         let got = serve(&p, lambda);
-        assert!((got.p99_wait_ms - reference).abs() < 1e-9 * reference, "{got:?} vs {reference}");
+        assert!(
+            (got.p99_wait_ms - reference).abs() < 1e-9 * reference,
+            "{got:?} vs {reference}"
+        );
         assert!((got.utilisation - 0.9).abs() < 1e-12);
         // Deterministic service halves the wait's scale (Allen–Cunneen).
         let det = serve(&pool(16, 0.0), lambda);
@@ -213,7 +220,10 @@ mod tests {
         for (c, rho) in [(2_001u32, 0.99), (5_000, 0.995), (40_000, 0.999)] {
             let a = rho * f64::from(c);
             let (fast, exact) = (prob_wait(c, a), erlang_c(c, a));
-            assert!((fast - exact).abs() < 1e-6 * exact, "c = {c}: {fast} vs {exact}");
+            assert!(
+                (fast - exact).abs() < 1e-6 * exact,
+                "c = {c}: {fast} vs {exact}"
+            );
         }
     }
 

@@ -122,7 +122,9 @@ impl SwitchingParams {
         };
         let names: Vec<&str> = self.phases.iter().map(|p| p.name.as_str()).collect();
         if names != PHASES {
-            return fail(format!("phases must be {PHASES:?} in order, found {names:?}"));
+            return fail(format!(
+                "phases must be {PHASES:?} in order, found {names:?}"
+            ));
         }
         for p in &self.phases {
             let ok = p.median_ms.is_finite() && p.median_ms > 0.0;
@@ -135,7 +137,9 @@ impl SwitchingParams {
         }
         let [lo, hi] = self.cold_start_ms;
         if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) {
-            return fail(format!("cold_start_ms [{lo}, {hi}] is not a positive range"));
+            return fail(format!(
+                "cold_start_ms [{lo}, {hi}] is not a positive range"
+            ));
         }
         Ok(())
     }
@@ -166,7 +170,8 @@ pub fn fit_phases(
     rng: &mut StreamRng,
 ) -> Option<PhaseFit> {
     let total: f64 = shares.iter().sum();
-    if samples < 100 || !(p50_ms > 0.0 && p99_ms > p50_ms) || !(total > 0.0) {
+    let valid = p50_ms > 0.0 && p99_ms > p50_ms && total > 0.0;
+    if samples < 100 || !valid {
         return None;
     }
     let z: Vec<[f64; 5]> = (0..samples)
@@ -225,9 +230,15 @@ mod tests {
         let fit = fit_phases(&shares, 442.0, 681.0, 200_000, &mut rng).unwrap();
         let shipped: f64 = shares.iter().sum();
         println!("fit: scale {:.3} ms, sigma {:.5}", fit.scale_ms, fit.sigma);
-        assert!((fit.scale_ms - shipped).abs() < 0.01 * shipped, "{fit:?} vs {shipped}");
+        assert!(
+            (fit.scale_ms - shipped).abs() < 0.01 * shipped,
+            "{fit:?} vs {shipped}"
+        );
         for p in &params.phases {
-            assert!((p.sigma - fit.sigma).abs() < 0.01 * fit.sigma, "{fit:?} vs {p:?}");
+            assert!(
+                (p.sigma - fit.sigma).abs() < 0.01 * fit.sigma,
+                "{fit:?} vs {p:?}"
+            );
         }
     }
 
