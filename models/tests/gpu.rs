@@ -59,7 +59,10 @@ fn unknown_names_list_the_known_ones() {
 fn bad_catalogs_are_refused_with_the_field() {
     let unknown_key = BUILT_IN.replacen("memory_gb = 80.0", "memory_gb = 80.0\nhbm = 3", 1);
     let err = GpuCatalog::from_toml(&unknown_key).unwrap_err().to_string();
-    assert!(err.contains("unknown field `hbm`"), "{err}");
+    assert!(
+        err.contains("unknown field `hbm`") && err.contains("line 15, column 1"),
+        "{err}"
+    );
     let negative = BUILT_IN.replacen("tdp_w = 400.0", "tdp_w = -400.0", 1);
     let err = GpuCatalog::from_toml(&negative).unwrap_err().to_string();
     assert!(

@@ -119,16 +119,22 @@ pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
     }
     let mu = pool.slot_service_rate_per_s;
     let capacity = pool.capacity_per_s();
-    if !(capacity > 0.0 && mu.is_finite()) || lambda >= RHO_MAX * capacity {
-        let served = if capacity > 0.0 {
-            RHO_MAX * capacity
-        } else {
-            0.0
+    if capacity == f64::INFINITY && pool.slots > 0 {
+        // Requests that take no time: served at once.
+        return ServingOutcome {
+            served_per_s: lambda,
+            dropped_per_s: 0.0,
+            utilisation: 0.0,
+            p99_wait_ms: 0.0,
         };
+    }
+    let usable = capacity.is_finite() && capacity > 0.0;
+    if !usable || lambda >= RHO_MAX * capacity {
+        let served = if usable { RHO_MAX * capacity } else { 0.0 };
         return ServingOutcome {
             served_per_s: served,
             dropped_per_s: lambda - served,
-            utilisation: if capacity > 0.0 { RHO_MAX } else { 0.0 },
+            utilisation: if usable { RHO_MAX } else { 0.0 },
             p99_wait_ms: f64::INFINITY,
         };
     }
@@ -213,6 +219,16 @@ mod tests {
         assert!((got.served_per_s + got.dropped_per_s - 64.0).abs() < 1e-9);
         let none = serve(&pool(0, 1.0), 1.0);
         assert_eq!((none.served_per_s, none.dropped_per_s), (0.0, 1.0));
+        let broken = ServingPool {
+            slot_service_rate_per_s: f64::NAN,
+            ..pool(8, 1.0)
+        };
+        assert_eq!(serve(&broken, 1.0).served_per_s, 0.0);
+        let instant = ServingPool {
+            slot_service_rate_per_s: f64::INFINITY,
+            ..pool(8, 1.0)
+        };
+        assert_eq!(serve(&instant, 5.0).p99_wait_ms, 0.0);
     }
 
     #[test]
