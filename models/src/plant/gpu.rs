@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inference::InferenceSpec;
 use super::switching::SwitchingParams;
+use crate::demand::GpuModel;
 
 /// The shipped catalog file.
 pub const BUILT_IN: &str = include_str!("../../params/gpu.toml");
@@ -230,6 +231,18 @@ impl GpuCatalog {
             })
     }
 
+    /// The spec of a GPU model of the demand model's fleet.
+    ///
+    /// # Errors
+    /// [`GpuSpecError::Unknown`] if the catalog lacks it.
+    pub fn spec_of(&self, model: GpuModel) -> Result<&GpuSpec, GpuSpecError> {
+        self.gpu(match model {
+            GpuModel::H100 => "H100",
+            GpuModel::A100 => "A100",
+            GpuModel::L40S => "L40S",
+        })
+    }
+
     /// The throughput of `model` served on `gpu`.
     ///
     /// # Errors
@@ -272,6 +285,10 @@ mod tests {
         assert_eq!(h100.power_per_gpu_w(2.0), h100.max_power_per_gpu_w());
         assert_eq!(h100.power_per_gpu_w(f64::NAN), h100.power_per_gpu_w(0.0));
         assert!((h100.off_power_per_gpu_w() - 5.0).abs() < 1e-12);
+        for pool in &crate::demand::DemandParams::default().fleet.pools {
+            assert!(catalog.spec_of(pool.gpu).is_ok(), "{:?}", pool.gpu);
+        }
+        assert_eq!(catalog.spec_of(GpuModel::L40S).unwrap().tdp_w, 350.0);
     }
 
     #[test]
