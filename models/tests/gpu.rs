@@ -6,7 +6,8 @@ use hcp_engine::time::SimDuration;
 use hcp_models::describe::quantile;
 use hcp_models::plant::gpu::{BUILT_IN, GpuCatalog, GpuSpecError};
 use hcp_models::plant::gpu_validation::{
-    CHECKED_SERVICE, SWITCH_P50_MS, SWITCH_P99_MS, checks, serving_comparison,
+    CHECKED_SERVICE, KNEE_TOLERANCE, SWITCH_P50_MS, SWITCH_P99_MS, checks, serving_comparison,
+    sla_knee_comparison,
 };
 use hcp_models::plant::serving::{RHO_MAX, ServingPool, TokenMoments, serve};
 use hcp_models::plant::switching::{ACTIVATE, switch_energy_j};
@@ -200,5 +201,26 @@ fn every_check_passes() {
     for c in &all {
         assert_eq!(c.group, "plant");
         assert!(c.pass, "{c:?}");
+    }
+}
+
+#[test]
+fn sla_knee_of_the_approximation_matches_the_run() {
+    // Chat traffic: the highest load meeting a 50 ms p99 wait agrees.
+    for case in sla_knee_comparison("conv", &[16, 64, 256], 300_000, &RngStreams::new(3, 0)) {
+        assert!(
+            (case.approximation - case.simulation).abs() <= KNEE_TOLERANCE,
+            "{case:?}"
+        );
+        assert!(
+            case.simulation > 0.45 && case.simulation < RHO_MAX,
+            "{case:?}"
+        );
+    }
+    // Heavy-tailed code traffic: the approximation is conservative, by at
+    // most six points of utilisation.
+    for case in sla_knee_comparison("code", &[16, 64, 256], 300_000, &RngStreams::new(3, 0)) {
+        let gap = case.simulation - case.approximation;
+        assert!((0.0..0.06).contains(&gap), "{case:?}");
     }
 }

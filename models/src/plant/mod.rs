@@ -4,4 +4,5 @@ pub mod gpu;
 pub mod gpu_validation;
 pub mod inference;
 pub mod serving;
+pub mod serving_sim;
 pub mod switching;
