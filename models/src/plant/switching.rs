@@ -229,7 +229,6 @@ mod tests {
         let mut rng = RngStreams::new(1, 0).stream(FIT_STREAM);
         let fit = fit_phases(&shares, 442.0, 681.0, 200_000, &mut rng).unwrap();
         let shipped: f64 = shares.iter().sum();
-        println!("fit: scale {:.3} ms, sigma {:.5}", fit.scale_ms, fit.sigma);
         assert!(
             (fit.scale_ms - shipped).abs() < 0.01 * shipped,
             "{fit:?} vs {shipped}"
