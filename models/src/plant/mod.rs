@@ -9,9 +9,15 @@ pub mod asic_validation;
 mod check;
 mod config;
 pub mod firmware;
+pub mod gpu;
+pub mod gpu_validation;
+pub mod inference;
 pub mod mining;
 pub mod reliability;
 mod scale;
+pub mod serving;
+pub mod serving_sim;
+pub mod switching;
 
 pub use asic::{AsicCatalog, AsicSpec, SpecError};
 pub use check::{PlantError, catalogs, check};
@@ -20,6 +26,10 @@ pub use config::{
     ScoreWeights, SiteConfig,
 };
 pub use firmware::FirmwareSpec;
+pub use gpu::{GpuCatalog, GpuReliabilityDefaults, GpuSpec, GpuSpecError};
+pub use inference::InferenceSpec;
+pub use serving::{ServingOutcome, ServingPool, TokenMoments, serve};
+pub use switching::{SwitchSample, SwitchingParams};
 pub use mining::{DEFAULT_POOL_FEE, breakeven_usd_per_mwh, mining_revenue_usd};
 pub use reliability::ReliabilityParams;
 pub use scale::DESIGN_SCALE_NODES;

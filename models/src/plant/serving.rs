@@ -1,0 +1,254 @@
+//! The P1 serving model: the latency a real-time inference customer sees is
+//! the wait for a serving slot — the queueing delay before the request joins
+//! a running batch — not the decode time, which the contract prices per
+//! token.
+//!
+//! A model's serving pool has `replicas × concurrency_per_replica` slots;
+//! each request holds a slot for its generation time (output tokens ÷ the
+//! per-sequence decode rate). Arrivals are Poisson at the interval's rate,
+//! so the pool is an M/G/c queue. Its wait is the M/M/c (Erlang C) wait
+//! corrected for non-exponential service by Allen–Cunneen: the probability
+//! of waiting stays Erlang C, the conditional wait stays exponential, and
+//! its mean is scaled by (1 + C_s²)/2, so
+//! p99 = (1 + C_s²)/2 · ln(C / 0.01) / (cμ − λ) when C > 1 %, else 0.
+//!
+//! Beyond a utilisation of [`RHO_MAX`] the pool is overloaded: it serves
+//! `RHO_MAX` of its capacity (the router sheds the rest rather than let the
+//! queue grow without bound) and the wait is infinite.
+//!
+//! Units: rates per second, waits in milliseconds.
+
+use hcp_engine::queueing::closed_form::erlang_c;
+use statrs::function::gamma::{gamma_ur, ln_gamma};
+
+use super::inference::InferenceSpec;
+use crate::demand::{QUANTILE_PROBS, QuantileTable};
+
+/// Highest sustained utilisation of a serving pool; beyond it requests are
+/// shed.
+pub const RHO_MAX: f64 = 0.98;
+
+/// Share of requests allowed above the reported wait (p99).
+const TAIL: f64 = 0.01;
+
+/// Pools up to this many slots use the engine's Erlang B recursion (O(c));
+/// larger ones the incomplete-gamma form (O(√c)).
+const RECURSION_MAX_SLOTS: u32 = 2_000;
+
+/// A serving pool of one model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServingPool {
+    /// Sequences that can run at once (replicas × concurrency per replica).
+    pub slots: u32,
+    /// Requests per second one slot completes (decode rate ÷ mean tokens).
+    pub slot_service_rate_per_s: f64,
+    /// Squared coefficient of variation of the service time (that of the
+    /// output-token count).
+    pub service_scv: f64,
+}
+
+/// What a pool does in one interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServingOutcome {
+    /// Requests served per second.
+    pub served_per_s: f64,
+    /// Requests shed per second.
+    pub dropped_per_s: f64,
+    /// Share of slots busy.
+    pub utilisation: f64,
+    /// 99th percentile of the wait for a slot, ms (`f64::INFINITY` when
+    /// overloaded).
+    pub p99_wait_ms: f64,
+}
+
+/// Mean and squared coefficient of variation of a token count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenMoments {
+    /// Mean tokens per request.
+    pub mean: f64,
+    /// Variance ÷ mean².
+    pub scv: f64,
+}
+
+impl TokenMoments {
+    /// The exact moments of a [`QuantileTable`] (piecewise-linear quantile
+    /// function: E\[X²\] = Σ Δp·(q₀² + q₀q₁ + q₁²)/3).
+    pub fn of(table: &QuantileTable) -> TokenMoments {
+        let mean = table.mean();
+        let second: f64 = table
+            .0
+            .windows(2)
+            .zip(QUANTILE_PROBS.windows(2))
+            .map(|(q, p)| (p[1] - p[0]) * (q[0] * q[0] + q[0] * q[1] + q[1] * q[1]) / 3.0)
+            .sum();
+        TokenMoments {
+            mean,
+            scv: (second / (mean * mean) - 1.0).max(0.0),
+        }
+    }
+}
+
+impl ServingPool {
+    /// The pool of `replicas` replicas of `spec` serving requests whose
+    /// output tokens have `tokens` moments.
+    pub fn new(spec: &InferenceSpec, replicas: u32, tokens: TokenMoments) -> ServingPool {
+        ServingPool {
+            slots: replicas.saturating_mul(spec.concurrency_per_replica),
+            slot_service_rate_per_s: spec.sequence_tokens_per_s() / tokens.mean,
+            service_scv: tokens.scv,
+        }
+    }
+
+    /// Requests per second the pool completes with every slot busy.
+    #[inline]
+    pub fn capacity_per_s(&self) -> f64 {
+        f64::from(self.slots) * self.slot_service_rate_per_s
+    }
+}
+
+/// The pool's outcome at `arrival_rate_per_s` (O(1) away from saturation).
+pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
+    let lambda = arrival_rate_per_s;
+    if lambda.is_nan() || lambda <= 0.0 {
+        return ServingOutcome {
+            served_per_s: 0.0,
+            dropped_per_s: 0.0,
+            utilisation: 0.0,
+            p99_wait_ms: 0.0,
+        };
+    }
+    let mu = pool.slot_service_rate_per_s;
+    let capacity = pool.capacity_per_s();
+    if capacity == f64::INFINITY && pool.slots > 0 {
+        // Requests that take no time: served at once.
+        return ServingOutcome {
+            served_per_s: lambda,
+            dropped_per_s: 0.0,
+            utilisation: 0.0,
+            p99_wait_ms: 0.0,
+        };
+    }
+    let usable = capacity.is_finite() && capacity > 0.0;
+    if !usable || lambda >= RHO_MAX * capacity {
+        let served = if usable { RHO_MAX * capacity } else { 0.0 };
+        return ServingOutcome {
+            served_per_s: served,
+            dropped_per_s: lambda - served,
+            utilisation: if usable { RHO_MAX } else { 0.0 },
+            p99_wait_ms: f64::INFINITY,
+        };
+    }
+    let a = lambda / mu;
+    let c = f64::from(pool.slots);
+    let p99_wait_ms = if c - a > 6.0 * a.sqrt() + 10.0 {
+        0.0
+    } else {
+        let wait = prob_wait(pool.slots, a);
+        if wait <= TAIL {
+            0.0
+        } else {
+            0.5 * (1.0 + pool.service_scv) * (wait / TAIL).ln() / (capacity - lambda) * 1_000.0
+        }
+    };
+    ServingOutcome {
+        served_per_s: lambda,
+        dropped_per_s: 0.0,
+        utilisation: a / c,
+        p99_wait_ms,
+    }
+}
+
+/// Erlang C: the probability that an arrival waits, for `slots` servers at
+/// offered load `a` < slots.
+pub fn prob_wait(slots: u32, a: f64) -> f64 {
+    if slots <= RECURSION_MAX_SLOTS {
+        return erlang_c(slots, a);
+    }
+    // Erlang B = P(N = c) / P(N ≤ c) for N ~ Poisson(a), and
+    // P(N ≤ c) = Q(c + 1, a), the regularised upper incomplete gamma.
+    let c = f64::from(slots);
+    let b = (c * a.ln() - a - ln_gamma(c + 1.0)).exp() / gamma_ur(c + 1.0, a);
+    c * b / (c - a * (1.0 - b))
+}
+
+#[cfg(test)]
+mod tests {
+    use hcp_engine::queueing::closed_form::MmcQueue;
+
+    use super::*;
+
+    fn pool(slots: u32, scv: f64) -> ServingPool {
+        ServingPool {
+            slots,
+            slot_service_rate_per_s: 0.5,
+            service_scv: scv,
+        }
+    }
+
+    #[test]
+    fn exponential_service_gives_the_mmc_quantile() {
+        let p = pool(16, 1.0);
+        let lambda = 0.9 * p.capacity_per_s();
+        let reference = MmcQueue::new(lambda, 0.5, 16).unwrap().wait_quantile(0.99) * 1e3;
+        let got = serve(&p, lambda);
+        assert!(
+            (got.p99_wait_ms - reference).abs() < 1e-9 * reference,
+            "{got:?} vs {reference}"
+        );
+        assert!((got.utilisation - 0.9).abs() < 1e-12);
+        // Deterministic service halves the wait's scale (Allen–Cunneen).
+        let det = serve(&pool(16, 0.0), lambda);
+        assert!((det.p99_wait_ms - 0.5 * reference).abs() < 1e-9 * reference);
+    }
+
+    #[test]
+    fn far_from_saturation_waits_nothing() {
+        let p = pool(10_000, 4.0);
+        let got = serve(&p, 0.5 * p.capacity_per_s());
+        assert_eq!(got.p99_wait_ms, 0.0);
+        assert_eq!(got.dropped_per_s, 0.0);
+        assert_eq!(serve(&p, 0.0).served_per_s, 0.0);
+    }
+
+    #[test]
+    fn overload_sheds_above_the_margin() {
+        let p = pool(64, 1.0);
+        let got = serve(&p, 2.0 * p.capacity_per_s());
+        assert!(got.p99_wait_ms.is_infinite());
+        assert!((got.served_per_s - RHO_MAX * 32.0).abs() < 1e-9);
+        assert!((got.served_per_s + got.dropped_per_s - 64.0).abs() < 1e-9);
+        let none = serve(&pool(0, 1.0), 1.0);
+        assert_eq!((none.served_per_s, none.dropped_per_s), (0.0, 1.0));
+        let broken = ServingPool {
+            slot_service_rate_per_s: f64::NAN,
+            ..pool(8, 1.0)
+        };
+        assert_eq!(serve(&broken, 1.0).served_per_s, 0.0);
+        let instant = ServingPool {
+            slot_service_rate_per_s: f64::INFINITY,
+            ..pool(8, 1.0)
+        };
+        assert_eq!(serve(&instant, 5.0).p99_wait_ms, 0.0);
+    }
+
+    #[test]
+    fn incomplete_gamma_form_matches_the_recursion() {
+        for (c, rho) in [(2_001u32, 0.99), (5_000, 0.995), (40_000, 0.999)] {
+            let a = rho * f64::from(c);
+            let (fast, exact) = (prob_wait(c, a), erlang_c(c, a));
+            assert!(
+                (fast - exact).abs() < 1e-6 * exact,
+                "c = {c}: {fast} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_moments_are_exact_for_a_uniform_table() {
+        let table = QuantileTable(QUANTILE_PROBS.iter().map(|p| 100.0 * p).collect());
+        let m = TokenMoments::of(&table);
+        assert!((m.mean - 50.0).abs() < 1e-9);
+        // Uniform on [0, 100]: variance 100²/12, scv = 1/3.
+        assert!((m.scv - 1.0 / 3.0).abs() < 1e-9, "{m:?}");
+    }
+}
