@@ -72,7 +72,10 @@ impl Policy for RandomPolicy {
                 0 => None,
                 1 => Some(view.stock_power_w * self.rng.random_range(0.2..1.6)),
                 2 => Some(f64::NAN),
-                _ => Some(view.power_range_w.0 + (view.power_range_w.1 - view.power_range_w.0) * self.rng.random::<f64>()),
+                _ => Some(
+                    view.power_range_w.0
+                        + (view.power_range_w.1 - view.power_range_w.0) * self.rng.random::<f64>(),
+                ),
             };
             actions.push(Action::Asic {
                 cohort,
@@ -129,7 +132,9 @@ impl Policy for RandomPolicy {
         if !o.market.ancillary_services.is_empty() && self.rng.random::<f64>() < 0.1 {
             actions.push(Action::Ancillary {
                 site: self.rng.random_range(0..o.sites.len()),
-                service: self.rng.random_range(0..o.market.ancillary_services.len() + 1),
+                service: self
+                    .rng
+                    .random_range(0..o.market.ancillary_services.len() + 1),
                 mw: self.rng.random_range(-10.0..80.0),
             });
         }
@@ -189,16 +194,27 @@ fn the_books_balance_and_energy_is_price_times_power() {
         .map(|s| books.total(*s))
         .sum();
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
-    assert!(close(revenue - costs, books.profit_usd), "{revenue} − {costs} vs {}", books.profit_usd);
+    assert!(
+        close(revenue - costs, books.profit_usd),
+        "{revenue} − {costs} vs {}",
+        books.profit_usd
+    );
     let hours = 5.0 / 60.0;
     let mut energy = 0.0;
     let mut mining = 0.0;
     for r in &sink.intervals {
-        assert!(close(r.energy_usd, r.price_usd_per_mwh * r.facility_mw * hours));
+        assert!(close(
+            r.energy_usd,
+            r.price_usd_per_mwh * r.facility_mw * hours
+        ));
         energy += r.energy_usd;
         mining += r.mining_usd;
     }
-    assert!(close(energy, books.total(Stream::Energy)), "{energy} vs {}", books.total(Stream::Energy));
+    assert!(
+        close(energy, books.total(Stream::Energy)),
+        "{energy} vs {}",
+        books.total(Stream::Energy)
+    );
     assert!(close(mining, books.total(Stream::BtcMined)));
     // Mining earns; AI earns; energy is the big cost.
     assert!(books.total(Stream::BtcMined) > 1e6);
@@ -207,7 +223,8 @@ fn the_books_balance_and_energy_is_price_times_power() {
     assert!(books.total(Stream::Energy) > 1e6);
     // Invoices add up to the customer streams less credits.
     let invoiced: f64 = result.invoices.iter().map(|i| i.net_usd).sum();
-    let customer = books.total(Stream::AiInference) + books.total(Stream::AiTraining)
+    let customer = books.total(Stream::AiInference)
+        + books.total(Stream::AiTraining)
         + books.total(Stream::AiInterruptible)
         - books.total(Stream::SlaCredits)
         - books.total(Stream::PreemptionCredits);
@@ -261,7 +278,14 @@ fn refused(toml_text: &str) -> String {
         Ok(p) => p,
         Err(e) => return e.to_string(),
     };
-    match TwinSetup::prepare(WorldConfig { days: 1, ..WorldConfig::default() }, plant, Path::new(".")) {
+    match TwinSetup::prepare(
+        WorldConfig {
+            days: 1,
+            ..WorldConfig::default()
+        },
+        plant,
+        Path::new("."),
+    ) {
         Ok(_) => panic!("accepted: {toml_text}"),
         Err(e) => e.to_string(),
     }
@@ -270,23 +294,40 @@ fn refused(toml_text: &str) -> String {
 #[test]
 fn impossible_plants_are_refused_with_key_and_reason() {
     let site = |extra: &str| {
-        format!(
-            "[[sites]]\nname = \"A\"\nnode = \"HB_NORTH\"\ncap_mw = 10.0\n{extra}"
-        )
+        format!("[[sites]]\nname = \"A\"\nnode = \"HB_NORTH\"\ncap_mw = 10.0\n{extra}")
     };
     let e = refused(&site("pue = 0.9\n"));
-    assert!(e.contains("plant.sites[0].pue") && e.contains("at least 1"), "{e}");
+    assert!(
+        e.contains("plant.sites[0].pue") && e.contains("at least 1"),
+        "{e}"
+    );
     let e = refused(&site("[[sites.gpus]]\ngpu = \"B200X\"\ncount = 8\n"));
-    assert!(e.contains("plant.sites[0].gpus[0].gpu") && e.contains("H100"), "{e}");
+    assert!(
+        e.contains("plant.sites[0].gpus[0].gpu") && e.contains("H100"),
+        "{e}"
+    );
     let e = refused(&site("[[sites.asics]]\nmodel = \"S99\"\ncount = 8\n"));
-    assert!(e.contains("plant.sites[0].asics[0].model") && e.contains("S21"), "{e}");
+    assert!(
+        e.contains("plant.sites[0].asics[0].model") && e.contains("S21"),
+        "{e}"
+    );
     let e = refused(&site("[[sites.asics]]\nmodel = \"S21\"\ncount = -5\n"));
     assert!(e.contains("count") && e.contains("-5"), "{e}");
-    let e = refused(&site("cooling = \"air\"\n[[sites.asics]]\nmodel = \"S21\"\ncount = 3000000\nfirmware = \"stock\"\n"));
-    assert!(e.contains("plant.sites[0].cap_mw") && e.contains("curtailed"), "{e}");
+    let e = refused(&site(
+        "cooling = \"air\"\n[[sites.asics]]\nmodel = \"S21\"\ncount = 3000000\nfirmware = \"stock\"\n",
+    ));
+    assert!(
+        e.contains("plant.sites[0].cap_mw") && e.contains("curtailed"),
+        "{e}"
+    );
     let e = refused("[[sites]]\nname = \"A\"\nnode = \"HB_NORTH\"\ncap_mw = -1.0\n");
-    assert!(e.contains("plant.sites[0].cap_mw") && e.contains("positive"), "{e}");
-    let e = refused(&site("[[sites.asics]]\nmodel = \"S21\"\ncount = 10\npower_target_w = 9000.0\n"));
+    assert!(
+        e.contains("plant.sites[0].cap_mw") && e.contains("positive"),
+        "{e}"
+    );
+    let e = refused(&site(
+        "[[sites.asics]]\nmodel = \"S21\"\ncount = 10\npower_target_w = 9000.0\n",
+    ));
     assert!(e.contains("power_target_w") && e.contains("range"), "{e}");
     let e = refused(&format!("{}{}", site(""), site("")));
     assert!(e.contains("plant.sites[1].name"), "{e}");

@@ -5,7 +5,6 @@
 //! Each scenario runs in its own child process, so that its peak resident
 //! set size is its own.
 
-use std::process::Command;
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, ValueEnum};
 use hcp_engine::rng::RngStreams;
@@ -15,6 +14,7 @@ use hcp_models::plant::PlantConfig;
 use hcp_models::twin::{FixedPolicy, NoSink, TwinSetup, run as run_twin};
 use hcp_models::world::WorldConfig;
 use serde::{Deserialize, Serialize};
+use std::process::Command;
 
 use super::bench::{median, timed};
 use crate::memory::{format_mib, peak_rss_bytes};
@@ -118,9 +118,7 @@ fn measure(args: &TwinArgs, scenario: TwinScenario) -> Result<TwinReport> {
         twin_t.push(d);
         last = Some(result);
     }
-    let Some(result) = last else {
-        bail!("no run")
-    };
+    let Some(result) = last else { bail!("no run") };
     let plant = setup.plant();
     let tape_s = median(&mut tape_t).as_secs_f64();
     let twin_s = median(&mut twin_t).as_secs_f64();
@@ -129,8 +127,18 @@ fn measure(args: &TwinArgs, scenario: TwinScenario) -> Result<TwinReport> {
         simulated_days: args.days,
         intervals: result.intervals,
         sites: plant.sites.len(),
-        gpus: plant.sites.iter().flat_map(|s| &s.gpus).map(|p| u64::from(p.count)).sum(),
-        asics: plant.sites.iter().flat_map(|s| &s.asics).map(|a| u64::from(a.count)).sum(),
+        gpus: plant
+            .sites
+            .iter()
+            .flat_map(|s| &s.gpus)
+            .map(|p| u64::from(p.count))
+            .sum(),
+        asics: plant
+            .sites
+            .iter()
+            .flat_map(|s| &s.asics)
+            .map(|a| u64::from(a.count))
+            .sum(),
         cap_mw: plant.sites.iter().map(|s| s.cap_mw).sum(),
         jobs: result.jobs.iter().map(|j| j.arrived).sum(),
         repeats: args.repeats,
@@ -193,7 +201,17 @@ pub fn run(args: &TwinArgs) -> Result<()> {
     );
     println!(
         "{:<13} {:>6} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>11} {:>12} {:>10}",
-        "scenario", "sites", "GPUs", "ASICs", "jobs", "tape s", "twin s", "wall s", "events", "events/s", "peak RSS"
+        "scenario",
+        "sites",
+        "GPUs",
+        "ASICs",
+        "jobs",
+        "tape s",
+        "twin s",
+        "wall s",
+        "events",
+        "events/s",
+        "peak RSS"
     );
     for r in &reports {
         println!(

@@ -52,7 +52,8 @@ impl Forecaster for Persistence {
     }
 
     fn forecast(&self, steps: usize, out: &mut Forecast) {
-        out.price_usd_per_mwh.resize_with(self.prices.len(), Vec::new);
+        out.price_usd_per_mwh
+            .resize_with(self.prices.len(), Vec::new);
         for (series, &price) in out.price_usd_per_mwh.iter_mut().zip(&self.prices) {
             series.clear();
             series.resize(steps, price);

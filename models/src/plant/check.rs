@@ -95,7 +95,11 @@ pub fn check(config: &PlantConfig, asic: &AsicCatalog, gpu: &GpuCatalog) -> Resu
                 format!("'{}' names two sites", site.name),
             ));
         }
-        positive(&format!("{key}.cap_mw"), site.cap_mw, "the grid connection cap")?;
+        positive(
+            &format!("{key}.cap_mw"),
+            site.cap_mw,
+            "the grid connection cap",
+        )?;
         let pue = site.pue();
         if !(pue.is_finite() && (1.0..=3.0).contains(&pue)) {
             return Err(PlantError::new(

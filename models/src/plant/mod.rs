@@ -22,14 +22,14 @@ pub mod switching;
 pub use asic::{AsicCatalog, AsicSpec, SpecError};
 pub use check::{PlantError, catalogs, check};
 pub use config::{
-    AsicFleetConfig, Cooling, GpuPoolConfig, PlantConfig, RentalConfig, RouterConfig,
-    ScoreWeights, SiteConfig,
+    AsicFleetConfig, Cooling, GpuPoolConfig, PlantConfig, RentalConfig, RouterConfig, ScoreWeights,
+    SiteConfig,
 };
 pub use firmware::FirmwareSpec;
 pub use gpu::{GpuCatalog, GpuReliabilityDefaults, GpuSpec, GpuSpecError};
 pub use inference::InferenceSpec;
-pub use serving::{ServingOutcome, ServingPool, TokenMoments, serve};
-pub use switching::{SwitchSample, SwitchingParams};
 pub use mining::{DEFAULT_POOL_FEE, breakeven_usd_per_mwh, mining_revenue_usd};
 pub use reliability::ReliabilityParams;
 pub use scale::DESIGN_SCALE_NODES;
+pub use serving::{ServingOutcome, ServingPool, TokenMoments, serve};
+pub use switching::{SwitchSample, SwitchingParams};

@@ -7,8 +7,16 @@ use super::config::{AsicFleetConfig, Cooling, GpuPoolConfig, PlantConfig, SiteCo
 /// Price nodes of the ten design-scale sites: nine ERCOT hubs and load
 /// zones and the North Dakota node.
 pub const DESIGN_SCALE_NODES: [&str; 10] = [
-    "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_HOUSTON", "HB_PAN", "LZ_WEST", "LZ_NORTH", "LZ_SOUTH",
-    "LZ_AEN", "ND_MISO",
+    "HB_NORTH",
+    "HB_SOUTH",
+    "HB_WEST",
+    "HB_HOUSTON",
+    "HB_PAN",
+    "LZ_WEST",
+    "LZ_NORTH",
+    "LZ_SOUTH",
+    "LZ_AEN",
+    "ND_MISO",
 ];
 
 impl PlantConfig {

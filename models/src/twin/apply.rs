@@ -48,7 +48,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         self.observation.trigger = trigger;
         let steps = self.subscriptions.forecast_steps as usize;
         if steps > 0 {
-            let forecast = self.observation.forecast.get_or_insert_with(Default::default);
+            let forecast = self
+                .observation
+                .forecast
+                .get_or_insert_with(Default::default);
             self.forecaster.forecast(steps, forecast);
         }
         let mut actions = std::mem::take(&mut self.actions);
@@ -59,7 +62,14 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         self.track_committed();
     }
 
-    fn clip(&mut self, now: SimTime, action: usize, reason: ClipReason, requested: f64, applied: f64) {
+    fn clip(
+        &mut self,
+        now: SimTime,
+        action: usize,
+        reason: ClipReason,
+        requested: f64,
+        applied: f64,
+    ) {
         self.figures.clips += 1;
         self.sink.clip(&ClipRecord {
             time_us: now.as_micros(),
@@ -71,7 +81,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     }
 
     /// The allocation asked for, cut to the pool's working GPUs.
-    fn fitted_allocation(&mut self, now: SimTime, k: usize, p: usize, asked: &GpuAllocation) -> GpuAllocation {
+    fn fitted_allocation(
+        &mut self,
+        now: SimTime,
+        k: usize,
+        p: usize,
+        asked: &GpuAllocation,
+    ) -> GpuAllocation {
         let working = self.pools[p].working();
         let mut allocation = *asked;
         if allocation.powered() > working {
@@ -104,7 +120,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     };
                     let working = c.working();
                     if on > working {
-                        self.clip(now, k, ClipReason::NotEnoughDevices, f64::from(on), f64::from(working));
+                        self.clip(
+                            now,
+                            k,
+                            ClipReason::NotEnoughDevices,
+                            f64::from(on),
+                            f64::from(working),
+                        );
                     }
                     if let Some(w) = power_target_w {
                         let c = &self.cohorts[cohort];
@@ -124,10 +146,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     }
                     let c = &self.cohorts[cohort];
                     let desired = on.min(working);
-                    if desired < c.on {
-                        let latency = c.firmware.curtail_latency(&mut self.streams.firmware[cohort]);
+                    let current = c.on;
+                    if desired < current {
+                        let latency = c
+                            .firmware
+                            .curtail_latency(&mut self.streams.firmware[cohort]);
                         let done = now + latency;
-                        if self.cohorts[cohort].curtail(now, c.on - desired, done) > 0 {
+                        if self.cohorts[cohort].curtail(now, current - desired, done) > 0 {
                             s.schedule_at(done, TwinEvent::AsicDone(cohort as u32));
                         }
                     }
@@ -155,8 +180,12 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         self.jobs.admitting[class_slot(class)] = open;
                     }
                 }
-                Action::DemandResponse { event, site, mw } => self.commit_dr(now, k, event, site, mw),
-                Action::Ancillary { site, service, mw } => self.offer_ancillary(now, k, site, service, mw),
+                Action::DemandResponse { event, site, mw } => {
+                    self.commit_dr(now, k, event, site, mw)
+                }
+                Action::Ancillary { site, service, mw } => {
+                    self.offer_ancillary(now, k, site, service, mw)
+                }
             }
         }
         // Pass 2: everything that raises power, within the headroom.
@@ -213,25 +242,35 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
         let c = &self.cohorts[cohort];
         let desired = on.min(c.working());
-        if desired > c.on {
+        let current = c.on;
+        if desired > current {
             let per_device = (c.target_w - c.firmware.standby_w).max(0.0) * pue;
             let room = self.headroom_w(site);
-            let wanted = (desired - c.on).min(c.standby());
+            let wanted = (desired - current).min(c.standby());
             let fits = if per_device > 0.0 {
                 ((room / per_device).floor().min(f64::from(u32::MAX)) as u32).min(wanted)
             } else {
                 wanted
             };
-            if fits < desired - c.on {
+            if fits < desired - current {
                 let reason = if fits < wanted {
                     ClipReason::PowerCap
                 } else {
                     ClipReason::NotEnoughDevices
                 };
-                self.clip(now, k, reason, f64::from(desired), f64::from(c.on + fits));
+                self.clip(
+                    now,
+                    k,
+                    reason,
+                    f64::from(desired),
+                    f64::from(current + fits),
+                );
             }
             if fits > 0 {
-                let latency = c.firmware.resume_latency(&mut self.streams.firmware[cohort]);
+                let c = &self.cohorts[cohort];
+                let latency = c
+                    .firmware
+                    .resume_latency(&mut self.streams.firmware[cohort]);
                 let done = now + latency;
                 self.cohorts[cohort].resume(now, fits, done);
                 s.schedule_at(done, TwinEvent::AsicDone(cohort as u32));
@@ -259,7 +298,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             * self.sites[site].pue;
         let from_off = grow.powered().saturating_sub(*warm);
         let fits = if per_gpu > 0.0 {
-            ((self.headroom_w(site) / per_gpu).floor().min(f64::from(u32::MAX)) as u32).min(from_off)
+            ((self.headroom_w(site) / per_gpu)
+                .floor()
+                .min(f64::from(u32::MAX)) as u32)
+                .min(from_off)
         } else {
             from_off
         };
@@ -269,7 +311,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             for use_ in GpuUse::ALL {
                 desired.set(use_, self.pools[p].target.get(use_) + grow.get(use_));
             }
-            self.clip(now, k, ClipReason::PowerCap, asked, f64::from(desired.powered()));
+            self.clip(
+                now,
+                k,
+                ClipReason::PowerCap,
+                asked,
+                f64::from(desired.powered()),
+            );
         }
         for use_ in GpuUse::ALL {
             let n = grow.get(use_);
@@ -284,7 +332,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     /// Takes `count` GPUs from `use_` on pool `p`, preempting the jobs that
     /// would no longer fit.
-    pub(crate) fn take_gpus(&mut self, p: usize, use_: GpuUse, count: u32, s: &mut Scheduler<TwinEvent>) {
+    pub(crate) fn take_gpus(
+        &mut self,
+        p: usize,
+        use_: GpuUse,
+        count: u32,
+        s: &mut Scheduler<TwinEvent>,
+    ) {
         let ready_taken = self.pools[p].ready_taken_by_release(use_, count);
         self.preempt_to_fit(p, use_, ready_taken, s);
         self.pools[p].release(use_, count);
@@ -293,7 +347,14 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     }
 
     /// Moves `count` GPUs of pool `p` from one use to another (warm).
-    pub(crate) fn move_gpus(&mut self, p: usize, from: GpuUse, to: GpuUse, count: u32, s: &mut Scheduler<TwinEvent>) {
+    pub(crate) fn move_gpus(
+        &mut self,
+        p: usize,
+        from: GpuUse,
+        to: GpuUse,
+        count: u32,
+        s: &mut Scheduler<TwinEvent>,
+    ) {
         self.take_gpus(p, from, count, s);
         self.start_switch(p, to, count, 0, s);
     }
@@ -301,7 +362,14 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     /// Starts switching `count` GPUs of pool `p` into `to`, `cold` of them
     /// from a powered-down state: samples each GPU's switch, and the batch
     /// is ready when the slowest is.
-    fn start_switch(&mut self, p: usize, to: GpuUse, count: u32, cold: u32, s: &mut Scheduler<TwinEvent>) {
+    fn start_switch(
+        &mut self,
+        p: usize,
+        to: GpuUse,
+        count: u32,
+        cold: u32,
+        s: &mut Scheduler<TwinEvent>,
+    ) {
         let now = s.now();
         let prewarmed = self.pools[p].prewarmed;
         let rng = &mut self.streams.switching[p];
@@ -345,7 +413,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             return;
         }
         let most = self.last_mw[site];
-        let applied = if mw.is_finite() { mw.clamp(0.0, most) } else { 0.0 };
+        let applied = if mw.is_finite() {
+            mw.clamp(0.0, most)
+        } else {
+            0.0
+        };
         if applied != mw {
             self.clip(now, k, ClipReason::Commitment, mw, applied);
         }
@@ -353,7 +425,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     }
 
     fn offer_ancillary(&mut self, now: SimTime, k: usize, site: usize, service: usize, mw: f64) {
-        if site >= self.sites.len() || service >= self.tape.grid.ancillary.len() || !self.sites[site].grid_events {
+        if site >= self.sites.len()
+            || service >= self.tape.grid.ancillary.len()
+            || !self.sites[site].grid_events
+        {
             self.clip(now, k, ClipReason::UnknownIndex, service as f64, 0.0);
             return;
         }
@@ -372,7 +447,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .map(|(_, &m)| m)
             .sum();
         let most = (fast - others).max(0.0);
-        let applied = if mw.is_finite() { mw.clamp(0.0, most) } else { 0.0 };
+        let applied = if mw.is_finite() {
+            mw.clamp(0.0, most)
+        } else {
+            0.0
+        };
         if applied != mw {
             self.clip(now, k, ClipReason::Commitment, mw, applied);
         }

@@ -99,13 +99,6 @@ impl AsicCohort {
             + f64::from(self.standby() + self.failed) * self.firmware.standby_w
     }
 
-    /// Committed power with `on` devices on at `target_w` (curtailing
-    /// devices unchanged), W.
-    pub(crate) fn committed_with(&self, on: u32, target_w: f64) -> f64 {
-        let standby = self.installed - on - self.curtailing;
-        f64::from(on + self.curtailing) * target_w + f64::from(standby) * self.firmware.standby_w
-    }
-
     /// Updates the power and hash integrals after a state change.
     pub(crate) fn refresh(&mut self, now: SimTime) {
         let power = f64::from(self.on + self.curtailing) * self.target_w

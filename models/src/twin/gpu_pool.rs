@@ -108,7 +108,8 @@ impl GpuPool {
 
     /// Free milli-GPUs of a job class's ready GPUs.
     pub(crate) fn free_milli(&self, slot: usize) -> u64 {
-        u64::from(self.ready[slot + 1]) * 1000 - self.busy_milli[slot].min(u64::from(self.ready[slot + 1]) * 1000)
+        u64::from(self.ready[slot + 1]) * 1000
+            - self.busy_milli[slot].min(u64::from(self.ready[slot + 1]) * 1000)
     }
 
     /// IT power the pool may draw at most with `allocation`, W.
@@ -142,11 +143,6 @@ impl GpuPool {
         }
         self.p1_gpus.set(now, f64::from(self.ready[0]));
         self.rental_gpus.set(now, f64::from(self.ready[4]));
-    }
-
-    /// Power drawn now, W.
-    pub(crate) fn power_w(&self) -> f64 {
-        self.power.iter().map(Integral::rate).sum()
     }
 
     /// Takes `count` GPUs away from `use_`: GPUs still switching in first

@@ -20,12 +20,6 @@ impl Integral {
         self.rate = rate;
     }
 
-    /// The current rate.
-    #[inline]
-    pub(crate) fn rate(&self) -> f64 {
-        self.rate
-    }
-
     #[inline]
     fn advance(&mut self, now: SimTime) {
         let dt = now.as_micros().saturating_sub(self.since.as_micros());
@@ -50,7 +44,10 @@ mod tests {
         let mut power = Integral::default();
         power.set(SimTime::ZERO, 100.0);
         power.set(SimTime::from_micros(10_000_000), 50.0);
-        assert_eq!(power.take(SimTime::from_micros(30_000_000)), 100.0 * 10.0 + 50.0 * 20.0);
+        assert_eq!(
+            power.take(SimTime::from_micros(30_000_000)),
+            100.0 * 10.0 + 50.0 * 20.0
+        );
         assert_eq!(power.take(SimTime::from_micros(31_000_000)), 50.0);
     }
 }

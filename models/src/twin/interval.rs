@@ -60,9 +60,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         self.refresh_observation(now, Trigger::Interval);
         self.forecaster.observe(&self.observation);
         let every = u64::from(self.subscriptions.every_intervals.max(1));
-        let spike = self.subscriptions.price_spike_usd_per_mwh.and_then(|level| {
-            (0..self.sites.len()).find(|&site| self.price(site) >= level)
-        });
+        let spike = self
+            .subscriptions
+            .price_spike_usd_per_mwh
+            .and_then(|level| (0..self.sites.len()).find(|&site| self.price(site) >= level));
         if self.interval % every == 0 {
             self.decide(Trigger::Interval, s);
         } else if let Some(site) = spike {
@@ -163,7 +164,14 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let dt = self.step.as_secs_f64();
         let hours = dt / 3600.0;
         let hashprice = self.hashprice();
-        let btc_usd = self.tape.market.btc_usd.values().get(i).copied().unwrap_or(0.0);
+        let btc_usd = self
+            .tape
+            .market
+            .btc_usd
+            .values()
+            .get(i)
+            .copied()
+            .unwrap_or(0.0);
         let n = self.sites.len();
         let mut asic_ws = vec![0.0; n];
         let mut mining = vec![0.0; n];
@@ -178,7 +186,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             hash[cohort.site] += ths;
             asic_ws[cohort.site] += cohort.power.take(now);
             self.figures.hash_ths += ths;
-            self.figures.stock_hash_ths += f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
+            self.figures.stock_hash_ths +=
+                f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
         }
         let mut gpu_ws = vec![[0.0; 7]; n];
         let mut p1_gpus = 0.0;
@@ -200,8 +209,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 .unwrap_or(0.0);
             rental_usd += rented * price * hours * (1.0 - self.config.rental.fee);
             let busy: f64 = pool.busy_milli.iter().map(|&m| m as f64 / 1000.0).sum();
-            self.figures.gpu_busy_s +=
-                (busy + p1 * pool.p1_utilisation + rented) * dt;
+            self.figures.gpu_busy_s += (busy + p1 * pool.p1_utilisation + rented) * dt;
             self.figures.gpu_installed_s += f64::from(pool.installed) * dt;
         }
         if rental_usd != 0.0 {
@@ -293,7 +301,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         gpu_seconds: 0.0,
                     },
                 );
-                let met = meets(&tape.demand.customers[usize::from(customer)], &outcome, rate);
+                let met = meets(
+                    &tape.demand.customers[usize::from(customer)],
+                    &outcome,
+                    rate,
+                );
                 self.ledger.sla_outcome(customer, self.month, r * dt, met);
                 let sla = &mut self.figures.sla_month[0];
                 sla.1 += r * dt;
@@ -311,7 +323,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let mut dr_usd = 0.0;
         for notice in &self.notices {
             let event = &self.tape.grid.events[notice.event];
-            let overlap_us = event.end().as_micros().min(now.as_micros())
+            let overlap_us = event
+                .end()
+                .as_micros()
+                .min(now.as_micros())
                 .saturating_sub(event.start.as_micros().max(start.as_micros()));
             let overlap_h = overlap_us as f64 / 3.6e9;
             for site in 0..self.sites.len() {
@@ -319,7 +334,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 if committed <= 0.0 {
                     continue;
                 }
-                let delivered = (notice.baseline_mw[site] - self.last_mw[site]).clamp(0.0, committed);
+                let delivered =
+                    (notice.baseline_mw[site] - self.last_mw[site]).clamp(0.0, committed);
                 if overlap_h > 0.0 {
                     dr_usd += event.payment.standby_per_mw_h * committed * overlap_h
                         + event.payment.per_mwh * delivered * overlap_h;
@@ -372,8 +388,18 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         });
         if self.subscriptions.grid_notices {
             let now = s.now();
-            self.refresh_observation(now, Trigger::GridNotice { event: event as u32 });
-            self.decide(Trigger::GridNotice { event: event as u32 }, s);
+            self.refresh_observation(
+                now,
+                Trigger::GridNotice {
+                    event: event as u32,
+                },
+            );
+            self.decide(
+                Trigger::GridNotice {
+                    event: event as u32,
+                },
+                s,
+            );
         }
     }
 
@@ -433,7 +459,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     /// Preempts jobs of `use_` on pool `p` until they fit its ready GPUs
     /// less `keep_free` GPUs.
-    pub(crate) fn preempt_to_fit(&mut self, p: usize, use_: GpuUse, keep_free: u32, s: &mut Scheduler<TwinEvent>) {
+    pub(crate) fn preempt_to_fit(
+        &mut self,
+        p: usize,
+        use_: GpuUse,
+        keep_free: u32,
+        s: &mut Scheduler<TwinEvent>,
+    ) {
         let Some(slot) = job_slot(use_) else {
             return;
         };
@@ -445,7 +477,9 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             return;
         }
         for id in self.jobs.victims(p, slot, busy, allowed) {
-            if let Some((stopped, handle)) = self.jobs.stop(id, Stop::Preempted, &mut self.pools, now) {
+            if let Some((stopped, handle)) =
+                self.jobs.stop(id, Stop::Preempted, &mut self.pools, now)
+            {
                 if let Some(h) = handle {
                     s.cancel(h);
                 }
@@ -470,7 +504,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 self.jobs.counters.late[slot] += 1;
             }
             if job.customer != NO_CUSTOMER {
-                self.ledger.sla_outcome(job.customer, self.month, 1.0, on_time);
+                self.ledger
+                    .sla_outcome(job.customer, self.month, 1.0, on_time);
             }
             let sla = &mut self.figures.sla_month[1];
             sla.1 += 1.0;

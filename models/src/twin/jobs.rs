@@ -162,7 +162,11 @@ impl Jobs {
             let ready = f64::from(pool.ready[slot + 1]) * 1000.0;
             let site = sites[pool.site];
             let score = weights.free * free as f64 / ready
-                + if pool.prewarmed { weights.prewarmed } else { 0.0 }
+                + if pool.prewarmed {
+                    weights.prewarmed
+                } else {
+                    0.0
+                }
                 + weights.headroom * site.headroom_share
                 - weights.price * site.price_usd_per_mwh / 100.0;
             if best.is_none_or(|(b, _)| score > b) {
@@ -288,11 +292,7 @@ impl Jobs {
         let list = &self.by_pool[p][slot];
         let mut newest: Vec<(SimTime, u32)> = list
             .iter()
-            .filter_map(|&id| {
-                self.slots[id as usize]
-                    .as_ref()
-                    .map(|r| (r.started, id))
-            })
+            .filter_map(|&id| self.slots[id as usize].as_ref().map(|r| (r.started, id)))
             .collect();
         newest.sort_unstable_by(|a, b| b.cmp(a));
         for (_, id) in newest {

@@ -13,11 +13,11 @@ use hcp_engine::stats::LatencyHistogram;
 use hcp_engine::time::{SimDuration, SimTime};
 use rand::RngExt;
 
+use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
 use super::jobs::{Jobs, SiteSignal};
 use super::p1::P1Group;
 use super::result::TwinSink;
-use super::asic_cohort::AsicCohort;
 use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
 use crate::demand::{JobArrival, JobGenerator};
 use crate::ledger::{BillingMonths, Ledger};
@@ -239,7 +239,8 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
 
 impl<S: TwinSink + 'static> TwinModel<S> {
     fn schedule_asic_failure(&mut self, c: usize, s: &mut Scheduler<TwinEvent>) {
-        let rate = f64::from(self.cohorts[c].working()) * self.asic_reliability.failure_rate_per_s();
+        let rate =
+            f64::from(self.cohorts[c].working()) * self.asic_reliability.failure_rate_per_s();
         if rate > 0.0 {
             let u: f64 = self.streams.asic_failures[c].random();
             let wait = -(1.0 - u).ln() / rate;

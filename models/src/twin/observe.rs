@@ -141,17 +141,30 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let tape = &self.tape;
         let o = &mut self.observation;
         o.time = now;
-        o.utc = tape.horizon.epoch.to_utc(now);
+        if let Ok(utc) = tape.horizon.epoch.to_utc(now) {
+            o.utc = utc;
+        }
         o.interval = self.interval;
         o.trigger = trigger;
-        let at = |series: &crate::series::RegularSeries| series.values().get(i).copied().unwrap_or(0.0);
+        let at =
+            |series: &crate::series::RegularSeries| series.values().get(i).copied().unwrap_or(0.0);
         o.market.btc_usd = at(&tape.market.btc_usd);
         o.market.hashprice_usd_per_th_day = hashprice;
         o.market.network_hashrate_ehs = at(&tape.market.network_hashrate_ehs);
-        for (view, g) in o.market.gpu_rental_usd_per_gpu_hour.iter_mut().zip(&tape.market.gpu_rental) {
+        for (view, g) in o
+            .market
+            .gpu_rental_usd_per_gpu_hour
+            .iter_mut()
+            .zip(&tape.market.gpu_rental)
+        {
             view.1 = at(&g.usd_per_gpu_hour);
         }
-        for (view, a) in o.market.ancillary_services.iter_mut().zip(&tape.grid.ancillary) {
+        for (view, a) in o
+            .market
+            .ancillary_services
+            .iter_mut()
+            .zip(&tape.grid.ancillary)
+        {
             view.1 = at(&a.price);
         }
         for (site, view) in o.sites.iter_mut().enumerate() {
@@ -200,7 +213,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             view.admitting = self.jobs.admitting[slot];
         }
         for (view, &(met, total)) in o.sla.iter_mut().zip(&self.figures.sla_month) {
-            view.attainment_pct = if total > 0.0 { 100.0 * met / total } else { 100.0 };
+            view.attainment_pct = if total > 0.0 {
+                100.0 * met / total
+            } else {
+                100.0
+            };
         }
     }
 }

@@ -8,8 +8,8 @@
 //! GPU counts its spec's `job_speed`) and split between the groups in
 //! proportion to what each needs at the target utilisation.
 
-use crate::demand::{Customer, DemandParams, QuantileTable, Sla, WorkloadClass};
-use crate::plant::{GpuCatalog, ServingOutcome, ServingPool, serve};
+use crate::demand::{Customer, DemandParams, Sla, WorkloadClass};
+use crate::plant::{GpuCatalog, ServingOutcome, ServingPool, TokenMoments, serve};
 use crate::world::WorldTape;
 
 /// Requests of one model with one token profile.
@@ -29,20 +29,6 @@ pub(crate) struct P1Group {
     pub(crate) capacity_per_gpu: f64,
     /// Per-sequence decode rate ÷ mean output tokens, requests/s per slot.
     pub(crate) slot_rate: f64,
-}
-
-/// Mean and squared coefficient of variation of a token table.
-fn moments(table: &QuantileTable) -> (f64, f64) {
-    const N: usize = 1000;
-    let (mut sum, mut sum2) = (0.0, 0.0);
-    for k in 0..N {
-        let x = table.sample((k as f64 + 0.5) / N as f64);
-        sum += x;
-        sum2 += x * x;
-    }
-    let mean = sum / N as f64;
-    let var = (sum2 / N as f64 - mean * mean).max(0.0);
-    (mean, if mean > 0.0 { var / (mean * mean) } else { 1.0 })
 }
 
 /// The model a contract serves (`"Llama-3.1-8B FP8"` → `Llama-3.1-8B`).
@@ -85,16 +71,19 @@ pub(crate) fn groups(
         let spec = gpu
             .inference(model, "H100")
             .map_err(|e| format!("customer {}: {e}", customer.name))?;
-        let (mean_in, _) = service
+        let mean_in = service
             .stream
             .context_tokens
             .as_ref()
-            .map_or((0.0, 1.0), moments);
+            .map_or(0.0, |t| TokenMoments::of(t).mean);
         let (mean_out, scv) = service
             .stream
             .generated_tokens
             .as_ref()
-            .map_or((1.0, 1.0), moments);
+            .map_or((1.0, 1.0), |t| {
+                let m = TokenMoments::of(t);
+                (m.mean, m.scv)
+            });
         let per_sequence = spec.output_tokens_per_s_per_gpu * f64::from(spec.gpus_per_replica)
             / f64::from(spec.concurrency_per_replica.max(1));
         groups.push(P1Group {

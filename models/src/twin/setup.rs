@@ -89,12 +89,11 @@ impl TwinSetup {
         ];
         for (key, list) in offerings {
             for (i, offering) in list.iter().enumerate() {
-                gpu.inference(&offering.model, "H100").map_err(|e| {
-                    WorldError::Invalid {
+                gpu.inference(&offering.model, "H100")
+                    .map_err(|e| WorldError::Invalid {
                         key: format!("demand.customers.{key}[{i}].model"),
                         problem: e.to_string(),
-                    }
-                })?;
+                    })?;
             }
         }
         let world = World::prepare(world, base_dir)?;
@@ -315,7 +314,10 @@ pub fn run<S: TwinSink + 'static>(
 fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
     let (mut input, mut output) = (0.0, 0.0);
     for service in &demand.requests.services {
-        if let (Some(c), Some(g)) = (&service.stream.context_tokens, &service.stream.generated_tokens) {
+        if let (Some(c), Some(g)) = (
+            &service.stream.context_tokens,
+            &service.stream.generated_tokens,
+        ) {
             input += c.mean();
             output += g.mean();
         }
