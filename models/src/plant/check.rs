@@ -80,11 +80,11 @@ pub fn check(config: &PlantConfig, asic: &AsicCatalog, gpu: &GpuCatalog) -> Resu
     fraction("rental.occupancy", config.rental.occupancy)?;
     fraction("rental.fee", config.rental.fee)?;
     fraction("rental.utilisation", config.rental.utilisation)?;
-    let target = config.router.p1_target_utilisation;
-    if !(target > 0.0 && target < 1.0) {
+    let beta = config.router.p1_staffing_beta;
+    if !(beta.is_finite() && (0.0..=10.0).contains(&beta)) {
         return Err(PlantError::new(
-            "router.p1_target_utilisation",
-            format!("must lie strictly between 0 and 1, not {target}"),
+            "router.p1_staffing_beta",
+            format!("must lie between 0 and 10 (2.6 is typical), not {beta}"),
         ));
     }
     for (i, site) in config.sites.iter().enumerate() {

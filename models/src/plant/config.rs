@@ -155,8 +155,10 @@ pub struct RouterConfig {
     pub max_queue_jobs: u32,
     /// Queued jobs looked at past a blocked head when placing (backfill).
     pub backfill_depth: u32,
-    /// P1 utilisation the serving pool is sized for.
-    pub p1_target_utilisation: f64,
+    /// β of the square-root staffing rule P1 is sized by: slots = a + β√a
+    /// for an offered load of a busy slots (Halfin–Whitt; β = 2.6 keeps the
+    /// probability of waiting near 0.5 %, so the p99 wait is nil).
+    pub p1_staffing_beta: f64,
     /// Whether P1 may take GPUs from idle, then P4, then P3 (preempting
     /// jobs) when its demand outgrows its allocation.
     pub p1_preempts: bool,
@@ -165,12 +167,12 @@ pub struct RouterConfig {
 }
 
 impl Default for RouterConfig {
-    /// 100,000 jobs per queue, backfill 16, P1 sized for 80 %, P1 preempts.
+    /// 100,000 jobs per queue, backfill 16, P1 staffed with β = 2.6, P1 preempts.
     fn default() -> Self {
         RouterConfig {
             max_queue_jobs: 100_000,
             backfill_depth: 16,
-            p1_target_utilisation: 0.8,
+            p1_staffing_beta: 2.6,
             p1_preempts: true,
             score: ScoreWeights::default(),
         }

@@ -5,18 +5,31 @@
 use crate::contract::{Action, GpuAllocation, Observation, Policy};
 
 /// Fixed GPU shares; ASICs on up to the cap.
+///
+/// A pool's shares are set once and again only when its working GPUs
+/// change, so GPUs the resource manager moves into P1 stay there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedPolicy {
     /// Shares of each pool's working GPUs for P1, P2, P3, P4 and rental;
     /// the rest idle.
     pub gpu_shares: [f64; 5],
+    /// Working GPUs per pool when its shares were last set.
+    set_for: Vec<Option<u32>>,
 }
 
 impl Default for FixedPolicy {
     /// 10 % P1, 30 % P2, 35 % P3, 15 % P4, 5 % rental, 5 % idle.
     fn default() -> Self {
+        FixedPolicy::new([0.10, 0.30, 0.35, 0.15, 0.05])
+    }
+}
+
+impl FixedPolicy {
+    /// A policy with these shares for P1, P2, P3, P4 and rental.
+    pub fn new(gpu_shares: [f64; 5]) -> Self {
         FixedPolicy {
-            gpu_shares: [0.10, 0.30, 0.35, 0.15, 0.05],
+            gpu_shares,
+            set_for: Vec::new(),
         }
     }
 }
@@ -41,7 +54,11 @@ impl Policy for FixedPolicy {
             };
             allocation.idle = working - allocation.powered();
             budget_w[view.site] -= f64::from(working) * view.max_power_per_gpu_w;
-            if allocation != view.allocation {
+            if self.set_for.len() <= pool {
+                self.set_for.resize(pool + 1, None);
+            }
+            if self.set_for[pool] != Some(working) {
+                self.set_for[pool] = Some(working);
                 actions.push(Action::Gpu { pool, allocation });
             }
         }

@@ -116,13 +116,14 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     /// grows P1 from idle, then P4, then P3 GPUs to meet its demand.
     fn size_p1(&mut self, s: &mut Scheduler<TwinEvent>) {
         let i = self.i();
-        let target = self.config.router.p1_target_utilisation;
+        let beta = self.config.router.p1_staffing_beta;
         let tape = self.tape.clone();
         let need: f64 = self
             .p1
             .iter()
-            .map(|g| g.gpus_needed(g.rate(&tape, i), target))
+            .map(|g| g.gpus_needed(g.rate(&tape, i), beta))
             .sum();
+        let busy: f64 = self.p1.iter().map(|g| g.gpus_busy(g.rate(&tape, i))).sum();
         let capacity = |pools: &[super::gpu_pool::GpuPool]| -> f64 {
             pools
                 .iter()
@@ -148,7 +149,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
         let gpus = capacity(&self.pools);
         let utilisation = if gpus > 0.0 {
-            (need * target / gpus).min(1.0)
+            (busy / gpus).min(1.0)
         } else {
             0.0
         };
@@ -252,19 +253,19 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     /// P1 requests of interval `i` on `gpus` H100-equivalent GPUs.
     fn serve_p1(&mut self, i: usize, gpus: f64, dt: f64) {
-        let target = self.config.router.p1_target_utilisation;
+        let beta = self.config.router.p1_staffing_beta;
         let tape = self.tape.clone();
         let rates: Vec<f64> = self.p1.iter().map(|g| g.rate(&tape, i)).collect();
         let need: f64 = self
             .p1
             .iter()
             .zip(&rates)
-            .map(|(g, &r)| g.gpus_needed(r, target))
+            .map(|(g, &r)| g.gpus_needed(r, beta))
             .sum();
         for (g, group) in self.p1.iter().enumerate() {
             let rate = rates[g];
             let share = if need > 0.0 {
-                group.gpus_needed(rate, target) / need
+                group.gpus_needed(rate, beta) / need
             } else {
                 0.0
             };
@@ -279,7 +280,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.figures.p1_requests[2] += rate * dt * (1.0 - served_share);
             if let Some(view) = self.observation.p1.get_mut(g) {
                 view.rate_per_s = rate;
-                view.gpus_needed = group.gpus_needed(rate, target);
+                view.gpus_needed = group.gpus_needed(rate, beta);
                 view.p99_wait_ms = outcome.p99_wait_ms;
             }
             for &(customer, k) in &group.members {

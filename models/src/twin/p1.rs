@@ -25,8 +25,6 @@ pub(crate) struct P1Group {
     pub(crate) service_scv: f64,
     pub(crate) gpus_per_replica: f64,
     pub(crate) concurrency_per_replica: f64,
-    /// Requests per second one H100 serves at full utilisation.
-    pub(crate) capacity_per_gpu: f64,
     /// Per-sequence decode rate ÷ mean output tokens, requests/s per slot.
     pub(crate) slot_rate: f64,
 }
@@ -95,7 +93,6 @@ pub(crate) fn groups(
             service_scv: scv,
             gpus_per_replica: f64::from(spec.gpus_per_replica.max(1)),
             concurrency_per_replica: f64::from(spec.concurrency_per_replica.max(1)),
-            capacity_per_gpu: spec.request_rate_capacity(mean_out.max(1.0)),
             slot_rate: per_sequence / mean_out.max(1.0),
         });
     }
@@ -117,9 +114,19 @@ impl P1Group {
             .sum()
     }
 
-    /// H100-equivalent GPUs that serve `rate` at utilisation `target`.
-    pub(crate) fn gpus_needed(&self, rate: f64, target: f64) -> f64 {
-        rate / (self.capacity_per_gpu * target)
+    /// H100-equivalent GPUs kept busy by `rate`.
+    pub(crate) fn gpus_busy(&self, rate: f64) -> f64 {
+        rate / self.slot_rate * self.gpus_per_replica / self.concurrency_per_replica
+    }
+
+    /// H100-equivalent GPUs that serve `rate` by the square-root staffing
+    /// rule: slots = a + β√a for an offered load of a = rate ÷ slot rate.
+    pub(crate) fn gpus_needed(&self, rate: f64, beta: f64) -> f64 {
+        let a = rate / self.slot_rate;
+        if a <= 0.0 {
+            return 0.0;
+        }
+        (a + beta * a.sqrt()) * self.gpus_per_replica / self.concurrency_per_replica
     }
 
     /// Serves `rate` on `gpus` H100-equivalent GPUs.
