@@ -71,6 +71,35 @@ pub struct Observation {
     pub forecast: Option<Forecast>,
 }
 
+impl Observation {
+    /// An observation of nothing at `utc` (no sites, no devices), to be
+    /// filled in.
+    pub fn empty(utc: DateTime<Utc>) -> Observation {
+        Observation {
+            time: SimTime::ZERO,
+            utc,
+            interval: 0,
+            interval_s: 0.0,
+            trigger: Trigger::Interval,
+            market: MarketView {
+                btc_usd: 0.0,
+                hashprice_usd_per_th_day: 0.0,
+                network_hashrate_ehs: 0.0,
+                gpu_rental_usd_per_gpu_hour: Vec::new(),
+                ancillary_services: Vec::new(),
+            },
+            sites: Vec::new(),
+            grid_notices: Vec::new(),
+            asic_cohorts: Vec::new(),
+            gpu_pools: Vec::new(),
+            queues: Vec::new(),
+            p1: Vec::new(),
+            sla: Vec::new(),
+            forecast: None,
+        }
+    }
+}
+
 /// Market prices at the interval start.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MarketView {

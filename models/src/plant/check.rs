@@ -141,12 +141,12 @@ pub fn check(config: &PlantConfig, asic: &AsicCatalog, gpu: &GpuCatalog) -> Resu
                 .map_err(|e| PlantError::new(format!("{key}.gpu"), e.to_string()))?;
             minimum_w += f64::from(pool.count) * spec.off_power_per_gpu_w();
         }
-        let minimum_mw = minimum_w * pue / 1e6;
-        if minimum_mw > site.cap_mw {
+        let floor_mw = minimum_w * pue / 1e6;
+        if floor_mw > site.cap_mw {
             return Err(PlantError::new(
                 format!("{key}.cap_mw"),
                 format!(
-                    "the fleet draws {minimum_mw:.3} MW even with every device curtailed or off, above the {} MW cap",
+                    "the fleet draws {floor_mw:.3} MW even with every device curtailed or off, above the {} MW cap",
                     site.cap_mw
                 ),
             ));

@@ -131,17 +131,15 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     if let Some(w) = power_target_w {
                         let c = &self.cohorts[cohort];
                         let clamped = c.spec.clamp_power_w(w);
-                        if !c.firmware.supports_power_target {
-                            if (w - c.target_w).abs() > 0.5 {
-                                self.clip(now, k, ClipReason::PowerTarget, w, c.target_w);
-                            }
-                        } else {
+                        if c.firmware.supports_power_target {
                             if !w.is_finite() || (clamped - w).abs() > 1e-9 {
                                 self.clip(now, k, ClipReason::PowerTarget, w, clamped);
                             }
                             if clamped < self.cohorts[cohort].target_w {
                                 self.cohorts[cohort].set_target(now, clamped);
                             }
+                        } else if !w.is_finite() || (w - c.target_w).abs() > 0.5 {
+                            self.clip(now, k, ClipReason::PowerTarget, w, c.target_w);
                         }
                     }
                     let c = &self.cohorts[cohort];
@@ -181,10 +179,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     }
                 }
                 Action::DemandResponse { event, site, mw } => {
-                    self.commit_dr(now, k, event, site, mw)
+                    self.commit_dr(now, k, event, site, mw);
                 }
                 Action::Ancillary { site, service, mw } => {
-                    self.offer_ancillary(now, k, site, service, mw)
+                    self.offer_ancillary(now, k, site, service, mw);
                 }
             }
         }
@@ -344,6 +342,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         self.pools[p].release(use_, count);
         let now = s.now();
         self.pools[p].refresh(now);
+        self.jobs.placement.stale = true;
     }
 
     /// Moves `count` GPUs of pool `p` from one use to another (warm).
@@ -391,6 +390,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let done = now + longest;
         self.pools[p].add(to, count, done);
         self.pools[p].refresh(now);
+        self.jobs.placement.stale = true;
         s.schedule_at(done, TwinEvent::SwitchDone(p as u32));
         self.sink.switch(&SwitchRecord {
             time_us: now.as_micros(),

@@ -18,9 +18,11 @@ pub struct FixedPolicy {
 }
 
 impl Default for FixedPolicy {
-    /// 10 % P1, 30 % P2, 35 % P3, 15 % P4, 5 % rental, 5 % idle.
+    /// 5 % P1, 5 % P2, 60 % P3, 10 % P4, 15 % rental, 5 % idle — roughly
+    /// the reference demand's offered load, where training is nearly all
+    /// the job work.
     fn default() -> Self {
-        FixedPolicy::new([0.10, 0.30, 0.35, 0.15, 0.05])
+        FixedPolicy::new([0.05, 0.05, 0.60, 0.10, 0.15])
     }
 }
 

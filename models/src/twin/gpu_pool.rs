@@ -44,6 +44,11 @@ pub(crate) struct GpuPool {
     pub(crate) rental_utilisation: f64,
     /// Power per use (P1, P2, P3, P4, rental, idle incl. switching, off), W.
     pub(crate) power: [Integral; 7],
+    /// Whether the pool's GPUs are H100s (jobs may require them).
+    pub(crate) is_h100: bool,
+    /// Wall power per GPU at full load and at idle, W.
+    pub(crate) full_w: f64,
+    pub(crate) idle_w: f64,
     /// P1 GPUs ready (for the interval's average serving capacity).
     pub(crate) p1_gpus: Integral,
     /// Rental GPUs ready.
@@ -68,7 +73,12 @@ impl GpuPool {
         prewarmed: bool,
         rental_utilisation: f64,
     ) -> Self {
+        let full_w = spec.power_per_gpu_w(1.0);
+        let idle_w = spec.power_per_gpu_w(0.0);
         let mut pool = GpuPool {
+            is_h100: spec.name == "H100",
+            full_w,
+            idle_w,
             site,
             spec,
             prewarmed,
@@ -124,6 +134,16 @@ impl GpuPool {
         self.committed_with(&self.target)
     }
 
+    /// Updates the power of one job class after its busy GPUs changed
+    /// (the only change a job start or finish makes).
+    #[inline]
+    pub(crate) fn refresh_jobs(&mut self, now: SimTime, slot: usize) {
+        let ready = f64::from(self.ready[slot + 1]);
+        let busy = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
+        let rate = busy * self.full_w + (ready - busy) * self.idle_w;
+        self.power[slot + 1].set(now, rate);
+    }
+
     /// Updates the power integrals after a state change.
     pub(crate) fn refresh(&mut self, now: SimTime) {
         let p = |u: f64| self.spec.power_per_gpu_w(u);
@@ -136,7 +156,8 @@ impl GpuPool {
             rates[slot + 1] = busy * p(1.0) + (ready - busy) * idle;
         }
         rates[4] = f64::from(self.ready[4]) * p(self.rental_utilisation);
-        rates[5] = f64::from(self.ready[5] + self.switching()) * idle;
+        // A switching GPU draws half-load power (as `switch_energy_j` books it).
+        rates[5] = f64::from(self.ready[5]) * idle + f64::from(self.switching()) * p(0.5);
         rates[6] = f64::from(self.off()) * self.spec.off_power_per_gpu_w();
         for (integral, rate) in self.power.iter_mut().zip(rates) {
             integral.set(now, rate);

@@ -5,7 +5,8 @@
 use hcp_engine::simulation::Scheduler;
 use hcp_engine::time::SimTime;
 
-use super::gpu_pool::job_slot;
+use super::asic_cohort::AsicCohort;
+use super::gpu_pool::{GpuPool, job_slot};
 use super::jobs::{Stop, Stopped, class_slot};
 use super::model::{Notice, TwinEvent, TwinModel};
 use super::p1::meets;
@@ -53,6 +54,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     fn open_interval(&mut self, s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
+        self.release_completions(s);
         for site in 0..self.sites.len() {
             self.committed_max_w[site] = 0.0;
             self.signals[site].price_usd_per_mwh = self.price(site);
@@ -64,7 +66,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .subscriptions
             .price_spike_usd_per_mwh
             .and_then(|level| (0..self.sites.len()).find(|&site| self.price(site) >= level));
-        if self.interval % every == 0 {
+        if self.interval.is_multiple_of(every) {
             self.decide(Trigger::Interval, s);
         } else if let Some(site) = spike {
             self.decide(Trigger::PriceSpike { site }, s);
@@ -93,6 +95,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             }
             self.signals[site].headroom_share = (1.0 - share).max(0.0);
         }
+        self.jobs.placement.stale = true;
     }
 
     /// Committed facility power of a site, W.
@@ -101,13 +104,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .cohorts
             .iter()
             .filter(|c| c.site == site)
-            .map(|c| c.committed_w())
+            .map(AsicCohort::committed_w)
             .sum::<f64>()
             + self
                 .pools
                 .iter()
                 .filter(|p| p.site == site)
-                .map(|p| p.committed_w())
+                .map(GpuPool::committed_w)
                 .sum::<f64>();
         it * self.sites[site].pue
     }
@@ -124,7 +127,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .map(|g| g.gpus_needed(g.rate(&tape, i), beta))
             .sum();
         let busy: f64 = self.p1.iter().map(|g| g.gpus_busy(g.rate(&tape, i))).sum();
-        let capacity = |pools: &[super::gpu_pool::GpuPool]| -> f64 {
+        let capacity = |pools: &[GpuPool]| -> f64 {
             pools
                 .iter()
                 .map(|p| f64::from(p.target.p1) * p.spec.job_speed)
@@ -139,10 +142,10 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 let speed = self.pools[p].spec.job_speed;
                 let mut want = (short / speed).ceil() as u32;
                 for from in [GpuUse::Idle, GpuUse::P4, GpuUse::P3] {
-                    let take = want.min(self.pools[p].target.get(from));
-                    if take > 0 {
-                        self.move_gpus(p, from, GpuUse::P1, take, s);
-                        want -= take;
+                    let moved = want.min(self.pools[p].target.get(from));
+                    if moved > 0 {
+                        self.move_gpus(p, from, GpuUse::P1, moved, s);
+                        want -= moved;
                     }
                 }
             }
@@ -437,19 +440,49 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     pub(crate) fn dispatch(&mut self, slot: usize, s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
         let router = self.config.router;
+        let step_us = self.step.as_micros();
+        let current = self.interval as usize;
+        let later = &mut self.later;
         self.jobs.dispatch(
             slot,
             &mut self.pools,
             &self.signals,
-            &router.score,
-            router.backfill_depth,
+            &router,
             now,
-            |id, duration_s| {
+            |id, generation, duration_s| {
                 let d = hcp_engine::time::SimDuration::try_from_secs_f64(duration_s)
                     .unwrap_or(hcp_engine::time::SimDuration::from_micros(1));
-                s.schedule_cancellable_in(d, TwinEvent::JobDone(id))
+                let end = now + d;
+                // Jobs that end in a later interval wait in the calendar
+                // and enter the engine's queue when their interval opens:
+                // the queue then holds only this interval's completions.
+                let bucket = (end.as_micros() / step_us) as usize;
+                if bucket == current {
+                    Some(s.schedule_cancellable_at(end, TwinEvent::JobDone(id)))
+                } else {
+                    if let Some(list) = later.get_mut(bucket) {
+                        list.push((end, id, generation));
+                    }
+                    None
+                }
             },
         );
+    }
+
+    /// Moves the completions due in the interval now opening from the
+    /// calendar into the engine's queue.
+    pub(crate) fn release_completions(&mut self, s: &mut Scheduler<TwinEvent>) {
+        let Some(list) = self.later.get_mut(self.interval as usize) else {
+            return;
+        };
+        let list = std::mem::take(list);
+        for (end, id, generation) in list {
+            if let Some(Some(running)) = self.jobs.slots.get_mut(id as usize)
+                && running.generation == generation
+            {
+                running.handle = Some(s.schedule_cancellable_at(end, TwinEvent::JobDone(id)));
+            }
+        }
     }
 
     pub(crate) fn dispatch_all(&mut self, s: &mut Scheduler<TwinEvent>) {

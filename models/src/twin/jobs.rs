@@ -15,8 +15,9 @@ use hcp_engine::queue::EventHandle;
 use hcp_engine::time::SimTime;
 
 use super::gpu_pool::GpuPool;
+use super::placement::Placement;
 use crate::demand::{GpuModel, JobArrival, WorkloadClass};
-use crate::plant::ScoreWeights;
+use crate::plant::RouterConfig;
 
 /// A job on GPUs.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub(crate) struct Running {
     pub(crate) pool: u32,
     pub(crate) started: SimTime,
     pub(crate) handle: Option<EventHandle>,
+    /// Start number, telling this run of the slot from earlier ones.
+    pub(crate) generation: u32,
     /// Position in the pool's running list.
     pub(crate) pos: u32,
 }
@@ -82,6 +85,10 @@ pub(crate) struct Jobs {
     /// Largest job (milli-GPUs) each class can ever place, per GPU demand.
     pub(crate) max_milli_any: u64,
     pub(crate) max_milli_h100: u64,
+    /// The placement score's inputs, flat.
+    pub(crate) placement: Placement,
+    /// Starts so far (the next start's generation).
+    starts: u32,
 }
 
 /// Index of a job class (P2 = 0, P3 = 1, P4 = 2).
@@ -98,12 +105,13 @@ impl Jobs {
         let max = |h100: bool| {
             pools
                 .iter()
-                .filter(|p| !h100 || p.spec.name == "H100")
+                .filter(|p| !h100 || p.is_h100)
                 .map(|p| u64::from(p.installed) * 1000)
                 .max()
                 .unwrap_or(0)
         };
         Jobs {
+            placement: Placement::stale(),
             by_pool: pools.iter().map(|_| Default::default()).collect(),
             admitting: [true; 3],
             max_milli_any: max(false),
@@ -144,38 +152,6 @@ impl Jobs {
         self.queued_work[s] = (self.queued_work[s] - f64::from(job.work_gpu_s)).max(0.0);
     }
 
-    /// The best pool for `job` by the placement score, if any has room.
-    fn best_pool(
-        pools: &[GpuPool],
-        sites: &[SiteSignal],
-        weights: &ScoreWeights,
-        job: &JobArrival,
-        slot: usize,
-    ) -> Option<usize> {
-        let need = u64::from(job.gpu_milli);
-        let mut best: Option<(f64, usize)> = None;
-        for (i, pool) in pools.iter().enumerate() {
-            let free = pool.free_milli(slot);
-            if free < need || (job.gpu == Some(GpuModel::H100) && pool.spec.name != "H100") {
-                continue;
-            }
-            let ready = f64::from(pool.ready[slot + 1]) * 1000.0;
-            let site = sites[pool.site];
-            let score = weights.free * free as f64 / ready
-                + if pool.prewarmed {
-                    weights.prewarmed
-                } else {
-                    0.0
-                }
-                + weights.headroom * site.headroom_share
-                - weights.price * site.price_usd_per_mwh / 100.0;
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, i));
-            }
-        }
-        best.map(|(_, i)| i)
-    }
-
     /// Places queued jobs of class `slot` while some fit; calls `start`
     /// for each placed job (which schedules its completion).
     pub(crate) fn dispatch(
@@ -183,42 +159,71 @@ impl Jobs {
         slot: usize,
         pools: &mut [GpuPool],
         sites: &[SiteSignal],
-        weights: &ScoreWeights,
-        backfill: u32,
+        router: &RouterConfig,
         now: SimTime,
-        mut schedule: impl FnMut(u32, f64) -> EventHandle,
+        mut schedule: impl FnMut(u32, u32, f64) -> Option<EventHandle>,
     ) {
+        if self.queues[slot].is_empty() {
+            return;
+        }
+        if self.placement.stale {
+            self.placement.sync(pools, sites, &router.score);
+        }
+        // Once a job found no room: the most free milli-GPUs any pool (any
+        // H100 pool) has, so that backfill skips jobs that ask for more
+        // without scoring every pool.
+        let mut most: Option<(u64, u64)> = None;
         let mut i = 0;
-        while i < self.queues[slot].len() && i <= backfill as usize {
+        while i < self.queues[slot].len() && i <= router.backfill_depth as usize {
             let job = self.queues[slot][i];
-            let Some(p) = Self::best_pool(pools, sites, weights, &job, slot) else {
+            let need = u64::from(job.gpu_milli);
+            let h100_only = job.gpu == Some(GpuModel::H100);
+            if let Some((any, h100)) = most
+                && need > if h100_only { h100 } else { any }
+            {
+                i += 1;
+                continue;
+            }
+            let Some(p) = self
+                .placement
+                .best(slot, need, h100_only, router.score.free)
+            else {
+                most = Some(self.placement.most_free(slot));
                 i += 1;
                 continue;
             };
+            debug_assert!(
+                pools[p].free_milli(slot) >= need,
+                "placement cache out of date"
+            );
+            self.placement.free[slot][p] -= need;
             self.queues[slot].remove(i);
             self.queue_removed(&job);
             let pool = &mut pools[p];
             pool.busy_milli[slot] += u64::from(job.gpu_milli);
-            pool.refresh(now);
+            pool.refresh_jobs(now, slot);
             let duration_s = f64::from(job.work_gpu_s) / (job.gpus() * pool.spec.job_speed);
-            let id = match self.free.pop() {
-                Some(id) => id,
-                None => {
-                    self.slots.push(None);
-                    (self.slots.len() - 1) as u32
-                }
-            };
+            let id = self.free.pop().unwrap_or_else(|| {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            });
             let list = &mut self.by_pool[p][slot];
             list.push(id);
             let pos = (list.len() - 1) as u32;
-            let handle = schedule(id, duration_s);
+            let generation = self.starts;
+            self.starts = self.starts.wrapping_add(1);
+            let handle = schedule(id, generation, duration_s);
             self.slots[id as usize] = Some(Running {
                 job,
                 pool: p as u32,
                 started: now,
-                handle: Some(handle),
+                handle,
+                generation,
                 pos,
             });
+            if most.is_some() {
+                most = Some(self.placement.most_free(slot));
+            }
         }
     }
 
@@ -246,7 +251,10 @@ impl Jobs {
         }
         let pool = &mut pools[p];
         pool.busy_milli[slot] -= u64::from(running.job.gpu_milli);
-        pool.refresh(now);
+        pool.refresh_jobs(now, slot);
+        if let Some(free) = self.placement.free[slot].get_mut(p) {
+            *free += u64::from(running.job.gpu_milli);
+        }
         let gpus = running.job.gpus();
         let elapsed = (now - running.started).as_secs_f64();
         let occupancy = gpus * elapsed;

@@ -18,6 +18,11 @@
 //! the books and the run's figures. Every policy of a sweep gets the same
 //! tape and the same failure streams, so results are paired.
 
+// Casts here are of bounded values: cohort, pool and slot indices (a plant
+// has far fewer than 2^32 of each) and floors of non-negative, clamped
+// device counts computed from power budgets.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 mod apply;
 mod asic_cohort;
 mod fixed;
@@ -28,6 +33,7 @@ mod jobs;
 mod model;
 mod observe;
 mod p1;
+mod placement;
 mod result;
 mod setup;
 pub mod validation;

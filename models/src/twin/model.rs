@@ -131,6 +131,8 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) jobs: Jobs,
     pub(crate) generator: JobGenerator,
     pub(crate) arrivals: Vec<JobArrival>,
+    /// Job completions by the interval they fall in: (end, slot, generation).
+    pub(crate) later: Vec<Vec<(SimTime, u32, u32)>>,
     pub(crate) next_arrival: usize,
     pub(crate) p1: Vec<P1Group>,
     /// Output tokens per H100-second of each customer's model (P2 billing).
@@ -184,6 +186,7 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
             TwinEvent::Notice(i) => self.on_notice(i as usize, s),
             TwinEvent::SwitchDone(p) => {
                 self.pools[p as usize].switches_done(now);
+                self.jobs.placement.stale = true;
                 self.dispatch_all(s);
             }
             TwinEvent::AsicDone(c) => {
@@ -216,6 +219,7 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
                 let rng = &mut self.streams.gpu_failures[p];
                 let pick = rng.random::<f64>();
                 let repair = self.gpu_reliability.repair_time(rng);
+                self.jobs.placement.stale = true;
                 if let Some(use_) = self.pools[p].fail_one(now, pick) {
                     self.fit_jobs(p, use_, s);
                 }

@@ -16,6 +16,8 @@ const JOB_CLASSES: [WorkloadClass; 3] = [WorkloadClass::P2, WorkloadClass::P3, W
 impl<S: TwinSink + 'static> TwinModel<S> {
     /// The observation's fixed parts; values are filled by
     /// [`refresh_observation`](Self::refresh_observation).
+    // One struct literal naming every field of every view.
+    #[allow(clippy::too_many_lines)]
     pub(crate) fn initial_observation(&self) -> Observation {
         Observation {
             time: SimTime::ZERO,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use hcp_engine::rng::{RngStreams, StreamId};
 use hcp_engine::simulation::Simulation;
-use hcp_engine::time::SimTime;
 
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
@@ -14,7 +13,7 @@ use super::jobs::{JobCounters, Jobs, SiteSignal};
 use super::model::{Figures, Site, Streams, TwinModel};
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
-use crate::contract::{Forecaster, Policy};
+use crate::contract::{Forecaster, Observation, Policy};
 use crate::demand::{GpuModel, GpuPool as DemandPool, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{
@@ -147,8 +146,20 @@ pub fn run<S: TwinSink + 'static>(
     forecaster: Box<dyn Forecaster>,
     sink: S,
 ) -> (RunResult, S) {
+    let mut model = build(setup, tape, streams, policy, forecaster, sink);
+    model.observation = model.initial_observation();
+    let mut simulation = Simulation::new(model);
+    simulation.run();
+    let events = simulation.events_handled();
+    let mut model = simulation.into_model();
+    model.ledger.finish();
+    let result = summarise(&model, events);
+    (result, model.sink)
+}
+
+/// Sites, cohorts and pools of the plant, in configuration order.
+fn plant_state(setup: &TwinSetup, tape: &WorldTape) -> (Vec<Site>, Vec<AsicCohort>, Vec<GpuPool>) {
     let plant = &setup.plant;
-    let config = setup.world.config();
     let mut sites = Vec::new();
     let mut cohorts = Vec::new();
     let mut pools = Vec::new();
@@ -195,10 +206,12 @@ pub fn run<S: TwinSink + 'static>(
             ));
         }
     }
-    let groups = p1::groups(&tape, &config.demand, &setup.gpu)
-        .unwrap_or_else(|e| panic!("P1 models were checked in prepare: {e}"));
-    let p2_tokens_per_s = tape
-        .demand
+    (sites, cohorts, pools)
+}
+
+/// Output tokens per H100-second of each customer's model (0 but for P2).
+fn p2_tokens_per_s(setup: &TwinSetup, tape: &WorldTape) -> Vec<f64> {
+    tape.demand
         .customers
         .iter()
         .map(|c| {
@@ -211,8 +224,21 @@ pub fn run<S: TwinSink + 'static>(
                 0.0
             }
         })
-        .collect();
-    let p2_input_ratio = input_ratio(&config.demand);
+        .collect()
+}
+
+fn build<S: TwinSink + 'static>(
+    setup: &TwinSetup,
+    tape: Arc<WorldTape>,
+    streams: &RngStreams,
+    policy: Box<dyn Policy>,
+    forecaster: Box<dyn Forecaster>,
+    sink: S,
+) -> TwinModel<S> {
+    let config = setup.world.config();
+    let (sites, cohorts, pools) = plant_state(setup, &tape);
+    let groups = p1::groups(&tape, &config.demand, &setup.gpu)
+        .unwrap_or_else(|e| panic!("P1 models were checked in prepare: {e}"));
     let family = |name: &str, n: usize| -> Vec<_> {
         (0..n)
             .map(|i| streams.stream(StreamId::named(name).index(i as u64)))
@@ -225,87 +251,52 @@ pub fn run<S: TwinSink + 'static>(
         switching: family("plant/switching", pools.len()),
     };
     let months = BillingMonths::of(&tape.horizon);
-    let n_sites = sites.len();
+    let (n_sites, n_cohorts, n_pools) = (sites.len(), cohorts.len(), pools.len());
     let horizon = tape.horizon;
-    let jobs = Jobs::new(&pools);
-    let generator = setup.world.job_generator(&tape, streams);
-    let gpu_reliability = ReliabilityParams {
-        annual_failure_rate: setup.gpu.reliability.annual_failure_rate,
-        repair_median_hours: setup.gpu.reliability.repair_median_hours,
-        repair_sigma: setup.gpu.reliability.repair_sigma,
-    };
-    let ledger = Ledger::new(&tape.demand.customers, n_sites, months.len());
-    let subscriptions = policy.subscriptions();
-    let n_cohorts = cohorts.len();
-    let n_pools = pools.len();
-    let n_services = tape.grid.ancillary.len();
-    let mut model = TwinModel {
-        tape: tape.clone(),
-        config: plant.clone(),
+    let reliability = &setup.gpu.reliability;
+    TwinModel {
+        config: setup.plant.clone(),
         switching: setup.gpu.switching.clone(),
         asic_reliability: setup.asic.reliability.clone(),
-        gpu_reliability,
+        gpu_reliability: ReliabilityParams {
+            annual_failure_rate: reliability.annual_failure_rate,
+            repair_median_hours: reliability.repair_median_hours,
+            repair_sigma: reliability.repair_sigma,
+        },
         step: horizon.step,
         intervals: horizon.intervals() as u64,
         interval: 0,
-        sites,
-        cohorts,
-        pools,
-        jobs,
-        generator,
+        jobs: Jobs::new(&pools),
+        generator: setup.world.job_generator(&tape, streams),
         arrivals: Vec::new(),
+        later: (0..=horizon.intervals()).map(|_| Vec::new()).collect(),
         next_arrival: 0,
         p1: groups,
-        p2_tokens_per_s,
-        p2_input_ratio,
+        p2_tokens_per_s: p2_tokens_per_s(setup, &tape),
+        p2_input_ratio: input_ratio(&config.demand),
         signals: vec![SiteSignal::default(); n_sites],
-        ledger,
+        ledger: Ledger::new(&tape.demand.customers, n_sites, months.len()),
         month: 0,
         months,
+        subscriptions: policy.subscriptions(),
         policy,
-        subscriptions,
         forecaster,
-        observation: crate::contract::Observation {
-            time: SimTime::ZERO,
-            utc: horizon.epoch.start(),
-            interval: 0,
-            interval_s: 0.0,
-            trigger: crate::contract::Trigger::Interval,
-            market: crate::contract::MarketView {
-                btc_usd: 0.0,
-                hashprice_usd_per_th_day: 0.0,
-                network_hashrate_ehs: 0.0,
-                gpu_rental_usd_per_gpu_hour: Vec::new(),
-                ancillary_services: Vec::new(),
-            },
-            sites: Vec::new(),
-            grid_notices: Vec::new(),
-            asic_cohorts: Vec::new(),
-            gpu_pools: Vec::new(),
-            queues: Vec::new(),
-            p1: Vec::new(),
-            sla: Vec::new(),
-            forecast: None,
-        },
+        observation: Observation::empty(horizon.epoch.start()),
         actions: Vec::new(),
         notices: Vec::new(),
-        ancillary_mw: vec![vec![0.0; n_services]; n_sites],
+        ancillary_mw: vec![vec![0.0; tape.grid.ancillary.len()]; n_sites],
         asic_failure_events: (0..n_cohorts).map(|_| None).collect(),
         gpu_failure_events: (0..n_pools).map(|_| None).collect(),
         streams: streams_set,
         figures: Figures::default(),
         committed_max_w: vec![0.0; n_sites],
         last_mw: vec![0.0; n_sites],
+        sites,
+        cohorts,
+        pools,
+        tape,
         sink,
-    };
-    model.observation = model.initial_observation();
-    let mut simulation = Simulation::new(model);
-    simulation.run();
-    let events = simulation.events_handled();
-    let mut model = simulation.into_model();
-    model.ledger.finish();
-    let result = summarise(&model, events);
-    (result, model.sink)
+    }
 }
 
 /// Input tokens per output token of batch work: the ratio of mean context
