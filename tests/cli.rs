@@ -188,3 +188,73 @@ fn bench_tape_json_has_the_documented_fields() {
         assert!(doc[field].as_f64().unwrap() > 0.0, "{field}");
     }
 }
+
+#[test]
+fn bench_twin_json_has_the_documented_fields() {
+    let out = hcp(&[
+        "bench",
+        "twin",
+        "--scenario",
+        "all",
+        "--days",
+        "2",
+        "--repeats",
+        "1",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let runs = doc.as_array().expect("one report per scenario");
+    assert_eq!(runs.len(), 2);
+    for (run, scenario, gpus, asics) in [
+        (&runs[0], "reference", 1_152, 38_000),
+        (&runs[1], "design-scale", 50_000, 250_000),
+    ] {
+        for field in [
+            "scenario",
+            "simulated_days",
+            "wall_s",
+            "events",
+            "peak_rss_bytes",
+            "jobs",
+            "events_per_s",
+        ] {
+            assert!(run.get(field).is_some(), "missing {field} in {run}");
+        }
+        assert_eq!(run["scenario"], scenario);
+        assert_eq!(run["simulated_days"], 2);
+        assert_eq!(run["intervals"], 2 * 288);
+        assert_eq!(run["gpus"], gpus);
+        assert_eq!(run["asics"], asics);
+        assert!(run["events"].as_u64().unwrap() > run["jobs"].as_u64().unwrap());
+        assert!(run["wall_s"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(runs[1]["cap_mw"], 1_000.0);
+    assert!(runs[0]["jobs"].as_u64().unwrap() > 2 * 10_000);
+}
+
+#[test]
+fn validate_plant_checks_pass() {
+    let out = hcp(&["validate", "plant", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(checks.len() >= 30, "{} checks", checks.len());
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["group"] == "plant" && c["pass"] == true)
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"].as_str().unwrap().contains("breakeven"))
+    );
+}

@@ -11,7 +11,8 @@ use hcp_engine::queueing::{MmcResult, ValidationCase, run_mmc, standard_cases};
 use hcp_engine::rng::RngStreams;
 use hcp_models::check::Check;
 use hcp_models::data::default_data_dir;
-use hcp_models::{demand, grid, market};
+use hcp_models::plant::{asic_validation, gpu_validation};
+use hcp_models::{demand, grid, market, twin};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -43,6 +44,11 @@ pub enum ValidateCommand {
     /// Customer demand: P1 request streams against the Azure and Alibaba
     /// traces, P2–P4 jobs against the Alibaba GPU pod list.
     Demand(WorldArgs),
+    /// The plant: ASIC specs, power-target curves and breakeven prices,
+    /// GPU server power, inference capacity, switching quantiles, the P1
+    /// serving model against a request-level run, and a week of the twin
+    /// (power cap, energy balance, books).
+    Plant(WorldArgs),
 }
 
 /// Options shared by the world-model targets.
@@ -86,19 +92,27 @@ enum Model {
     Market,
     Grid,
     Demand,
+    Plant,
 }
 
 /// Runs a validation command.
 pub fn run(args: &ValidateArgs) -> Result<()> {
     match &args.target {
         None => world(
-            &[Model::Engine, Model::Market, Model::Grid, Model::Demand],
+            &[
+                Model::Engine,
+                Model::Market,
+                Model::Grid,
+                Model::Demand,
+                Model::Plant,
+            ],
             &args.options,
         ),
         Some(ValidateCommand::Engine(engine_args)) => engine(engine_args),
         Some(ValidateCommand::Market(options)) => world(&[Model::Market], options),
         Some(ValidateCommand::Grid(options)) => world(&[Model::Grid], options),
         Some(ValidateCommand::Demand(options)) => world(&[Model::Demand], options),
+        Some(ValidateCommand::Plant(options)) => world(&[Model::Plant], options),
     }
 }
 
@@ -121,6 +135,7 @@ fn world(models: &[Model], options: &WorldArgs) -> Result<()> {
             Model::Market => market::validation::checks(&data).context("market validation"),
             Model::Grid => grid::validation::checks(&data).context("grid validation"),
             Model::Demand => demand::validation::checks(&data).context("demand validation"),
+            Model::Plant => Ok(plant_checks()),
         })
         .collect();
     progress.finish_and_clear();
@@ -141,6 +156,14 @@ fn world(models: &[Model], options: &WorldArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The plant's checks: device specs and models, then a week of the twin.
+fn plant_checks() -> Vec<Check> {
+    let mut checks = asic_validation::checks();
+    checks.extend(gpu_validation::checks());
+    checks.extend(twin::validation::checks(7));
+    checks
 }
 
 fn spinner(message: &'static str) -> ProgressBar {

@@ -30,7 +30,7 @@ pub const SERVING_TOLERANCE: f64 = 0.20;
 pub const SERVING_ABSOLUTE_MS: f64 = 50.0;
 
 const GROUP: &str = "plant";
-const SOURCE_DESIGN: &str = "HCP Twin product brief §2: reference switching latencies p50 ≈ 442 ms, p99 ≈ 681 ms; cold start 5–12 s";
+const SOURCE_DESIGN: &str = "reference GPU switching measurements: p50 ≈ 442 ms, p99 ≈ 681 ms pre-warmed; cold start 5–12 s (docs/models/gpu.md)";
 const SOURCE_VLLM: &str = "https://blog.vllm.ai/2024/09/05/perf-update.html";
 const SOURCE_SIM: &str = "request-level M/G/c run on the engine (gpu/serving_sim), output-token tables of models/params/demand.toml";
 const SOURCE_DGX_H100: &str =
