@@ -427,9 +427,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
     }
 
-    pub(crate) fn on_job_done(&mut self, id: u32, s: &mut Scheduler<TwinEvent>) {
+    pub(crate) fn on_job_done(&mut self, id: u32, generation: u32, s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
-        if let Some((stopped, _)) = self.jobs.stop(id, Stop::Done, &mut self.pools, now) {
+        // A preempted job's completion finds another job, or none, in its slot.
+        if !self.jobs.runs(id, generation) {
+            return;
+        }
+        if let Some(stopped) = self.jobs.stop(id, Stop::Done, &mut self.pools, now) {
             let slot = class_slot(stopped.job.class);
             self.account_stop(&stopped, true, now);
             self.dispatch(slot, s);
@@ -458,12 +462,9 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 // the queue then holds only this interval's completions.
                 let bucket = (end.as_micros() / step_us) as usize;
                 if bucket == current {
-                    Some(s.schedule_cancellable_at(end, TwinEvent::JobDone(id)))
-                } else {
-                    if let Some(list) = later.get_mut(bucket) {
-                        list.push((end, id, generation));
-                    }
-                    None
+                    s.schedule_at(end, TwinEvent::JobDone(id, generation));
+                } else if let Some(list) = later.get_mut(bucket) {
+                    list.push((end, id, generation));
                 }
             },
         );
@@ -477,10 +478,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         };
         let list = std::mem::take(list);
         for (end, id, generation) in list {
-            if let Some(Some(running)) = self.jobs.slots.get_mut(id as usize)
-                && running.generation == generation
-            {
-                running.handle = Some(s.schedule_cancellable_at(end, TwinEvent::JobDone(id)));
+            if self.jobs.runs(id, generation) {
+                s.schedule_at(end, TwinEvent::JobDone(id, generation));
             }
         }
     }
@@ -511,12 +510,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             return;
         }
         for id in self.jobs.victims(p, slot, busy, allowed) {
-            if let Some((stopped, handle)) =
-                self.jobs.stop(id, Stop::Preempted, &mut self.pools, now)
-            {
-                if let Some(h) = handle {
-                    s.cancel(h);
-                }
+            if let Some(stopped) = self.jobs.stop(id, Stop::Preempted, &mut self.pools, now) {
                 self.account_stop(&stopped, false, now);
             }
         }

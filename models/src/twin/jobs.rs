@@ -11,7 +11,6 @@
 
 use std::collections::VecDeque;
 
-use hcp_engine::queue::EventHandle;
 use hcp_engine::time::SimTime;
 
 use super::gpu_pool::GpuPool;
@@ -26,7 +25,6 @@ pub(crate) struct Running {
     pub(crate) job: JobArrival,
     pub(crate) pool: u32,
     pub(crate) started: SimTime,
-    pub(crate) handle: Option<EventHandle>,
     /// Start number, telling this run of the slot from earlier ones.
     pub(crate) generation: u32,
     /// Position in the pool's running list.
@@ -161,7 +159,7 @@ impl Jobs {
         sites: &[SiteSignal],
         router: &RouterConfig,
         now: SimTime,
-        mut schedule: impl FnMut(u32, u32, f64) -> Option<EventHandle>,
+        mut schedule: impl FnMut(u32, u32, f64),
     ) {
         if self.queues[slot].is_empty() {
             return;
@@ -212,12 +210,11 @@ impl Jobs {
             let pos = (list.len() - 1) as u32;
             let generation = self.starts;
             self.starts = self.starts.wrapping_add(1);
-            let handle = schedule(id, generation, duration_s);
+            schedule(id, generation, duration_s);
             self.slots[id as usize] = Some(Running {
                 job,
                 pool: p as u32,
                 started: now,
-                handle,
                 generation,
                 pos,
             });
@@ -225,6 +222,12 @@ impl Jobs {
                 most = Some(self.placement.most_free(slot));
             }
         }
+    }
+
+    /// Whether slot `id` runs the job started as `generation` (a completion
+    /// event of a preempted job finds a later job, or none, there).
+    pub(crate) fn runs(&self, id: u32, generation: u32) -> bool {
+        matches!(self.slots.get(id as usize), Some(Some(r)) if r.generation == generation)
     }
 
     /// Removes a running job from its slot and pool; returns what it leaves
@@ -236,7 +239,7 @@ impl Jobs {
         why: Stop,
         pools: &mut [GpuPool],
         now: SimTime,
-    ) -> Option<(Stopped, Option<EventHandle>)> {
+    ) -> Option<Stopped> {
         let running = self.slots.get_mut(id as usize)?.take()?;
         self.free.push(id);
         let p = running.pool as usize;
@@ -281,15 +284,12 @@ impl Jobs {
                 self.queues[slot].push_front(job);
             }
         }
-        Some((
-            Stopped {
-                job: running.job,
-                occupancy_gpu_s: occupancy,
-                lost_gpu_s: gpus * lost_s,
-                progress_h100_s: progress,
-            },
-            running.handle,
-        ))
+        Some(Stopped {
+            job: running.job,
+            occupancy_gpu_s: occupancy,
+            lost_gpu_s: gpus * lost_s,
+            progress_h100_s: progress,
+        })
     }
 
     /// Running job ids of class `slot` on pool `p` to preempt, newest

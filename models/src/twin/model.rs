@@ -43,8 +43,8 @@ pub(crate) enum TwinEvent {
     GpuFailure(u32),
     /// A GPU of a pool is repaired.
     GpuRepair(u32),
-    /// A running job (slab id) finishes.
-    JobDone(u32),
+    /// A running job (slab id, generation) finishes.
+    JobDone(u32, u32),
     /// The next job of the interval arrives.
     Arrival,
 }
@@ -59,7 +59,7 @@ impl Event for TwinEvent {
             | TwinEvent::AsicRepair(_)
             | TwinEvent::GpuFailure(_)
             | TwinEvent::GpuRepair(_) => 3,
-            TwinEvent::JobDone(_) => 4,
+            TwinEvent::JobDone(..) => 4,
             TwinEvent::Arrival => 5,
         }
     }
@@ -235,7 +235,7 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
                 }
                 self.schedule_gpu_failure(p, s);
             }
-            TwinEvent::JobDone(id) => self.on_job_done(id, s),
+            TwinEvent::JobDone(id, generation) => self.on_job_done(id, generation, s),
             TwinEvent::Arrival => self.on_arrival(s),
         }
     }

@@ -80,16 +80,22 @@ impl Placement {
         h100_only: bool,
         w_free: f64,
     ) -> Option<usize> {
-        let mut best: Option<(f64, usize)> = None;
-        for (p, &free) in self.free[slot].iter().enumerate() {
-            if free < need || (h100_only && !self.h100[p]) {
+        let mut best = f64::NEG_INFINITY;
+        let mut at = None;
+        let pools = self.free[slot]
+            .iter()
+            .zip(&self.inv_ready[slot])
+            .zip(self.base.iter().zip(&self.h100));
+        for (p, ((&free, &inv_ready), (&base, &h100))) in pools.enumerate() {
+            if free < need || (h100_only && !h100) {
                 continue;
             }
-            let score = self.base[p] + w_free * free as f64 * self.inv_ready[slot][p];
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, p));
+            let score = base + w_free * free as f64 * inv_ready;
+            if score > best {
+                best = score;
+                at = Some(p);
             }
         }
-        best.map(|(_, p)| p)
+        at
     }
 }
