@@ -336,3 +336,130 @@ fn impossible_plants_are_refused_with_key_and_reason() {
     let e = refused(&site("voltage = 3\n"));
     assert!(e.contains("voltage"), "{e}");
 }
+
+/// Fixed shares, plus: commits every site's last power to each announced
+/// grid event and curtails every ASIC for it; asks for a forecast and
+/// checks what it gets.
+struct GridCitizen {
+    inner: FixedPolicy,
+    curtail: bool,
+    forecasts_seen: usize,
+}
+
+impl Policy for GridCitizen {
+    fn name(&self) -> &'static str {
+        "grid-citizen"
+    }
+
+    fn subscriptions(&self) -> hcp_models::contract::Subscriptions {
+        hcp_models::contract::Subscriptions {
+            forecast_steps: 12,
+            ..Default::default()
+        }
+    }
+
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        let forecast = o.forecast.as_ref().expect("a forecast was asked for");
+        assert_eq!(forecast.hashprice_usd_per_th_day.len(), 12);
+        assert_eq!(forecast.price_usd_per_mwh.len(), o.sites.len());
+        for (site, series) in o.sites.iter().zip(&forecast.price_usd_per_mwh) {
+            // Persistence: the last price seen, never the tape's future.
+            assert!(series.iter().all(|&p| p == site.price_usd_per_mwh));
+        }
+        self.forecasts_seen += 1;
+        let in_event = o
+            .grid_notices
+            .iter()
+            .any(|n| n.start <= o.time && o.time < n.end);
+        for notice in &o.grid_notices {
+            for (site, view) in o.sites.iter().enumerate() {
+                if view.grid_events && notice.committed_mw[site] == 0.0 {
+                    actions.push(Action::DemandResponse {
+                        event: notice.id,
+                        site,
+                        mw: view.last_power_mw,
+                    });
+                }
+            }
+        }
+        if self.curtail && in_event {
+            for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+                if o.sites[view.site].grid_events && view.on > 0 {
+                    actions.push(Action::Asic {
+                        cohort,
+                        on: 0,
+                        power_target_w: None,
+                    });
+                }
+            }
+        } else {
+            self.inner.decide(o, actions);
+        }
+    }
+}
+
+#[test]
+fn demand_response_pays_for_load_actually_shed() {
+    // June–September holds the 4CP alerts; ERS events come all year.
+    let world = WorldConfig {
+        start: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 0, 0, 0).unwrap(),
+        days: 60,
+        ..WorldConfig::default()
+    };
+    let setup = TwinSetup::prepare(world, PlantConfig::default(), Path::new(".")).unwrap();
+    let dr = |curtail: bool| {
+        let policy = GridCitizen {
+            inner: FixedPolicy::default(),
+            curtail,
+            forecasts_seen: 0,
+        };
+        play(&setup, 21, Box::new(policy)).0
+    };
+    let shedding = dr(true);
+    let promising = dr(false);
+    let paid = |r: &RunResult| r.ledger.total(Stream::DemandResponse);
+    assert!(paid(&shedding) > 0.0, "no DR payment");
+    // Standby is paid either way; energy payments only for load shed.
+    assert!(
+        paid(&shedding) > paid(&promising),
+        "{} vs {}",
+        paid(&shedding),
+        paid(&promising)
+    );
+    // The same failures hit both: failures do not depend on the policy.
+    assert_eq!(shedding.failures, promising.failures);
+}
+
+#[test]
+fn a_policy_deciding_hourly_is_asked_twelve_times_less() {
+    struct Hourly(FixedPolicy);
+    impl Policy for Hourly {
+        fn name(&self) -> &'static str {
+            "hourly"
+        }
+        fn subscriptions(&self) -> hcp_models::contract::Subscriptions {
+            hcp_models::contract::Subscriptions {
+                every_intervals: 12,
+                grid_notices: false,
+                ..Default::default()
+            }
+        }
+        fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+            self.0.decide(o, actions);
+        }
+    }
+    let setup = setup(2, PlantConfig::default());
+    let (result, _) = play(&setup, 2, Box::new(Hourly(FixedPolicy::default())));
+    assert_eq!(result.decisions, 2 * 24);
+}
+
+#[test]
+fn shrinking_training_preempts_and_refunds_lost_progress() {
+    let setup = setup(6, PlantConfig::default());
+    let (result, _) = play(&setup, 9, Box::new(RandomPolicy::new(9)));
+    assert!(result.jobs[1].preempted > 0, "{:?}", result.jobs[1]);
+    assert!(result.ledger.total(Stream::PreemptionCredits) > 0.0);
+    assert!(
+        result.ledger.total(Stream::PreemptionCredits) < result.ledger.total(Stream::AiTraining)
+    );
+}
