@@ -412,15 +412,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.clip(now, k, ClipReason::UnknownIndex, site as f64, 0.0);
             return;
         }
-        let most = self.last_mw[site];
-        let applied = if mw.is_finite() {
-            mw.clamp(0.0, most)
-        } else {
-            0.0
-        };
-        if applied != mw {
-            self.clip(now, k, ClipReason::Commitment, mw, applied);
-        }
+        let applied = self.commitment(now, k, mw, self.last_mw[site]);
         self.notices[n].committed_mw[site] = applied;
     }
 
@@ -446,7 +438,12 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .filter(|&(j, _)| j != service)
             .map(|(_, &m)| m)
             .sum();
-        let most = (fast - others).max(0.0);
+        let applied = self.commitment(now, k, mw, (fast - others).max(0.0));
+        self.ancillary_mw[site][service] = applied;
+    }
+
+    /// `mw` within [0, `most`] (0 when not a number), clipping on record.
+    fn commitment(&mut self, now: SimTime, k: usize, mw: f64, most: f64) -> f64 {
         let applied = if mw.is_finite() {
             mw.clamp(0.0, most)
         } else {
@@ -455,6 +452,6 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         if applied != mw {
             self.clip(now, k, ClipReason::Commitment, mw, applied);
         }
-        self.ancillary_mw[site][service] = applied;
+        applied
     }
 }

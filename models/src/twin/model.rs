@@ -241,29 +241,44 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
     }
 }
 
+/// Time to the next failure among `devices` working devices, each failing
+/// at the rate of `reliability` (exponential: failures are memoryless, so
+/// the draw is simply redone whenever the count changes).
+fn time_to_failure(
+    rng: &mut StreamRng,
+    devices: u32,
+    reliability: &ReliabilityParams,
+) -> Option<SimDuration> {
+    let rate = f64::from(devices) * reliability.failure_rate_per_s();
+    if rate <= 0.0 {
+        return None;
+    }
+    let u: f64 = rng.random();
+    SimDuration::try_from_secs_f64(-(1.0 - u).ln() / rate).ok()
+}
+
 impl<S: TwinSink + 'static> TwinModel<S> {
     fn schedule_asic_failure(&mut self, c: usize, s: &mut Scheduler<TwinEvent>) {
-        let rate =
-            f64::from(self.cohorts[c].working()) * self.asic_reliability.failure_rate_per_s();
-        if rate > 0.0 {
-            let u: f64 = self.streams.asic_failures[c].random();
-            let wait = -(1.0 - u).ln() / rate;
-            if let Ok(d) = SimDuration::try_from_secs_f64(wait) {
-                self.asic_failure_events[c] =
-                    Some(s.schedule_cancellable_in(d, TwinEvent::AsicFailure(c as u32)));
-            }
+        let working = self.cohorts[c].working();
+        if let Some(d) = time_to_failure(
+            &mut self.streams.asic_failures[c],
+            working,
+            &self.asic_reliability,
+        ) {
+            self.asic_failure_events[c] =
+                Some(s.schedule_cancellable_in(d, TwinEvent::AsicFailure(c as u32)));
         }
     }
 
     fn schedule_gpu_failure(&mut self, p: usize, s: &mut Scheduler<TwinEvent>) {
-        let rate = f64::from(self.pools[p].working()) * self.gpu_reliability.failure_rate_per_s();
-        if rate > 0.0 {
-            let u: f64 = self.streams.gpu_failures[p].random();
-            let wait = -(1.0 - u).ln() / rate;
-            if let Ok(d) = SimDuration::try_from_secs_f64(wait) {
-                self.gpu_failure_events[p] =
-                    Some(s.schedule_cancellable_in(d, TwinEvent::GpuFailure(p as u32)));
-            }
+        let working = self.pools[p].working();
+        if let Some(d) = time_to_failure(
+            &mut self.streams.gpu_failures[p],
+            working,
+            &self.gpu_reliability,
+        ) {
+            self.gpu_failure_events[p] =
+                Some(s.schedule_cancellable_in(d, TwinEvent::GpuFailure(p as u32)));
         }
     }
 }
