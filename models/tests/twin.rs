@@ -463,3 +463,22 @@ fn shrinking_training_preempts_and_refunds_lost_progress() {
         result.ledger.total(Stream::PreemptionCredits) < result.ledger.total(Stream::AiTraining)
     );
 }
+
+#[test]
+fn replications_run_side_by_side_give_the_results_they_give_alone() {
+    let setup = setup(2, PlantConfig::default());
+    let alone: Vec<RunResult> = (0..2)
+        .map(|seed| play(&setup, seed, Box::new(RandomPolicy::new(seed))).0)
+        .collect();
+    let side_by_side: Vec<RunResult> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|seed| {
+                let setup = &setup;
+                scope.spawn(move || play(setup, seed, Box::new(RandomPolicy::new(seed))).0)
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(alone, side_by_side);
+    assert_ne!(alone[0], alone[1]);
+}
