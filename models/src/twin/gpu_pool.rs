@@ -122,16 +122,13 @@ impl GpuPool {
             - self.busy_milli[slot].min(u64::from(self.ready[slot + 1]) * 1000)
     }
 
-    /// IT power the pool may draw at most with `allocation`, W.
-    pub(crate) fn committed_with(&self, allocation: &GpuAllocation) -> f64 {
-        let powered = allocation.powered();
-        f64::from(powered) * self.spec.max_power_per_gpu_w()
-            + f64::from(self.working().saturating_sub(powered)) * self.spec.off_power_per_gpu_w()
-    }
-
-    /// IT power the pool may draw at most now, W.
+    /// IT power the pool may draw at most now, W: every powered GPU at
+    /// full load, the others at the powered-down draw (failed GPUs too, so
+    /// a repair never raises it).
     pub(crate) fn committed_w(&self) -> f64 {
-        self.committed_with(&self.target)
+        let powered = self.target.powered();
+        f64::from(powered) * self.spec.max_power_per_gpu_w()
+            + f64::from(self.installed.saturating_sub(powered)) * self.spec.off_power_per_gpu_w()
     }
 
     /// Updates the power of one job class after its busy GPUs changed
