@@ -70,7 +70,7 @@ impl Policy for RandomPolicy {
             let on = self.count(view.installed);
             let power_target_w = match self.rng.random_range(0..4) {
                 0 => None,
-                1 => Some(view.stock_power_w * self.rng.random_range(0.2..1.6)),
+                1 => Some(view.spec.power_w * self.rng.random_range(0.2..1.6)),
                 2 => Some(f64::NAN),
                 _ => Some(
                     view.power_range_w.0

@@ -14,6 +14,7 @@ use super::action::GpuAllocation;
 use super::forecast::Forecast;
 use crate::demand::WorkloadClass;
 use crate::grid::{GridEventKind, Payment};
+use crate::plant::AsicSpec;
 
 /// Why the policy is being asked now.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -87,6 +88,8 @@ impl Observation {
                 network_hashrate_ehs: 0.0,
                 gpu_rental_usd_per_gpu_hour: Vec::new(),
                 ancillary_services: Vec::new(),
+                pool_fee: 0.0,
+                gpu_usd_per_gpu_hour: [0.0; 5],
             },
             sites: Vec::new(),
             grid_notices: Vec::new(),
@@ -113,6 +116,13 @@ pub struct MarketView {
     pub gpu_rental_usd_per_gpu_hour: Vec<(String, f64)>,
     /// Ancillary services on offer: (service, USD per MW per hour).
     pub ancillary_services: Vec<(String, f64)>,
+    /// Mining pool fee (FPPS), fraction of the expected value.
+    pub pool_fee: f64,
+    /// What a GPU-hour has earned lately in each use — P1, P2, P3, P4,
+    /// rental — USD per busy GPU-hour: the operator's own billing over about
+    /// the last day (exponentially weighted; rental from the market price
+    /// after occupancy and fee). Zero until a use has earned anything.
+    pub gpu_usd_per_gpu_hour: [f64; 5],
 }
 
 /// One site now.
@@ -161,8 +171,9 @@ pub struct GridNotice {
 pub struct AsicCohortView {
     /// Index into `sites`.
     pub site: usize,
-    /// Model name (e.g. `S21`).
-    pub model: String,
+    /// The model's public spec sheet: name, stock hashrate and power,
+    /// the power-target curve (`spec.hashrate_th_at(w)`).
+    pub spec: AsicSpec,
     /// Firmware name (`stock`, `luxos`).
     pub firmware: String,
     /// Devices installed.
@@ -175,8 +186,6 @@ pub struct AsicCohortView {
     pub curtailing: u32,
     /// Power target per device, W.
     pub power_target_w: f64,
-    /// Stock power, W.
-    pub stock_power_w: f64,
     /// Lowest and highest target the firmware allows, W.
     pub power_range_w: (f64, f64),
     /// Whether the firmware takes power targets.
@@ -212,6 +221,9 @@ pub struct GpuPoolView {
     pub job_speed: f64,
     /// Whether models are kept pre-warmed (fast switches).
     pub prewarmed: bool,
+    /// Index of this GPU model's price in `market.gpu_rental_usd_per_gpu_hour`,
+    /// if the market lists it.
+    pub rental_price: Option<usize>,
 }
 
 /// One job queue.

@@ -44,11 +44,15 @@ pub(crate) struct GpuPool {
     pub(crate) rental_utilisation: f64,
     /// Power per use (P1, P2, P3, P4, rental, idle incl. switching, off), W.
     pub(crate) power: [Integral; 7],
+    /// Index of the market's rental price series for this GPU model.
+    pub(crate) rental_series: Option<usize>,
     /// Whether the pool's GPUs are H100s (jobs may require them).
     pub(crate) is_h100: bool,
     /// Wall power per GPU at full load and at idle, W.
     pub(crate) full_w: f64,
     pub(crate) idle_w: f64,
+    /// GPUs busy with jobs, P2, P3, P4.
+    pub(crate) busy_gpus: [Integral; 3],
     /// P1 GPUs ready (for the interval's average serving capacity).
     pub(crate) p1_gpus: Integral,
     /// Rental GPUs ready.
@@ -76,6 +80,7 @@ impl GpuPool {
         let full_w = spec.power_per_gpu_w(1.0);
         let idle_w = spec.power_per_gpu_w(0.0);
         let mut pool = GpuPool {
+            rental_series: None,
             is_h100: spec.name == "H100",
             full_w,
             idle_w,
@@ -94,6 +99,7 @@ impl GpuPool {
             p1_utilisation: 0.0,
             rental_utilisation,
             power: [Integral::default(); 7],
+            busy_gpus: [Integral::default(); 3],
             p1_gpus: Integral::default(),
             rental_gpus: Integral::default(),
         };
@@ -139,6 +145,7 @@ impl GpuPool {
         let busy = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
         let rate = busy * self.full_w + (ready - busy) * self.idle_w;
         self.power[slot + 1].set(now, rate);
+        self.busy_gpus[slot].set(now, busy);
     }
 
     /// Updates the power integrals after a state change.
@@ -147,10 +154,11 @@ impl GpuPool {
         let idle = p(0.0);
         let mut rates = [0.0; 7];
         rates[0] = f64::from(self.ready[0]) * p(self.p1_utilisation);
+        let mut busy = [0.0; 3];
         for slot in 0..3 {
             let ready = f64::from(self.ready[slot + 1]);
-            let busy = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
-            rates[slot + 1] = busy * p(1.0) + (ready - busy) * idle;
+            busy[slot] = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
+            rates[slot + 1] = busy[slot] * p(1.0) + (ready - busy[slot]) * idle;
         }
         rates[4] = f64::from(self.ready[4]) * p(self.rental_utilisation);
         // A switching GPU draws half-load power (as `switch_energy_j` books it).
@@ -158,6 +166,9 @@ impl GpuPool {
         rates[6] = f64::from(self.off()) * self.spec.off_power_per_gpu_w();
         for (integral, rate) in self.power.iter_mut().zip(rates) {
             integral.set(now, rate);
+        }
+        for (integral, gpus) in self.busy_gpus.iter_mut().zip(busy) {
+            integral.set(now, gpus);
         }
         self.p1_gpus.set(now, f64::from(self.ready[0]));
         self.rental_gpus.set(now, f64::from(self.ready[4]));

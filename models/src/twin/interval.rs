@@ -193,33 +193,15 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.figures.stock_hash_ths +=
                 f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
         }
-        let mut gpu_ws = vec![[0.0; 7]; n];
-        let mut p1_gpus = 0.0;
-        let mut rental_usd = 0.0;
-        for pool in &mut self.pools {
-            for (u, integral) in pool.power.iter_mut().enumerate() {
-                gpu_ws[pool.site][u] += integral.take(now);
-            }
-            let p1 = pool.p1_gpus.take(now) / dt;
-            p1_gpus += p1 * pool.spec.job_speed;
-            let rented = pool.rental_gpus.take(now) / dt * self.config.rental.occupancy;
-            let price = self
-                .tape
-                .market
-                .gpu_rental
-                .iter()
-                .find(|g| g.model == pool.spec.name)
-                .and_then(|g| g.usd_per_gpu_hour.values().get(i).copied())
-                .unwrap_or(0.0);
-            rental_usd += rented * price * hours * (1.0 - self.config.rental.fee);
-            let busy: f64 = pool.busy_milli.iter().map(|&m| m as f64 / 1000.0).sum();
-            self.figures.gpu_busy_s += (busy + p1 * pool.p1_utilisation + rented) * dt;
-            self.figures.gpu_installed_s += f64::from(pool.installed) * dt;
-        }
+        let (gpu_ws, p1_gpus, gpu_hours, rental_usd) = self.close_gpus(now, i);
         if rental_usd != 0.0 {
             self.ledger.post(Stream::GpuRental, rental_usd);
         }
+        self.figures.interval_usd[4] += rental_usd;
         self.serve_p1(i, p1_gpus, dt);
+        let keep = (-dt / 86_400.0).exp();
+        let usd = std::mem::take(&mut self.figures.interval_usd);
+        self.figures.gpu_value.record(keep, &usd, &gpu_hours);
         for site in 0..n {
             let pue = self.sites[site].pue;
             let it_ws = asic_ws[site] + gpu_ws[site].iter().sum::<f64>();
@@ -252,6 +234,47 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             });
         }
         self.settle_grid(now, hours);
+    }
+
+    /// Closes the GPU pools' interval: IT energy by site and use (W·s), P1
+    /// H100-equivalent GPUs (average), GPU-hours by use (P1, P2, P3, P4,
+    /// rental) and rental revenue.
+    fn close_gpus(&mut self, now: SimTime, i: usize) -> (Vec<[f64; 7]>, f64, [f64; 5], f64) {
+        let dt = self.step.as_secs_f64();
+        let hours = dt / 3600.0;
+        let mut gpu_ws = vec![[0.0; 7]; self.sites.len()];
+        let mut p1_gpus = 0.0;
+        let mut rental_usd = 0.0;
+        let mut gpu_hours = [0.0; 5];
+        for pool in &mut self.pools {
+            for (u, integral) in pool.power.iter_mut().enumerate() {
+                gpu_ws[pool.site][u] += integral.take(now);
+            }
+            let p1 = pool.p1_gpus.take(now) / dt;
+            p1_gpus += p1 * pool.spec.job_speed;
+            gpu_hours[0] += p1 * hours;
+            for (k, busy) in pool.busy_gpus.iter_mut().enumerate() {
+                gpu_hours[k + 1] += busy.take(now) / 3600.0;
+            }
+            let listed = pool.rental_gpus.take(now) / dt;
+            gpu_hours[4] += listed * hours;
+            let rented = listed * self.config.rental.occupancy;
+            let price = pool
+                .rental_series
+                .and_then(|k| {
+                    self.tape.market.gpu_rental[k]
+                        .usd_per_gpu_hour
+                        .values()
+                        .get(i)
+                })
+                .copied()
+                .unwrap_or(0.0);
+            rental_usd += rented * price * hours * (1.0 - self.config.rental.fee);
+            let busy: f64 = pool.busy_milli.iter().map(|&m| m as f64 / 1000.0).sum();
+            self.figures.gpu_busy_s += (busy + p1 * pool.p1_utilisation + rented) * dt;
+            self.figures.gpu_installed_s += f64::from(pool.installed) * dt;
+        }
+        (gpu_ws, p1_gpus, gpu_hours, rental_usd)
     }
 
     /// P1 requests of interval `i` on `gpus` H100-equivalent GPUs.
@@ -296,7 +319,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     continue;
                 }
                 let served = r * dt * served_share;
-                self.ledger.usage(
+                self.figures.interval_usd[0] += self.ledger.usage(
                     customer,
                     self.month,
                     Usage {
@@ -552,7 +575,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     .copied()
                     .unwrap_or(0.0);
                 let output = stopped.progress_h100_s * rate;
-                self.ledger.usage(
+                self.figures.interval_usd[1] += self.ledger.usage(
                     job.customer,
                     self.month,
                     Usage {
@@ -563,7 +586,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 );
             }
             WorkloadClass::P3 | WorkloadClass::P4 => {
-                self.ledger.usage(
+                self.figures.interval_usd[slot + 1] += self.ledger.usage(
                     job.customer,
                     self.month,
                     Usage {

@@ -104,6 +104,40 @@ pub(crate) struct Figures {
     pub(crate) gpu_installed_s: f64,
     /// Month-to-date SLA (met weight, total weight), P1 and P2.
     pub(crate) sla_month: [(f64, f64); 2],
+    /// Recent USD per GPU-hour by use, for observations.
+    pub(crate) gpu_value: GpuValue,
+    /// USD earned in the open interval by use (P1, P2, P3, P4, rental).
+    pub(crate) interval_usd: [f64; 5],
+}
+
+/// USD earned per GPU-hour by use (P1, P2, P3, P4, rental), exponentially
+/// weighted over about a day: revenue and GPU-hours decay alike.
+#[derive(Debug, Default)]
+pub(crate) struct GpuValue {
+    usd: [f64; 5],
+    gpu_hours: [f64; 5],
+}
+
+impl GpuValue {
+    /// Adds an interval's revenue and GPU-hours after decaying the past by
+    /// `keep` (e^(−interval/day)).
+    pub(crate) fn record(&mut self, keep: f64, usd: &[f64; 5], gpu_hours: &[f64; 5]) {
+        for k in 0..5 {
+            self.usd[k] = self.usd[k] * keep + usd[k];
+            self.gpu_hours[k] = self.gpu_hours[k] * keep + gpu_hours[k];
+        }
+    }
+
+    /// USD per GPU-hour by use (0 where nothing ran).
+    pub(crate) fn usd_per_gpu_hour(&self) -> [f64; 5] {
+        std::array::from_fn(|k| {
+            if self.gpu_hours[k] > 0.0 {
+                self.usd[k] / self.gpu_hours[k]
+            } else {
+                0.0
+            }
+        })
+    }
 }
 
 /// Per-device-group random streams.

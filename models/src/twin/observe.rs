@@ -43,6 +43,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     .iter()
                     .map(|a| (a.service.clone(), 0.0))
                     .collect(),
+                pool_fee: self.config.pool_fee,
+                gpu_usd_per_gpu_hour: [0.0; 5],
             },
             sites: self
                 .sites
@@ -65,14 +67,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 .iter()
                 .map(|c| AsicCohortView {
                     site: c.site,
-                    model: c.spec.name.clone(),
+                    spec: c.spec.clone(),
                     firmware: c.firmware.name.clone(),
                     installed: c.installed,
                     failed: 0,
                     on: 0,
                     curtailing: 0,
                     power_target_w: c.target_w,
-                    stock_power_w: c.spec.power_w,
                     power_range_w: if c.firmware.supports_power_target {
                         (c.spec.min_power_w, c.spec.max_power_w)
                     } else {
@@ -98,6 +99,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     max_power_per_gpu_w: p.spec.max_power_per_gpu_w(),
                     job_speed: p.spec.job_speed,
                     prewarmed: p.prewarmed,
+                    rental_price: p.rental_series,
                 })
                 .collect(),
             queues: JOB_CLASSES
@@ -169,6 +171,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         {
             view.1 = at(&a.price);
         }
+        o.market.gpu_usd_per_gpu_hour = self.figures.gpu_value.usd_per_gpu_hour();
         for (site, view) in o.sites.iter_mut().enumerate() {
             view.price_usd_per_mwh = prices[site];
             view.committed_mw = committed[site] / 1e6;

@@ -206,7 +206,21 @@ fn plant_state(setup: &TwinSetup, tape: &WorldTape) -> (Vec<Site>, Vec<AsicCohor
             ));
         }
     }
+    for pool in &mut pools {
+        pool.rental_series = rental_series(tape, &pool.spec.name);
+    }
     (sites, cohorts, pools)
+}
+
+/// The market's rental series for a GPU model: the one named after it
+/// (`H100`, or `H100_SXM`-style names that start with it).
+fn rental_series(tape: &WorldTape, gpu: &str) -> Option<usize> {
+    tape.market.gpu_rental.iter().position(|g| {
+        g.model == gpu
+            || g.model
+                .strip_prefix(gpu)
+                .is_some_and(|rest| rest.starts_with('_'))
+    })
 }
 
 /// Output tokens per H100-second of each customer's model (0 but for P2).
