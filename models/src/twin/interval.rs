@@ -334,11 +334,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     rate,
                 );
                 self.ledger.sla_outcome(customer, self.month, r * dt, met);
-                let sla = &mut self.figures.sla_month[0];
-                sla.1 += r * dt;
-                if met {
-                    sla.0 += r * dt;
-                }
+                self.figures.sla(0, r * dt, met);
             }
         }
     }
@@ -558,11 +554,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 self.ledger
                     .sla_outcome(job.customer, self.month, 1.0, on_time);
             }
-            let sla = &mut self.figures.sla_month[1];
-            sla.1 += 1.0;
-            if on_time {
-                sla.0 += 1.0;
-            }
+            self.figures.sla(1, 1.0, on_time);
         }
         if job.customer == NO_CUSTOMER {
             return;

@@ -40,7 +40,7 @@ pub mod validation;
 
 pub use fixed::FixedPolicy;
 pub use result::{
-    ClipReason, ClipRecord, IntervalRecord, JobFigures, MemorySink, NoSink, RunResult,
+    ClipReason, ClipRecord, IntervalRecord, JobFigures, MemorySink, NoSink, RunKey, RunResult,
     SwitchRecord, TwinSink,
 };
 pub use setup::{TwinError, TwinSetup, run};

@@ -104,10 +104,24 @@ pub(crate) struct Figures {
     pub(crate) gpu_installed_s: f64,
     /// Month-to-date SLA (met weight, total weight), P1 and P2.
     pub(crate) sla_month: [(f64, f64); 2],
+    /// Whole-run SLA (met weight, total weight), P1 and P2.
+    pub(crate) sla_run: [(f64, f64); 2],
     /// Recent USD per GPU-hour by use, for observations.
     pub(crate) gpu_value: GpuValue,
     /// USD earned in the open interval by use (P1, P2, P3, P4, rental).
     pub(crate) interval_usd: [f64; 5],
+}
+
+impl Figures {
+    /// Records an SLA outcome of class `k` (0 = P1, 1 = P2) of `weight`.
+    pub(crate) fn sla(&mut self, k: usize, weight: f64, met: bool) {
+        for tally in [&mut self.sla_month[k], &mut self.sla_run[k]] {
+            tally.1 += weight;
+            if met {
+                tally.0 += weight;
+            }
+        }
+    }
 }
 
 /// USD earned per GPU-hour by use (P1, P2, P3, P4, rental), exponentially

@@ -8,6 +8,20 @@ use serde::Serialize;
 use crate::contract::GpuUse;
 use crate::ledger::{Invoice, LedgerSummary};
 
+/// What identifies one run of a sweep: the scenario, the policy, the
+/// replication and the master seed it was drawn from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RunKey {
+    /// Scenario name.
+    pub scenario: String,
+    /// Policy name.
+    pub policy: String,
+    /// Replication index.
+    pub replication: u64,
+    /// Master seed.
+    pub seed: u64,
+}
+
 /// One site over one market interval.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntervalRecord {
@@ -188,4 +202,7 @@ pub struct RunResult {
     pub gpu_utilisation: f64,
     /// Device failures (ASICs, GPUs).
     pub failures: [u64; 2],
+    /// SLA attainment over the run, %: P1 (request-weighted intervals
+    /// within the p99 target) and P2 (jobs on time); 100 when none.
+    pub sla_attainment_pct: [f64; 2],
 }

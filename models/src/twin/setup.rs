@@ -381,5 +381,12 @@ fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunRes
             0.0
         },
         failures: f.failures,
+        sla_attainment_pct: f.sla_run.map(|(met, total)| {
+            if total > 0.0 {
+                100.0 * met / total
+            } else {
+                100.0
+            }
+        }),
     }
 }
