@@ -37,18 +37,7 @@ pub use recorder::RunRecorder;
 pub use records::write_run_records;
 pub use runs::{RunRow, write_runs};
 
-/// Which run a record belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunKey {
-    /// Scenario name (a partition value: letters, digits, `-`, `_`, `.`).
-    pub scenario: String,
-    /// Policy name (a partition value, same characters).
-    pub policy: String,
-    /// Replication index.
-    pub replication: u64,
-    /// The replication's seed as the sweep derived it.
-    pub seed: u64,
-}
+pub use hcp_models::twin::RunKey;
 
 /// What every file of a dataset carries as Parquet key-value metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -48,6 +48,9 @@ pub struct RunRow {
     pub energy_mwh: f64,
     /// P1 requests served ÷ arrived, % (`None` without P1 requests).
     pub p1_served_pct: Option<f64>,
+    /// P1 SLA attainment over the run, % of requests in intervals whose
+    /// p99 wait met the customer's target.
+    pub p1_sla_pct: Option<f64>,
     /// P2 jobs finished by their deadline ÷ finished, % (`None` when no
     /// P2 job finished).
     pub p2_on_time_pct: Option<f64>,
@@ -119,6 +122,7 @@ impl RunRow {
             btc: books.btc,
             energy_mwh: books.energy_mwh_total,
             p1_served_pct: pct(served, arrived),
+            p1_sla_pct: Some(result.sla_attainment_pct[0]),
             p2_on_time_pct: pct(
                 p2.completed.saturating_sub(p2.late) as f64,
                 p2.completed as f64,
@@ -169,6 +173,7 @@ impl RunRow {
             btc: 0.0,
             energy_mwh: 0.0,
             p1_served_pct: None,
+            p1_sla_pct: None,
             p2_on_time_pct: None,
             sla_attainment_min_pct: None,
             jobs: [jobs; 3],
@@ -203,6 +208,7 @@ impl RunRow {
             "btc" => Value(&mut self.btc),
             "energy_mwh" => Value(&mut self.energy_mwh),
             "p1_served_pct" => Maybe(&mut self.p1_served_pct),
+            "p1_sla_pct" => Maybe(&mut self.p1_sla_pct),
             "p2_on_time_pct" => Maybe(&mut self.p2_on_time_pct),
             "sla_attainment_min_pct" => Maybe(&mut self.sla_attainment_min_pct),
             "intervals" => Count(&mut self.intervals),

@@ -68,7 +68,12 @@ pub fn runs() -> SchemaRef {
         fields.push(Field::new(stream_column(stream), DataType::Float64, false));
     }
     fields.extend(f64s(["btc", "energy_mwh"]));
-    for name in ["p1_served_pct", "p2_on_time_pct", "sla_attainment_min_pct"] {
+    for name in [
+        "p1_served_pct",
+        "p1_sla_pct",
+        "p2_on_time_pct",
+        "sla_attainment_min_pct",
+    ] {
         fields.push(Field::new(name, DataType::Float64, true));
     }
     for class in JOB_CLASSES {

@@ -1,0 +1,17 @@
+//! The Monte Carlo sweep: every policy of a scenario over replications of
+//! its world, in parallel, with common random numbers — each replication's
+//! tape is generated once and every policy plays it — and the paired
+//! statistics that compare them.
+//!
+//! Results never depend on the thread count or on how replications are
+//! sharded: each replication draws only from its own streams
+//! (master seed, replication index), runs are collected in replication
+//! order, and statistics are computed from that ordered list.
+
+mod plan;
+mod runner;
+mod summary;
+
+pub use plan::{Shard, ShardError, SweepPlan};
+pub use runner::{ReplicationRuns, SweepOutput, SweepRun, run_sweep};
+pub use summary::{Estimate, PolicySummary, RunFigures, Summary, summarise};
