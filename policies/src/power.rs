@@ -1,0 +1,347 @@
+//! Power arithmetic every policy shares: the plan (how many devices a
+//! site's cap holds once the GPUs have what they are given) and the
+//! headroom check that turns a plan into actions the plant never clips for
+//! the cap.
+//!
+//! The plant keeps the cap on *committed* facility power: every powered GPU
+//! at full load, every ASIC on or still winding down at its target, the rest
+//! at standby, all times the site's PUE. Reductions free committed power
+//! when the device stops drawing, so ASICs curtailed now still count until
+//! their firmware has wound them down; increases must fit the headroom left.
+//! [`Headroom`] therefore budgets every increase of a decision against the
+//! observed headroom only, and counts nothing a reduction frees in the same
+//! decision: power moved from one use to another arrives one decision
+//! later, and no action is ever clipped for the cap.
+//!
+//! Units: facility W in [`Headroom`], IT W per device in the plans.
+
+// Device counts are floors of non-negative, finite power ratios clamped to
+// the fleet's size (far below 2^32).
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
+use hcp_models::contract::{Action, GpuAllocation, GpuUse, Observation};
+
+/// Facility W left unbudgeted at each site, against rounding in the plant's
+/// sum of committed power.
+const MARGIN_W: f64 = 10.0;
+
+/// Uses in the order GPUs are cut when a plan does not fit (the plant's
+/// own order: idle first, P1 last).
+const CUT_ORDER: [GpuUse; 6] = [
+    GpuUse::Idle,
+    GpuUse::Rental,
+    GpuUse::P4,
+    GpuUse::P3,
+    GpuUse::P2,
+    GpuUse::P1,
+];
+
+/// Facility power each site may still add in this decision, W.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Headroom {
+    left_w: Vec<f64>,
+}
+
+impl Headroom {
+    /// The observed headroom of every site, less a small margin.
+    pub(crate) fn of(o: &Observation) -> Self {
+        Headroom {
+            left_w: o
+                .sites
+                .iter()
+                .map(|s| (s.headroom_mw * 1e6 - MARGIN_W).max(0.0))
+                .collect(),
+        }
+    }
+
+    /// How many of `wanted` devices costing `each_w` facility W fit at
+    /// `site`; takes their power.
+    fn take_devices(&mut self, site: usize, each_w: f64, wanted: u32) -> u32 {
+        let Some(left) = self.left_w.get_mut(site) else {
+            return 0;
+        };
+        let fits = if each_w > 0.0 {
+            ((*left / each_w).floor().min(f64::from(wanted))) as u32
+        } else {
+            wanted
+        };
+        *left -= f64::from(fits) * each_w.max(0.0);
+        fits
+    }
+}
+
+/// Site budgets for a plan, IT W: the cap over the PUE, less every GPU at
+/// full load in its planned use and every ASIC at standby.
+pub(crate) fn asic_budgets(o: &Observation, gpu_plan: &[GpuAllocation]) -> Vec<f64> {
+    let mut budget: Vec<f64> = o.sites.iter().map(|s| s.cap_mw * 1e6 / s.pue).collect();
+    for (view, plan) in o.gpu_pools.iter().zip(gpu_plan) {
+        if let Some(b) = budget.get_mut(view.site) {
+            *b -= f64::from(plan.powered()) * view.max_power_per_gpu_w;
+        }
+    }
+    for view in &o.asic_cohorts {
+        if let Some(b) = budget.get_mut(view.site) {
+            *b -= f64::from(view.installed) * view.standby_w;
+        }
+    }
+    budget
+}
+
+/// Devices of one cohort that `budget_w` (IT W) holds at `target_w` each,
+/// at most its working devices; takes their power from the budget.
+pub(crate) fn asics_in_budget(
+    o: &Observation,
+    cohort: usize,
+    target_w: f64,
+    budget_w: &mut [f64],
+) -> u32 {
+    let view = &o.asic_cohorts[cohort];
+    let working = view.installed.saturating_sub(view.failed);
+    let Some(budget) = budget_w.get_mut(view.site) else {
+        return 0;
+    };
+    let per_device = (target_w - view.standby_w).max(1.0);
+    let fits = (budget.max(0.0) / per_device)
+        .floor()
+        .min(f64::from(working)) as u32;
+    *budget -= f64::from(fits) * per_device;
+    fits
+}
+
+/// Pushes the action that moves a cohort towards `on` devices at
+/// `target_w`, with every increase cut to the headroom; nothing when the
+/// cohort is there already. Returns whether the action reaches the plan.
+pub(crate) fn push_asic(
+    o: &Observation,
+    cohort: usize,
+    on: u32,
+    target_w: f64,
+    headroom: &mut Headroom,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let view = &o.asic_cohorts[cohort];
+    let pue = o.sites.get(view.site).map_or(1.0, |s| s.pue);
+    let (low, high) = view.power_range_w;
+    let mut target = if view.supports_power_target {
+        target_w.clamp(low, high)
+    } else {
+        view.power_target_w
+    };
+    if target > view.power_target_w {
+        let devices = f64::from(view.on + view.curtailing);
+        let cost = (target - view.power_target_w) * devices * pue;
+        if let Some(left) = headroom.left_w.get_mut(view.site) {
+            if cost > *left {
+                target = view.power_target_w + *left / (devices * pue);
+            }
+            *left -= (target - view.power_target_w) * devices * pue;
+        }
+    }
+    let complete_target = !view.supports_power_target || target >= target_w.clamp(low, high);
+    let standby = view
+        .installed
+        .saturating_sub(view.failed + view.on + view.curtailing);
+    let planned = on.min(view.installed.saturating_sub(view.failed));
+    let mut on = planned;
+    if on > view.on {
+        let each = (target - view.standby_w).max(0.0) * pue;
+        on = view.on + headroom.take_devices(view.site, each, (on - view.on).min(standby));
+    }
+    let retarget = view.supports_power_target && (target - view.power_target_w).abs() > 0.5;
+    if on != view.on || retarget {
+        actions.push(Action::Asic {
+            cohort,
+            on,
+            power_target_w: retarget.then_some(target),
+        });
+    }
+    complete_target && on == planned
+}
+
+/// Pushes the action that moves a pool to `plan`, cut to its working GPUs
+/// and its growth cut to the headroom; nothing when the pool is there.
+/// Returns whether the action reaches the plan.
+pub(crate) fn push_gpu(
+    o: &Observation,
+    pool: usize,
+    plan: GpuAllocation,
+    headroom: &mut Headroom,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let view = &o.gpu_pools[pool];
+    let pue = o.sites.get(view.site).map_or(1.0, |s| s.pue);
+    let working = view.installed.saturating_sub(view.failed);
+    let current = view.allocation;
+    let mut plan = plan;
+    let over = plan.powered().saturating_sub(working);
+    cut(&mut plan, over);
+    let growth = plan.powered().saturating_sub(current.powered());
+    let mut complete = true;
+    if growth > 0 {
+        let fits = headroom.take_devices(view.site, view.max_power_per_gpu_w * pue, growth);
+        if fits < growth {
+            complete = false;
+            let mut grow = GpuAllocation::default();
+            let mut kept = GpuAllocation::default();
+            for use_ in GpuUse::ALL {
+                grow.set(use_, plan.get(use_).saturating_sub(current.get(use_)));
+                kept.set(use_, plan.get(use_).min(current.get(use_)));
+            }
+            let excess = plan.powered() - (current.powered() + fits);
+            cut(&mut grow, excess);
+            for use_ in GpuUse::ALL {
+                plan.set(use_, kept.get(use_) + grow.get(use_));
+            }
+        }
+    }
+    if plan != current {
+        actions.push(Action::Gpu {
+            pool,
+            allocation: plan,
+        });
+    }
+    complete
+}
+
+/// Cuts `allocation` by `excess` GPUs, idle first, P1 last.
+fn cut(allocation: &mut GpuAllocation, mut excess: u32) {
+    for use_ in CUT_ORDER {
+        if excess == 0 {
+            break;
+        }
+        let take = allocation.get(use_).min(excess);
+        allocation.set(use_, allocation.get(use_) - take);
+        excess -= take;
+    }
+}
+
+/// Each pool's share of the P1 need, GPUs: the fleet's H100-equivalent need
+/// split across pools in proportion to their working H100-equivalents,
+/// rounded up, at most the pool's working GPUs.
+pub(crate) fn p1_shares(o: &Observation) -> Vec<u32> {
+    let need: f64 = o.p1.iter().map(|m| m.gpus_needed.max(0.0)).sum();
+    let capacity: f64 = o
+        .gpu_pools
+        .iter()
+        .map(|p| f64::from(p.installed.saturating_sub(p.failed)) * p.job_speed)
+        .sum();
+    o.gpu_pools
+        .iter()
+        .map(|p| {
+            let working = p.installed.saturating_sub(p.failed);
+            if capacity <= 0.0 || need <= 0.0 {
+                return 0;
+            }
+            let share = need * f64::from(working) / capacity;
+            (share.ceil().min(f64::from(working))) as u32
+        })
+        .collect()
+}
+
+/// GPUs a pool's jobs of class slot `k` (0 = P2, 1 = P3, 2 = P4) want: the
+/// GPUs busy with them plus the pool's share of the queue's requested GPUs
+/// (in proportion to its working GPUs among all pools').
+pub(crate) fn job_demand(o: &Observation, pool: usize, k: usize) -> f64 {
+    let total: u32 = o
+        .gpu_pools
+        .iter()
+        .map(|p| p.installed.saturating_sub(p.failed))
+        .sum();
+    let view = &o.gpu_pools[pool];
+    let working = view.installed.saturating_sub(view.failed);
+    let queued = o.queues.get(k).map_or(0.0, |q| q.gpus.max(0.0));
+    let share = if total > 0 {
+        f64::from(working) / f64::from(total)
+    } else {
+        0.0
+    };
+    view.busy[k].max(0.0) + queued * share
+}
+
+/// Splits `gpus` in proportion to `weights` (largest remainders, so the
+/// parts sum to exactly `gpus` when any weight is positive).
+pub(crate) fn split(gpus: u32, weights: &[f64]) -> Vec<u32> {
+    let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    if total <= 0.0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|w| f64::from(gpus) * w.max(0.0) / total)
+        .collect();
+    let mut parts: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
+    let mut left = gpus.saturating_sub(parts.iter().sum());
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - exact[a].floor();
+        let rb = exact[b] - exact[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if weights[i] > 0.0 {
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    parts
+}
+
+/// The stock target of a cohort, W (its spec's stock power).
+pub(crate) fn stock_w(o: &Observation, cohort: usize) -> f64 {
+    o.asic_cohorts[cohort].spec.power_w
+}
+
+/// Fills every cohort with as many devices as the plan's budgets hold at
+/// `targets` (cohort order; none where `skip` says so), cut to the
+/// headroom, and pushes the actions. Returns whether every cohort reaches
+/// its plan.
+pub(crate) fn fill_asics(
+    o: &Observation,
+    gpu_plan: &[GpuAllocation],
+    targets: &[f64],
+    skip: &[bool],
+    headroom: &mut Headroom,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let mut budget = asic_budgets(o, gpu_plan);
+    let mut complete = true;
+    for (cohort, &target) in targets.iter().enumerate().take(o.asic_cohorts.len()) {
+        let on = if skip.get(cohort).copied().unwrap_or(false) {
+            0
+        } else {
+            asics_in_budget(o, cohort, target, &mut budget)
+        };
+        complete &= push_asic(o, cohort, on, target, headroom, actions);
+    }
+    complete
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_sums_exactly_and_follows_weights() {
+        assert_eq!(split(10, &[1.0, 1.0, 2.0]), vec![3, 2, 5]);
+        assert_eq!(split(7, &[0.0, 3.0]), vec![0, 7]);
+        assert_eq!(split(5, &[0.0, 0.0]), vec![0, 0]);
+        assert_eq!(split(100, &[1.0, 1.0, 1.0]).iter().sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn cut_takes_idle_first_and_p1_last() {
+        let mut a = GpuAllocation {
+            p1: 4,
+            p2: 0,
+            p3: 3,
+            p4: 0,
+            rental: 2,
+            idle: 1,
+        };
+        cut(&mut a, 5);
+        assert_eq!((a.p1, a.p3, a.rental, a.idle), (4, 1, 0, 0));
+    }
+}

@@ -1,0 +1,185 @@
+//! Decisions on hand-built observations: breakeven curtails above breakeven
+//! and not below, respects its dwell time and hysteresis; seed-threshold
+//! moves nothing while the two uses are within 10 %.
+
+use chrono::{TimeZone, Utc};
+use hcp_engine::time::SimTime;
+use hcp_models::contract::{
+    Action, AsicCohortView, GpuAllocation, GpuPoolView, Observation, Policy, SiteView,
+};
+use hcp_models::plant::{PlantConfig, breakeven_usd_per_mwh, catalogs};
+use hcp_policies::PolicyConfig;
+
+/// One 10 MW site (PUE 1) with 1,000 S21s, all hashing at stock, and 100
+/// H100-like GPUs idle; hashprice $0.05/TH/day, 2.5 % pool fee.
+fn observation(price: f64, minutes: u64, power_targets: bool) -> Observation {
+    let (asic, _) = catalogs(&PlantConfig::default());
+    let spec = asic.model("S21").unwrap().clone();
+    let mut o = Observation::empty(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+    o.time = SimTime::from_micros(minutes * 60_000_000);
+    o.interval_s = 900.0;
+    o.market.hashprice_usd_per_th_day = 0.05;
+    o.market.pool_fee = 0.025;
+    let committed = (1000.0 * spec.power_w + 100.0 * 1000.0) / 1e6;
+    o.sites.push(SiteView {
+        name: "test".into(),
+        node: "HB_WEST".into(),
+        price_usd_per_mwh: price,
+        cap_mw: 10.0,
+        pue: 1.0,
+        committed_mw: committed,
+        headroom_mw: 10.0 - committed,
+        last_power_mw: committed,
+        grid_events: false,
+    });
+    o.asic_cohorts.push(AsicCohortView {
+        site: 0,
+        firmware: if power_targets { "luxos" } else { "stock" }.into(),
+        installed: 1000,
+        failed: 0,
+        on: 1000,
+        curtailing: 0,
+        power_target_w: spec.power_w,
+        power_range_w: if power_targets {
+            (spec.min_power_w, spec.max_power_w)
+        } else {
+            (spec.power_w, spec.power_w)
+        },
+        supports_power_target: power_targets,
+        hashrate_th: spec.hashrate_th,
+        efficiency_j_per_th: spec.efficiency_j_per_th(),
+        standby_w: 25.0,
+        spec,
+    });
+    o.gpu_pools.push(GpuPoolView {
+        site: 0,
+        gpu: "H100".into(),
+        installed: 100,
+        failed: 0,
+        allocation: GpuAllocation {
+            idle: 100,
+            ..GpuAllocation::default()
+        },
+        switching: 0,
+        busy: [0.0; 3],
+        max_power_per_gpu_w: 1000.0,
+        job_speed: 1.0,
+        prewarmed: true,
+        rental_price: None,
+    });
+    o
+}
+
+/// Devices the policy asks cohort 0 to run, if it names the cohort.
+fn asked_on(actions: &[Action]) -> Option<u32> {
+    actions.iter().find_map(|a| match *a {
+        Action::Asic { cohort: 0, on, .. } => Some(on),
+        _ => None,
+    })
+}
+
+/// What the plant would show next: cohort 0 at `on`, GPUs as asked.
+fn applied(mut o: Observation, actions: &[Action], on: u32) -> Observation {
+    o.asic_cohorts[0].on = on;
+    for a in actions {
+        if let Action::Gpu { allocation, .. } = *a {
+            o.gpu_pools[0].allocation = allocation;
+        }
+    }
+    o
+}
+
+#[test]
+fn breakeven_curtails_above_breakeven_and_not_below() {
+    let mut actions = Vec::new();
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    policy.decide(&observation(500.0, 0, true), &mut actions);
+    assert_eq!(asked_on(&actions), Some(0), "{actions:?}");
+
+    for price in [-20.0, 20.0, 100.0] {
+        let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+        actions.clear();
+        policy.decide(&observation(price, 0, true), &mut actions);
+        assert!(
+            asked_on(&actions).is_none_or(|on| on == 1000),
+            "{price}: {actions:?}"
+        );
+    }
+}
+
+#[test]
+fn breakeven_lowers_the_power_target_when_power_is_dear() {
+    let mut actions = Vec::new();
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    // At $100/MWh an S21 at stock still earns, but less than at a lower target.
+    policy.decide(&observation(100.0, 0, true), &mut actions);
+    let target = actions.iter().find_map(|a| match *a {
+        Action::Asic { power_target_w, .. } => power_target_w,
+        _ => None,
+    });
+    assert!(target.is_some_and(|w| w < 3500.0), "{actions:?}");
+    actions.clear();
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    policy.decide(&observation(5.0, 0, true), &mut actions);
+    let target = actions.iter().find_map(|a| match *a {
+        Action::Asic { power_target_w, .. } => power_target_w,
+        _ => None,
+    });
+    assert!(target.is_some_and(|w| w > 3500.0), "{actions:?}");
+}
+
+#[test]
+fn breakeven_keeps_its_dwell_time_and_hysteresis() {
+    // Stock firmware: breakeven is fixed at the stock efficiency.
+    let b = breakeven_usd_per_mwh(17.5, 0.05, 0.025, 1.0);
+    assert!((b - 116.07).abs() < 0.01, "{b}");
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    let mut actions = Vec::new();
+    policy.decide(&observation(200.0, 0, false), &mut actions);
+    assert_eq!(asked_on(&actions), Some(0));
+    // Ten minutes later the price is far below breakeven: still within the
+    // 30-minute dwell, the cohort stays off.
+    let stays = |policy: &mut Box<dyn Policy>, price: f64, minutes: u64| {
+        let o = applied(observation(price, minutes, false), &[], 0);
+        let mut actions = Vec::new();
+        policy.decide(&o, &mut actions);
+        asked_on(&actions).is_none_or(|on| on == 0)
+    };
+    assert!(stays(&mut policy, 20.0, 10));
+    // Past the dwell but above breakeven × 0.95: hysteresis holds it off.
+    assert!(stays(&mut policy, 0.97 * b, 45));
+    assert!(!stays(&mut policy, 0.94 * b, 60));
+}
+
+#[test]
+fn seed_threshold_moves_nothing_while_the_uses_are_within_ten_percent() {
+    // Mining nets 116.07 − 20 = 96.07 USD per MW-hour. A GPU drawing 1 kW
+    // nets 1000·v − 20 per MW-hour at v USD per GPU-hour.
+    let mut policy = PolicyConfig::by_name("seed-threshold").unwrap().build();
+    let mut o = observation(20.0, 0, false);
+    o.market.gpu_usd_per_gpu_hour = [0.0, 0.0, 0.05, 0.0, 0.0];
+    let mut actions = Vec::new();
+    policy.decide(&o, &mut actions);
+    // Mining wins: the GPUs go off.
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Gpu { allocation, .. } if allocation.powered() == 0)),
+        "{actions:?}"
+    );
+    let mut o = applied(o, &actions, 1000);
+    // AI now nets 96.5: better, but by less than 10 %.
+    o.market.gpu_usd_per_gpu_hour[2] = 0.1165;
+    actions.clear();
+    policy.decide(&o, &mut actions);
+    assert!(actions.is_empty(), "{actions:?}");
+    // AI nets 110: more than 10 % better, capacity moves.
+    o.market.gpu_usd_per_gpu_hour[2] = 0.13;
+    policy.decide(&o, &mut actions);
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Gpu { allocation, .. } if allocation.powered() == 100)),
+        "{actions:?}"
+    );
+}
