@@ -19,7 +19,10 @@ use crate::scenario::Scenario;
 /// The built-in scenarios: name and TOML text.
 const BUILTINS: [(&str, &str); 6] = [
     ("reference", include_str!("../builtin/reference.toml")),
-    ("ercot-2021-uri", include_str!("../builtin/ercot-2021-uri.toml")),
+    (
+        "ercot-2021-uri",
+        include_str!("../builtin/ercot-2021-uri.toml"),
+    ),
     ("halving", include_str!("../builtin/halving.toml")),
     ("ai-boom", include_str!("../builtin/ai-boom.toml")),
     ("bear-market", include_str!("../builtin/bear-market.toml")),
@@ -123,15 +126,12 @@ impl LoadedScenario {
                 ));
             }
         }
-        TwinSetup::prepare(
-            world.clone(),
-            self.scenario.plant.clone(),
-            &self.base_dir,
+        TwinSetup::prepare(world.clone(), self.scenario.plant.clone(), &self.base_dir).map_err(
+            |source| ScenarioError::Setup {
+                file: self.source.clone(),
+                source,
+            },
         )
-        .map_err(|source| ScenarioError::Setup {
-            file: self.source.clone(),
-            source,
-        })
     }
 
     /// The canonical TOML text the hash is taken of.
@@ -175,12 +175,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
 /// # Errors
 /// An unknown name (the message lists the built-ins).
 pub fn builtin(name: &str) -> Result<LoadedScenario, ScenarioError> {
-    let (_, text) = BUILTINS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| ScenarioError::UnknownBuiltin {
-            name: name.to_owned(),
-        })?;
+    let (_, text) =
+        BUILTINS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ScenarioError::UnknownBuiltin {
+                name: name.to_owned(),
+            })?;
     parse(text, format!("builtin:{name}"), default_data_dir())
 }
 
@@ -198,24 +199,40 @@ pub fn builtin_text(name: &str) -> Option<&'static str> {
 ///
 /// # Errors
 /// TOML syntax (line and column), an unknown key or a wrong type (key path).
-pub fn parse(text: &str, source: String, base_dir: PathBuf) -> Result<LoadedScenario, ScenarioError> {
+pub fn parse(
+    text: &str,
+    source: String,
+    base_dir: PathBuf,
+) -> Result<LoadedScenario, ScenarioError> {
     let doc: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, &source, &e))?;
-    let mut merged = toml::Table::try_from(Scenario::default()).map_err(|e| ScenarioError::Key {
-        file: source.clone(),
-        key: "(reference scenario)".into(),
-        problem: e.to_string(),
-    })?;
+    let mut merged =
+        toml::Table::try_from(Scenario::default()).map_err(|e| ScenarioError::Key {
+            file: source.clone(),
+            key: "(reference scenario)".into(),
+            problem: e.to_string(),
+        })?;
     overlay(&mut merged, doc);
     let scenario: Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
             let key = e.path().to_string();
+            let mut problem = e.into_inner().message().to_owned();
+            if key == "world.start" {
+                problem.push_str(" (write a UTC time such as 2021-02-01T06:00:00Z)");
+            }
             ScenarioError::Key {
                 file: source.clone(),
-                key: if key == "." { "(top level)".into() } else { key },
-                problem: e.into_inner().message().to_owned(),
+                key: if key == "." {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                problem,
             }
         })?;
-    let hash = format!("{:016x}", fnv1a64(canonical(&scenario, &source)?.as_bytes()));
+    let hash = format!(
+        "{:016x}",
+        fnv1a64(canonical(&scenario, &source)?.as_bytes())
+    );
     Ok(LoadedScenario {
         scenario,
         base_dir,
@@ -282,4 +299,3 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
-

@@ -24,7 +24,11 @@ fn every_builtin_loads_and_prepares() {
             .iter()
             .map(|s| s.node.as_str())
             .collect();
-        assert_eq!(setup.world().config().price_nodes.len(), nodes.len(), "{name}");
+        assert_eq!(
+            setup.world().config().price_nodes.len(),
+            nodes.len(),
+            "{name}"
+        );
     }
 }
 
@@ -61,11 +65,23 @@ fn uri_replays_the_real_february_2021_prices() {
     assert_eq!(north.values()[0], 20.12);
     // Replays use no random draws: another replication has the same prices.
     let other = setup.tape(&RngStreams::new(1, 5));
-    let other_north = other.grid.prices.iter().find(|p| p.node == "HB_NORTH").unwrap();
+    let other_north = other
+        .grid
+        .prices
+        .iter()
+        .find(|p| p.node == "HB_NORTH")
+        .unwrap();
     assert_eq!(other_north.price.values(), north.values());
-    // The BTC path is Coin Metrics' (2021-02-01: $33,570.27).
+    // The BTC path is Coin Metrics', geometrically interpolated between UTC
+    // midnights: 06:00 UTC is a quarter of the way from 2021-02-01 to 02-02.
+    let (feb1, feb2): (f64, f64) = (33_570.271_846_873_2, 35_596.148_909_409_7);
+    let expected = feb1 * (feb2 / feb1).powf(0.25);
     let btc = tape.market.btc_usd.values();
-    assert!((btc[0] - 33_570.27).abs() < 1.0, "{}", btc[0]);
+    assert!(
+        (btc[0] / expected - 1.0).abs() < 1e-9,
+        "{} vs {expected}",
+        btc[0]
+    );
 }
 
 #[test]
@@ -76,7 +92,10 @@ fn halving_is_crossed_mid_run() {
     let blocks_by_end = height + 144 * u64::from(start.days);
     assert_eq!(subsidy_btc(blocks_by_end), 1.5625);
     let days_to_halving = (1_050_000 - height) as f64 / 144.0;
-    assert!((90.0..110.0).contains(&days_to_halving), "{days_to_halving}");
+    assert!(
+        (90.0..110.0).contains(&days_to_halving),
+        "{days_to_halving}"
+    );
 }
 
 #[test]
@@ -88,7 +107,10 @@ fn bear_market_hashprice_is_about_25_usd_per_ph_day() {
     assert!((24.0..26.0).contains(&hashprice), "{hashprice}");
     assert!(market.btc.regimes.iter().all(|r| r.drift_per_day < 0.0));
     // Only the drifts changed: the fitted transition matrix stays.
-    assert_eq!(market.btc.transition, Scenario::default().world.market.btc.transition);
+    assert_eq!(
+        market.btc.transition,
+        Scenario::default().world.market.btc.transition
+    );
 }
 
 #[test]

@@ -31,7 +31,10 @@ fn error_of(name: &str, text: &str) -> (PathBuf, String) {
 }
 
 fn assert_names(message: &str, path: &Path, parts: &[&str]) {
-    assert!(message.starts_with(&path.display().to_string()), "{message}");
+    assert!(
+        message.starts_with(&path.display().to_string()),
+        "{message}"
+    );
     for part in parts {
         assert!(message.contains(part), "'{part}' missing from: {message}");
     }
@@ -63,7 +66,10 @@ fn toml_syntax_errors_give_line_and_column() {
 
 #[test]
 fn unknown_keys_give_their_path() {
-    let (path, message) = error_of("unknown.toml", "[plant.rental]\noccupancy = 0.5\nfees = 0.1\n");
+    let (path, message) = error_of(
+        "unknown.toml",
+        "[plant.rental]\noccupancy = 0.5\nfees = 0.1\n",
+    );
     assert_names(&message, &path, &["plant.rental", "unknown field `fees`"]);
     let (path, message) = error_of("unknown_top.toml", "replications = 4\n");
     assert_names(&message, &path, &["unknown field `replications`"]);
@@ -92,7 +98,11 @@ fn an_impossible_pue_is_refused_with_its_site() {
 fn an_unknown_node_is_refused_with_its_site() {
     let site = "[[plant.sites]]\nname = \"A\"\nnode = \"HB_NOWHERE\"\ncap_mw = 10.0\n";
     let (path, message) = error_of("node.toml", site);
-    assert_names(&message, &path, &["plant.sites[0].node", "HB_NOWHERE", "HB_NORTH"]);
+    assert_names(
+        &message,
+        &path,
+        &["plant.sites[0].node", "HB_NOWHERE", "HB_NORTH"],
+    );
 }
 
 #[test]
@@ -118,7 +128,10 @@ fn a_replay_that_does_not_cover_the_horizon_is_refused() {
     assert_names(
         &message,
         &path,
-        &["world.replay.prices[0]", "ercot_rtm_spp_hub_lz_2021-02_15min.csv"],
+        &[
+            "world.replay.prices[0]",
+            "ercot_rtm_spp_hub_lz_2021-02_15min.csv",
+        ],
     );
 }
 
@@ -147,13 +160,20 @@ fn an_unreadable_file_is_named() {
     let path = std::env::temp_dir().join("hcp-scenarios-no-such-file.toml");
     let e = load(&path).unwrap_err();
     assert!(matches!(e, ScenarioError::Read { .. }));
-    assert!(e.to_string().starts_with(&path.display().to_string()), "{e}");
+    assert!(
+        e.to_string().starts_with(&path.display().to_string()),
+        "{e}"
+    );
 }
 
 #[test]
 fn the_hash_is_stable_and_follows_the_values() {
     let a = load(&write("hash_a.toml", "[sweep]\nseed = 7\n")).unwrap();
-    let again = load(&write("hash_b.toml", "# a comment\n[sweep]\nseed   =   7\n")).unwrap();
+    let again = load(&write(
+        "hash_b.toml",
+        "# a comment\n[sweep]\nseed   =   7\n",
+    ))
+    .unwrap();
     let other = load(&write("hash_c.toml", "[sweep]\nseed = 8\n")).unwrap();
     assert_eq!(a.hash.len(), 16);
     assert!(a.hash.chars().all(|c| c.is_ascii_hexdigit()));
@@ -165,6 +185,22 @@ fn the_hash_is_stable_and_follows_the_values() {
     let round: Scenario = toml::from_str(&canonical).unwrap();
     assert_eq!(round, a.scenario);
     // A file that spells out a default value hashes like one that omits it.
-    let explicit = load(&write("hash_d.toml", "[sweep]\nseed = 7\nreplications = 16\n")).unwrap();
+    let explicit = load(&write(
+        "hash_d.toml",
+        "[sweep]\nseed = 7\nreplications = 16\n",
+    ))
+    .unwrap();
     assert_eq!(explicit.hash, a.hash);
+}
+
+#[test]
+fn a_start_without_a_time_says_how_to_write_one() {
+    let (path, message) = error_of("date.toml", "[world]\nstart = 2021-02-01\n");
+    assert_names(&message, &path, &["world.start", "2021-02-01T06:00:00Z"]);
+    let path = write("datetime.toml", "[world]\nstart = 2021-02-01T06:00:00Z\n");
+    let loaded = load(&path).unwrap();
+    assert_eq!(
+        loaded.scenario.world.start.to_rfc3339(),
+        "2021-02-01T06:00:00+00:00"
+    );
 }

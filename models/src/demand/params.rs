@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::quantiles::QuantileTable;
 
 /// The four workload classes, highest priority first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[repr(u8)]
 pub enum WorkloadClass {
     /// Real-time inference under a latency SLA.
@@ -25,7 +27,9 @@ pub enum WorkloadClass {
 }
 
 /// GPU models of the reference fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[repr(u8)]
 pub enum GpuModel {
     /// NVIDIA H100 80 GB (the reference speed of job work).

@@ -41,6 +41,7 @@ const ENVELOPE_MIN: f64 = 1e-4;
 
 /// The market-wide part of the price process (one per market).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "GridMarketParams")]
 #[serde(deny_unknown_fields)]
 pub struct MarketParams {
     /// Probability that a spike episode starts in a 15-minute interval.
