@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use crate::power::{Headroom, fill_asics, job_demand, p1_shares, push_gpu, split, stock_w};
 
 /// Parameters of [`AiFirst`] (none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct AiFirstParams {}
 

@@ -46,7 +46,7 @@ use crate::power::{Headroom, fill_asics, job_demand, p1_shares, push_gpu};
 use crate::seed_threshold::gpu_hour_value;
 
 /// Parameters of [`Breakeven`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BreakevenParams {
     /// A curtailed cohort resumes below breakeven × (1 − hysteresis).

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::power::{Headroom, fill_asics, push_gpu, stock_w};
 
 /// Parameters of [`MiningOnly`] (none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct MiningOnlyParams {}
 

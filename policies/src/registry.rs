@@ -27,7 +27,7 @@ pub struct UnknownPolicy {
 }
 
 /// A policy and its parameters, as a scenario names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PolicyConfig {
     /// Every ASIC at stock, every GPU off.
@@ -89,7 +89,7 @@ impl PolicyConfig {
 }
 
 /// A forecaster and its parameters, as a scenario names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ForecasterConfig {
     /// Every future interval equals the last one seen.
@@ -98,6 +98,13 @@ pub enum ForecasterConfig {
     SeasonalNaive(SeasonalNaiveParams),
     /// AR(p) around a rolling daily profile.
     Autoregressive(AutoregressiveParams),
+}
+
+impl Default for ForecasterConfig {
+    /// Seasonal-naive with a one-day period.
+    fn default() -> Self {
+        ForecasterConfig::SeasonalNaive(SeasonalNaiveParams::default())
+    }
 }
 
 impl ForecasterConfig {

@@ -39,7 +39,7 @@ use crate::ai_first::serve_all;
 use crate::power::{Headroom, fill_asics, p1_shares, push_gpu, stock_w};
 
 /// Parameters of [`SeedThreshold`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SeedThresholdParams {
     /// Relative margin by which the other use must win before capacity

@@ -3,13 +3,14 @@
 //! or filling gaps when the caller asked for it explicitly.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 use super::table::Table;
 
 /// What to do with missing intervals in a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum GapRepair {
     /// A missing interval is an error (the default).

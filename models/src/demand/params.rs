@@ -5,12 +5,15 @@
 //! or per GPU-hour), durations in seconds unless a field name says
 //! otherwise, GPU requests in milli-GPUs (1,000 = one whole GPU).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::quantiles::QuantileTable;
 
 /// The four workload classes, highest priority first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[repr(u8)]
 pub enum WorkloadClass {
     /// Real-time inference under a latency SLA.
@@ -24,7 +27,9 @@ pub enum WorkloadClass {
 }
 
 /// GPU models of the reference fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[repr(u8)]
 pub enum GpuModel {
     /// NVIDIA H100 80 GB (the reference speed of job work).
@@ -36,7 +41,7 @@ pub enum GpuModel {
 }
 
 /// Everything the demand model needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandParams {
     /// The GPU fleet the demand is sized against.
@@ -60,7 +65,7 @@ impl Default for DemandParams {
 pub const BUILT_IN: &str = include_str!("../../params/demand.toml");
 
 /// The GPU fleet: pools of one model at one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FleetParams {
     /// The pools.
@@ -75,7 +80,7 @@ impl FleetParams {
 }
 
 /// GPUs of one model at one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuPool {
     /// Site name.
@@ -88,7 +93,7 @@ pub struct GpuPool {
 
 /// How many customers of each class, and the catalogue their contracts are
 /// drawn from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerParams {
     /// Customers per class, P1 to P4.
@@ -119,7 +124,7 @@ pub struct CustomerParams {
 }
 
 /// A per-token price list entry for an open model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InferenceOffering {
     /// Model name, e.g. `Llama-3.1-70B`.
@@ -135,7 +140,7 @@ pub struct InferenceOffering {
 /// One band of an SLA credit schedule: when monthly attainment falls below
 /// `below_pct`, `credit_pct` of the month's invoice is credited (the
 /// lowest band reached applies).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditBand {
     /// Attainment threshold, %.
@@ -145,7 +150,7 @@ pub struct CreditBand {
 }
 
 /// P1 request streams.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestParams {
     /// Mean-one factors by local hour (0–23) in `time_zone`.
@@ -162,7 +167,7 @@ pub struct RequestParams {
 }
 
 /// A request service (e.g. code completion, conversation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceParams {
     /// Service name.
@@ -172,7 +177,7 @@ pub struct ServiceParams {
 }
 
 /// One request stream: mean rate, burstiness and token counts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestStreamParams {
     /// Mean request rate, requests per second.
@@ -193,7 +198,7 @@ pub struct RequestStreamParams {
 /// Batched Cox arrivals: request batches arrive with intensity
 /// ∝ exp(σ·X(t) − σ²/2), X a unit Ornstein–Uhlenbeck process of time
 /// constant τ; batch sizes are geometric with mean `batch_mean`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BurstParams {
     /// Mean requests per batch (≥ 1).
@@ -205,7 +210,7 @@ pub struct BurstParams {
 }
 
 /// P2–P4 job arrivals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobParams {
     /// Job arrivals per day at `load_scale` = 1 (all classes).
@@ -226,7 +231,7 @@ pub struct JobParams {
 }
 
 /// Size and runtime distributions of one job class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobClassParams {
     /// P2, P3 or P4.
@@ -242,7 +247,7 @@ pub struct JobClassParams {
 }
 
 /// One GPU request size and its share of a class's jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SizeShare {
     /// GPUs, milli-GPUs (460 = 0.46 of one GPU; 8000 = eight GPUs).

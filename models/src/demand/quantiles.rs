@@ -8,6 +8,7 @@
 //! the mean of the table has a closed form (trapezoids). Units are those of
 //! the fitted data (tokens, seconds, GPUs).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::describe::quantile_sorted;
@@ -30,7 +31,7 @@ pub const QUANTILE_PROBS: [f64; KNOTS] = {
 };
 
 /// Quantiles of a distribution at [`QUANTILE_PROBS`], non-decreasing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct QuantileTable(pub Vec<f64>);
 

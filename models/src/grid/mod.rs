@@ -21,6 +21,7 @@ pub mod validation;
 use std::collections::BTreeMap;
 
 use hcp_engine::rng::RngStreams;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Horizon, RegularSeries};
@@ -33,7 +34,7 @@ const NORTH_DAKOTA_TOML: &str = include_str!("../../params/grid_north_dakota.tom
 
 /// Every grid parameter: markets (common spike regime and shocks) and
 /// price nodes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridParams {
     /// Market-wide parameters by market name (`ercot`, `north_dakota`).

@@ -24,6 +24,7 @@ use chrono_tz::America::Chicago;
 use hcp_engine::rng::{RngStreams, StreamId, StreamRng};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Horizon, RegularSeries};
@@ -39,7 +40,8 @@ pub const KNOT_STEP: f64 = 0.25;
 const ENVELOPE_MIN: f64 = 1e-4;
 
 /// The market-wide part of the price process (one per market).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "GridMarketParams")]
 #[serde(deny_unknown_fields)]
 pub struct MarketParams {
     /// Probability that a spike episode starts in a 15-minute interval.
@@ -61,7 +63,7 @@ pub struct MarketParams {
 }
 
 /// One node's price parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeParams {
     /// The market (key of [`super::GridParams::markets`]) the node belongs to.

@@ -12,6 +12,7 @@
 use hcp_engine::rng::{RngStreams, StreamId};
 use rand::RngExt;
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Horizon, RegularSeries};
@@ -23,7 +24,7 @@ pub const BTC_PRICE_STREAM: &str = "market/btc_price";
 pub(crate) const DAY_MICROS: u64 = 86_400_000_000;
 
 /// One regime of the daily log-return model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Regime {
     /// Location μ of the day's log-return (per day).
@@ -34,7 +35,7 @@ pub struct Regime {
 }
 
 /// Parameters of the BTC/USD price process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BtcPriceParams {
     /// Degrees of freedom ν of the Student-t innovations (> 2).

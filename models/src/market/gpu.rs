@@ -10,6 +10,7 @@
 
 use hcp_engine::rng::{RngStreams, StreamId};
 use rand_distr::{Distribution, StandardNormal};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Horizon, RegularSeries};
@@ -18,7 +19,7 @@ use crate::series::{Horizon, RegularSeries};
 pub const GPU_RENTAL_STREAM_PREFIX: &str = "market/gpu_rental/";
 
 /// Parameters of one GPU model's rental price.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuRentalParams {
     /// Model name, e.g. `H100_SXM`; also names the RNG stream.

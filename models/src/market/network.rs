@@ -18,6 +18,7 @@
 //! ln f_d = ln f̄ + φ (ln f_{d−1} − ln f̄) + s·ε_d, constant within a day.
 
 use rand_distr::{Distribution, StandardNormal};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use hcp_engine::rng::StreamRng;
@@ -33,7 +34,7 @@ pub const BLOCKS_STREAM: &str = "market/blocks";
 pub const BLOCKS_PER_DAY: f64 = 144.0;
 
 /// Parameters of the hashrate process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HashrateParams {
     /// Speed κ at which ln H closes the gap to its revenue target, per day
@@ -46,7 +47,7 @@ pub struct HashrateParams {
 }
 
 /// Parameters of the fee share (fees per block ÷ subsidy).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeeParams {
     /// Long-run level f̄ of the fee share (geometric mean), dimensionless.

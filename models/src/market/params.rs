@@ -4,6 +4,7 @@
 //! Units are in every field's name: USD, BTC, H/s (difficulty is
 //! dimensionless), per day / per √day / per year.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::btc_price::BtcPriceParams;
@@ -14,7 +15,7 @@ use super::network::{FeeParams, HashrateParams};
 pub const DEFAULT_TOML: &str = include_str!("../../params/market.toml");
 
 /// The state of the market at the horizon start.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarketStart {
     /// BTC/USD price.
@@ -34,7 +35,7 @@ pub struct MarketStart {
 }
 
 /// Every parameter of the market processes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarketParams {
     /// The starting state.

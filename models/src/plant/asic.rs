@@ -10,6 +10,7 @@
 //! catalog is `models/params/asic.toml`; sources and the fit of β are in
 //! `docs/models/asic.md`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::firmware::FirmwareSpec;
@@ -19,7 +20,7 @@ use super::reliability::ReliabilityParams;
 pub const DEFAULT_TOML: &str = include_str!("../../params/asic.toml");
 
 /// One ASIC model: its stock operating point and its power-target curve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AsicSpec {
     /// Model name as the catalog knows it: "S21", "S19 XP", "M60S", …

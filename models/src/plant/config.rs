@@ -5,10 +5,11 @@
 //! Units: caps in MW of facility power (what the grid connection carries,
 //! IT power × PUE), device powers in W, counts in devices.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The operator's plant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlantConfig {
     /// Sites, in the order observations list them.
@@ -26,7 +27,7 @@ pub struct PlantConfig {
 }
 
 /// One site: a grid connection, a cooling plant and its fleets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
     /// Display name, unique.
@@ -58,7 +59,7 @@ fn yes() -> bool {
 }
 
 /// How a site is cooled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cooling {
     /// Single-phase immersion tanks (PUE ≈ 1.03–1.10).
@@ -89,7 +90,7 @@ impl SiteConfig {
 }
 
 /// Identical ASICs at one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AsicFleetConfig {
     /// Model name from the spec table (e.g. `S21`).
@@ -109,7 +110,7 @@ fn default_firmware() -> String {
 }
 
 /// GPUs of one model at one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuPoolConfig {
     /// Model name from the spec table (e.g. `H100`).
@@ -124,7 +125,7 @@ pub struct GpuPoolConfig {
 }
 
 /// Letting idle GPUs on a rental market.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RentalConfig {
     /// Share of listed GPU-hours actually rented.
@@ -148,7 +149,7 @@ impl Default for RentalConfig {
 }
 
 /// Job queues, admission and placement.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RouterConfig {
     /// Jobs a queue holds before arrivals are turned away.
@@ -182,7 +183,7 @@ impl Default for RouterConfig {
 /// Weights of the placement score of a pool for a job:
 /// `free · free_fraction + prewarmed · [pool pre-warmed] + headroom ·
 /// site_headroom_fraction − price · price / 100 $/MWh`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScoreWeights {
     /// Weight of the pool's free share of its class allocation.

@@ -9,6 +9,7 @@
 //! table ([`InferenceSpec`]), the switching phases ([`SwitchingParams`]) and
 //! the GPU failure defaults ([`GpuReliabilityDefaults`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::inference::InferenceSpec;
@@ -49,7 +50,7 @@ pub enum GpuSpecError {
 }
 
 /// One GPU model and the server it is sold in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuSpec {
     /// Short name: `H100`, `A100`, `L40S`.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DataError, GapRepair};
@@ -12,7 +13,7 @@ use crate::grid::{GridError, GridParams};
 use crate::market::MarketParams;
 
 /// The exogenous world of a scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorldConfig {
     /// Calendar start of simulated time zero (UTC).
@@ -57,7 +58,7 @@ impl Default for WorldConfig {
 
 /// Processes replayed from files. Relative paths are resolved against the
 /// folder given to [`crate::world::World::prepare`] (the scenario file's).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReplayConfig {
     /// Spot prices replayed per node (overriding the generator for it).
@@ -69,7 +70,7 @@ pub struct ReplayConfig {
 
 /// One node's prices from a file (any ERCOT layout, or a user's CSV or
 /// Parquet with the same columns).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceReplay {
     /// The price node (one of `price_nodes`).
@@ -82,7 +83,7 @@ pub struct PriceReplay {
 }
 
 /// The BTC/USD path from a daily file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BtcReplay {
     /// The file.

@@ -21,7 +21,7 @@ use super::{intervals_in, observed_values};
 pub const MAX_ORDER: usize = 16;
 
 /// Parameters of [`Autoregressive`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AutoregressiveParams {
     /// Order p (1 to 16).

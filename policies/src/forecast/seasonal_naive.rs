@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{intervals_in, observed_values};
 
 /// Parameters of [`SeasonalNaive`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SeasonalNaiveParams {
     /// The season, hours (24: tomorrow repeats today).

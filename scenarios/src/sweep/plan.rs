@@ -32,8 +32,14 @@ impl FromStr for Shard {
             problem: problem.to_owned(),
         };
         let (i, n) = s.split_once('/').ok_or_else(|| error("no '/'"))?;
-        let index: u32 = i.trim().parse().map_err(|_| error("i is not a whole number"))?;
-        let count: u32 = n.trim().parse().map_err(|_| error("N is not a whole number"))?;
+        let index: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| error("i is not a whole number"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| error("N is not a whole number"))?;
         if count == 0 {
             return Err(error("N must be at least 1"));
         }
@@ -103,7 +109,10 @@ mod tests {
 
     #[test]
     fn bad_shards_say_what_is_wrong() {
-        assert_eq!("2/4".parse::<Shard>().unwrap(), Shard { index: 2, count: 4 });
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 4 }
+        );
         for bad in ["3/2", "0/2", "1/0", "a/2", "2"] {
             let e = bad.parse::<Shard>().unwrap_err().to_string();
             assert!(e.contains(bad) && e.contains("i/N"), "{e}");
