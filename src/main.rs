@@ -29,6 +29,12 @@ enum Command {
     /// TOML block a scenario can include.
     #[command(subcommand)]
     Calibrate(commands::calibrate::CalibrateCommand),
+    /// The main job: every policy of a scenario over Monte Carlo
+    /// replications of its world, paired on the same worlds; a comparison
+    /// table and a Parquet dataset.
+    Sweep(commands::sweep::SweepArgs),
+    /// Print the JSON Schema of scenario files.
+    Schema,
     /// Measure the simulator's speed and memory.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -39,6 +45,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Calibrate(cmd) => commands::calibrate::run(&cmd),
+        Command::Sweep(args) => commands::sweep::run(&args),
+        Command::Schema => commands::schema::run(),
         Command::Bench(cmd) => commands::bench::run(&cmd),
     };
     match result {

@@ -62,6 +62,8 @@ pub struct RunRecorder {
     pub(crate) intervals: Option<IntervalColumns>,
     pub(crate) switches: SwitchColumns,
     pub(crate) clips: ClipColumns,
+    /// Whether switches and clips are kept (and their tables written).
+    pub(crate) events: bool,
 }
 
 fn index_u32(i: usize) -> u32 {
@@ -124,6 +126,17 @@ impl RunRecorder {
             }),
             switches: SwitchColumns::default(),
             clips: ClipColumns::default(),
+            events: true,
+        }
+    }
+
+    /// A recorder that keeps no intervals, switches or clips: the run
+    /// leaves only its `runs` row and its invoices (the detail tables of a
+    /// sweep are written for its first replications only).
+    pub fn summary_only(setup: &TwinSetup) -> RunRecorder {
+        RunRecorder {
+            events: false,
+            ..RunRecorder::new(setup, false)
         }
     }
 
@@ -190,6 +203,9 @@ impl TwinSink for RunRecorder {
     }
 
     fn switch(&mut self, r: &SwitchRecord) {
+        if !self.events {
+            return;
+        }
         let time = self.utc_us(r.time_us);
         let site = self.pool_site.get(r.pool).copied().unwrap_or(u32::MAX);
         let c = &mut self.switches;
@@ -204,6 +220,9 @@ impl TwinSink for RunRecorder {
     }
 
     fn clip(&mut self, r: &ClipRecord) {
+        if !self.events {
+            return;
+        }
         let time = self.utc_us(r.time_us);
         let c = &mut self.clips;
         c.time_utc.append_value(time);

@@ -181,11 +181,13 @@ pub fn write_run_records(
     if let Some(c) = recorder.intervals.as_mut() {
         tables.push((OutputTable::Intervals, interval_columns(c, rep)));
     }
-    tables.push((
-        OutputTable::Switches,
-        switch_columns(&mut recorder.switches, rep),
-    ));
-    tables.push((OutputTable::Clips, clip_columns(&mut recorder.clips, rep)));
+    if recorder.events {
+        tables.push((
+            OutputTable::Switches,
+            switch_columns(&mut recorder.switches, rep),
+        ));
+        tables.push((OutputTable::Clips, clip_columns(&mut recorder.clips, rep)));
+    }
     tables.push((
         OutputTable::Invoices,
         invoice_columns(&result.invoices, &recorder.month_starts, rep)?,

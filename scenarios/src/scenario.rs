@@ -63,15 +63,21 @@ pub struct SweepConfig {
     pub seed: u64,
     /// Whether per-interval records are written (large for big plants).
     pub intervals_output: bool,
+    /// Replications (the first ones) whose detail tables — intervals,
+    /// switches, clips — are written; every replication writes its runs
+    /// row and invoices. A year of one run's intervals is about 24 MB.
+    pub detail_replications: u32,
 }
 
 impl Default for SweepConfig {
-    /// 16 replications, seed 1, interval records written.
+    /// 12 replications, seed 1, detail tables (interval records
+    /// included) for the first 2.
     fn default() -> Self {
         SweepConfig {
-            replications: 16,
+            replications: 12,
             seed: 1,
             intervals_output: true,
+            detail_replications: 2,
         }
     }
 }

@@ -36,7 +36,8 @@ fn every_builtin_loads_and_prepares() {
 fn reference_is_the_default_scenario() {
     let loaded = builtin("reference").unwrap();
     assert_eq!(loaded.scenario, Scenario::default());
-    assert_eq!(loaded.scenario.sweep.replications, 16);
+    assert_eq!(loaded.scenario.sweep.replications, 12);
+    assert_eq!(loaded.scenario.sweep.detail_replications, 2);
     assert_eq!(loaded.scenario.policies.len(), 4);
 }
 

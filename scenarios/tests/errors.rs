@@ -187,7 +187,7 @@ fn the_hash_is_stable_and_follows_the_values() {
     // A file that spells out a default value hashes like one that omits it.
     let explicit = load(&write(
         "hash_d.toml",
-        "[sweep]\nseed = 7\nreplications = 16\n",
+        "[sweep]\nseed = 7\nreplications = 12\n",
     ))
     .unwrap();
     assert_eq!(explicit.hash, a.hash);

@@ -5,4 +5,6 @@ mod bench_tape;
 mod bench_twin;
 pub mod calibrate;
 mod output;
+pub mod schema;
+pub mod sweep;
 pub mod validate;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use hcp_models::twin::{RunKey, RunResult};
+use hcp_models::twin::{RunKey, RunResult, TwinSetup};
 use hcp_policies::PolicyConfig;
 use hcp_reports::{DatasetMeta, RunRecorder, RunRow};
 use hcp_scenarios::LoadedScenario;
@@ -67,17 +67,23 @@ fn load(name: Option<&str>) -> Result<LoadedScenario> {
 
 /// Writes each run's records and each replication's rows as they finish.
 struct ParquetOutput<'a> {
+    setup: &'a TwinSetup,
     out: &'a Path,
     meta: DatasetMeta,
     intervals: bool,
+    detail_replications: u64,
     progress: ProgressBar,
 }
 
 impl SweepOutput<RunRecorder> for ParquetOutput<'_> {
     type Error = anyhow::Error;
 
-    fn sink(&self, _key: &RunKey) -> RunRecorder {
-        RunRecorder::new(self.intervals)
+    fn sink(&self, key: &RunKey) -> RunRecorder {
+        if key.replication < self.detail_replications {
+            RunRecorder::new(self.setup, self.intervals)
+        } else {
+            RunRecorder::summary_only(self.setup)
+        }
     }
 
     fn run_done(&self, key: &RunKey, result: &RunResult, sink: RunRecorder) -> Result<()> {
@@ -145,9 +151,9 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let days = setup.world().horizon().length.as_secs_f64() / 86_400.0;
     let progress = if std::io::stderr().is_terminal() && !plan.replications.is_empty() {
         let bar = ProgressBar::new((plan.replications.len() * policies.len()) as u64);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} runs ({elapsed}, about {eta} left)",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs ({elapsed}, about {eta} left)")
+        {
             bar.set_style(style);
         }
         bar
@@ -162,14 +168,18 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         args.out.display()
     );
     let output = ParquetOutput {
+        setup: &setup,
         out: &args.out,
         meta: DatasetMeta {
             scenario_hash: loaded.hash.clone(),
             master_seed: seed,
             crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_revision: option_env!("HCP_GIT_REVISION").unwrap_or("unknown").to_owned(),
+            git_revision: option_env!("HCP_GIT_REVISION")
+                .unwrap_or("unknown")
+                .to_owned(),
         },
         intervals: scenario.sweep.intervals_output && !args.no_intervals,
+        detail_replications: u64::from(scenario.sweep.detail_replications),
         progress,
     };
     let sweep = SweepRun {
@@ -188,7 +198,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let figures: Vec<RunFigures> = hcp_reports::read_runs(&args.out)?
         .into_iter()
         .filter(|row| row.scenario == name && row.seed == seed)
-        .map(|row| row.figures(days))
+        .map(|row| figures(&row, days))
         .collect();
     let order: Vec<String> = policies.iter().map(|p| p.name().to_owned()).collect();
     let summary = summarise(&name, seed, &order, &figures, BASELINE);
@@ -200,6 +210,28 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     Ok(())
 }
 
+/// The summary's figures of a runs-table row.
+fn figures(row: &RunRow, days: f64) -> RunFigures {
+    RunFigures {
+        key: RunKey {
+            scenario: row.scenario.clone(),
+            policy: row.policy.clone(),
+            replication: row.replication,
+            seed: row.seed,
+        },
+        profit_usd: row.profit_usd,
+        streams_usd: row.streams_usd,
+        energy_mwh: row.energy_mwh,
+        sla_pct: [
+            row.p1_sla_pct.unwrap_or(100.0),
+            row.p2_on_time_pct.unwrap_or(100.0),
+        ],
+        utilisation: [row.asic_utilisation, row.gpu_utilisation],
+        switches_per_day: (row.gpu_switches_warm + row.gpu_switches_cold) as f64 / days.max(1e-9),
+        clips: row.clips,
+    }
+}
+
 fn print_summary(summary: &Summary) {
     let m = |usd: f64| usd / 1e6;
     println!(
@@ -208,14 +240,30 @@ fn print_summary(summary: &Summary) {
     );
     println!(
         "{:<16} {:>22} {:>24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}",
-        "policy", "profit", "uplift vs baseline", "CVaR 5%", "mining", "AI", "energy", "P1 SLA", "GPU use", "switch/d"
+        "policy",
+        "profit",
+        "uplift vs baseline",
+        "CVaR 5%",
+        "mining",
+        "AI",
+        "energy",
+        "P1 SLA",
+        "GPU use",
+        "switch/d"
     );
     for p in &summary.policies {
         let s = |k: &str| p.streams_usd.get(k).copied().unwrap_or(0.0);
         let ai = s("ai_inference") + s("ai_training") + s("ai_interruptible") + s("gpu_rental");
         let uplift = p.uplift_usd.map_or_else(
             || "—".to_owned(),
-            |u| format!("{:+.2} [{:+.2}, {:+.2}]", m(u.mean), m(u.ci_low), m(u.ci_high)),
+            |u| {
+                format!(
+                    "{:+.2} [{:+.2}, {:+.2}]",
+                    m(u.mean),
+                    m(u.ci_low),
+                    m(u.ci_high)
+                )
+            },
         );
         println!(
             "{:<16} {:>22} {:>24} {:>10.2} {:>9.2} {:>9.2} {:>9.2} {:>6.1}% {:>6.1}% {:>9.0}",

@@ -137,7 +137,8 @@ fn cvar5(values: &[f64]) -> f64 {
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let k = ((sorted.len() as f64 * 0.05).ceil() as usize).clamp(1, sorted.len());
+    // ceil(5 % of n) in integers: (n + 19) / 20.
+    let k = sorted.len().div_ceil(20).clamp(1, sorted.len());
     sorted[..k].iter().sum::<f64>() / k as f64
 }
 
