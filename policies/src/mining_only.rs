@@ -51,6 +51,15 @@ impl Policy for MiningOnly {
     }
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        // A BTC-only operator takes no batch, training or background work.
+        for queue in &o.queues {
+            if queue.admitting {
+                actions.push(Action::Admission {
+                    class: queue.class,
+                    open: false,
+                });
+            }
+        }
         let mut headroom = Headroom::of(o);
         self.gpu_plan.clear();
         self.gpu_plan

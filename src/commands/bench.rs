@@ -26,6 +26,9 @@ pub enum BenchCommand {
     /// Wall time, events and peak memory of one simulated year of the twin
     /// for the reference fleet and at the designed scale.
     Twin(super::bench_twin::TwinArgs),
+    /// Policy-replications per second of a sweep of the reference year, on
+    /// one thread and on every core, and the parallel efficiency.
+    Sweep(super::bench_sweep::SweepBenchArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -96,6 +99,7 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
         BenchCommand::Engine(args) => engine(args),
         BenchCommand::Tape(args) => super::bench_tape::run(args),
         BenchCommand::Twin(args) => super::bench_twin::run(args),
+        BenchCommand::Sweep(args) => super::bench_sweep::run(args),
     }
 }
 

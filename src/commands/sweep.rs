@@ -55,7 +55,8 @@ pub struct SweepArgs {
     json: bool,
 }
 
-fn load(name: Option<&str>) -> Result<LoadedScenario> {
+/// A scenario by built-in name or file path (default: reference).
+pub(crate) fn load(name: Option<&str>) -> Result<LoadedScenario> {
     let name = name.unwrap_or("reference");
     let path = Path::new(name);
     if path.extension().is_some_and(|e| e == "toml") || path.is_file() {

@@ -167,10 +167,14 @@ impl Jobs {
         if self.placement.stale {
             self.placement.sync(pools, sites, &router.score);
         }
-        // Once a job found no room: the most free milli-GPUs any pool (any
-        // H100 pool) has, so that backfill skips jobs that ask for more
-        // without scoring every pool.
-        let mut most: Option<(u64, u64)> = None;
+        // With a backlog (or once a job found no room): the most free
+        // milli-GPUs any pool (any H100 pool) has, so that jobs asking for
+        // more are skipped without scoring every pool.
+        let mut most: Option<(u64, u64)> =
+            (self.queues[slot].len() > 1).then(|| self.placement.most_free(slot));
+        if most == Some((0, 0)) {
+            return;
+        }
         let mut i = 0;
         while i < self.queues[slot].len() && i <= router.backfill_depth as usize {
             let job = self.queues[slot][i];
