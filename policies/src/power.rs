@@ -25,17 +25,6 @@ use hcp_models::contract::{Action, GpuAllocation, GpuUse, Observation};
 /// sum of committed power.
 const MARGIN_W: f64 = 10.0;
 
-/// Uses in the order GPUs are cut when a plan does not fit (the plant's
-/// own order: idle first, P1 last).
-const CUT_ORDER: [GpuUse; 6] = [
-    GpuUse::Idle,
-    GpuUse::Rental,
-    GpuUse::P4,
-    GpuUse::P3,
-    GpuUse::P2,
-    GpuUse::P1,
-];
-
 /// Facility power each site may still add in this decision, W.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Headroom {
@@ -174,7 +163,7 @@ pub(crate) fn push_gpu(
     let current = view.allocation;
     let mut plan = plan;
     let over = plan.powered().saturating_sub(working);
-    cut(&mut plan, over);
+    plan.cut(over);
     let growth = plan.powered().saturating_sub(current.powered());
     let mut complete = true;
     if growth > 0 {
@@ -188,7 +177,7 @@ pub(crate) fn push_gpu(
                 kept.set(use_, plan.get(use_).min(current.get(use_)));
             }
             let excess = plan.powered() - (current.powered() + fits);
-            cut(&mut grow, excess);
+            grow.cut(excess);
             for use_ in GpuUse::ALL {
                 plan.set(use_, kept.get(use_) + grow.get(use_));
             }
@@ -201,18 +190,6 @@ pub(crate) fn push_gpu(
         });
     }
     complete
-}
-
-/// Cuts `allocation` by `excess` GPUs, idle first, P1 last.
-fn cut(allocation: &mut GpuAllocation, mut excess: u32) {
-    for use_ in CUT_ORDER {
-        if excess == 0 {
-            break;
-        }
-        let take = allocation.get(use_).min(excess);
-        allocation.set(use_, allocation.get(use_) - take);
-        excess -= take;
-    }
 }
 
 /// Each pool's share of the P1 need, GPUs: the fleet's H100-equivalent need
@@ -341,7 +318,7 @@ mod tests {
             rental: 2,
             idle: 1,
         };
-        cut(&mut a, 5);
+        a.cut(5);
         assert_eq!((a.p1, a.p3, a.rental, a.idle), (4, 1, 0, 0));
     }
 }

@@ -175,9 +175,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
             scenario_hash: loaded.hash.clone(),
             master_seed: seed,
             crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_revision: option_env!("HCP_GIT_REVISION")
-                .unwrap_or("unknown")
-                .to_owned(),
+            git_revision: env!("HCP_GIT_REVISION").to_owned(),
         },
         intervals: scenario.sweep.intervals_output && !args.no_intervals,
         detail_replications: u64::from(scenario.sweep.detail_replications),

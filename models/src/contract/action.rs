@@ -115,6 +115,29 @@ impl GpuAllocation {
     pub fn powered(&self) -> u32 {
         self.p1 + self.p2 + self.p3 + self.p4 + self.rental + self.idle
     }
+
+    /// Removes `excess` GPUs in the order the plant cuts an allocation that
+    /// does not fit ([`GpuAllocation::CUT_ORDER`]).
+    pub fn cut(&mut self, mut excess: u32) {
+        for use_ in GpuAllocation::CUT_ORDER {
+            if excess == 0 {
+                break;
+            }
+            let take = self.get(use_).min(excess);
+            self.set(use_, self.get(use_) - take);
+            excess -= take;
+        }
+    }
+
+    /// The order in which GPUs are cut: idle, rental, P4, P3, P2, P1.
+    pub const CUT_ORDER: [GpuUse; 6] = [
+        GpuUse::Idle,
+        GpuUse::Rental,
+        GpuUse::P4,
+        GpuUse::P3,
+        GpuUse::P2,
+        GpuUse::P1,
+    ];
 }
 
 /// One request of a policy. Indices refer to the vectors of the

@@ -19,28 +19,6 @@ use super::result::{ClipReason, ClipRecord, SwitchRecord, TwinSink};
 use crate::contract::{Action, GpuAllocation, GpuUse, Trigger};
 use crate::demand::WorkloadClass;
 
-/// Uses in the order their GPUs are cut when an allocation does not fit.
-const CUT_ORDER: [GpuUse; 6] = [
-    GpuUse::Idle,
-    GpuUse::Rental,
-    GpuUse::P4,
-    GpuUse::P3,
-    GpuUse::P2,
-    GpuUse::P1,
-];
-
-/// Cuts `allocation` by `excess` GPUs in [`CUT_ORDER`].
-fn cut(allocation: &mut GpuAllocation, mut excess: u32) {
-    for use_ in CUT_ORDER {
-        if excess == 0 {
-            break;
-        }
-        let take = allocation.get(use_).min(excess);
-        allocation.set(use_, allocation.get(use_) - take);
-        excess -= take;
-    }
-}
-
 impl<S: TwinSink + 'static> TwinModel<S> {
     /// Asks the policy and applies its actions.
     pub(crate) fn decide(&mut self, trigger: Trigger, s: &mut Scheduler<TwinEvent>) {
@@ -98,7 +76,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 f64::from(allocation.powered()),
                 f64::from(working),
             );
-            cut(&mut allocation, asked.powered() - working);
+            allocation.cut(asked.powered() - working);
         }
         allocation
     }
@@ -305,7 +283,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         };
         if fits < from_off {
             let asked = f64::from(desired.powered());
-            cut(&mut grow, from_off - fits);
+            grow.cut(from_off - fits);
             for use_ in GpuUse::ALL {
                 desired.set(use_, self.pools[p].target.get(use_) + grow.get(use_));
             }
