@@ -439,7 +439,7 @@ fn a_policy_deciding_hourly_is_asked_twelve_times_less() {
         }
         fn subscriptions(&self) -> hcp_models::contract::Subscriptions {
             hcp_models::contract::Subscriptions {
-                every_intervals: 12,
+                every_minutes: 60,
                 grid_notices: false,
                 ..Default::default()
             }

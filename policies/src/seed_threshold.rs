@@ -177,9 +177,7 @@ impl Policy for SeedThreshold {
 
     fn subscriptions(&self) -> Subscriptions {
         Subscriptions {
-            // A market interval is 15 minutes in the reference world; the
-            // twin counts in intervals.
-            every_intervals: self.params.check_interval_minutes.div_ceil(15).max(1),
+            every_minutes: self.params.check_interval_minutes,
             ..Subscriptions::default()
         }
     }

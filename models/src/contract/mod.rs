@@ -34,8 +34,11 @@ pub use observation::{
 /// What a policy wants to be woken for, besides every market interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Subscriptions {
-    /// Decide every this many market intervals (1 = every interval).
-    pub every_intervals: u32,
+    /// Decide at the first market interval start of every period of this
+    /// many minutes (0, or anything up to the interval length: every
+    /// interval). Minutes, not intervals, so a policy means the same on a
+    /// 5- and a 15-minute market.
+    pub every_minutes: u32,
     /// Decide when a grid event (demand response, 4CP alert) is announced.
     pub grid_notices: bool,
     /// Decide when a site's spot price crosses this level, USD/MWh
@@ -51,7 +54,7 @@ impl Default for Subscriptions {
     /// Every interval, grid notices on, no other triggers, no forecast.
     fn default() -> Self {
         Subscriptions {
-            every_intervals: 1,
+            every_minutes: 0,
             grid_notices: true,
             price_spike_usd_per_mwh: None,
             queue_threshold_jobs: None,

@@ -61,7 +61,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
         self.refresh_observation(now, Trigger::Interval);
         self.forecaster.observe(&self.observation);
-        let every = u64::from(self.subscriptions.every_intervals.max(1));
+        let step_minutes = (self.step.as_micros() / 60_000_000).max(1);
+        let every = (u64::from(self.subscriptions.every_minutes) / step_minutes).max(1);
         let spike = self
             .subscriptions
             .price_spike_usd_per_mwh
