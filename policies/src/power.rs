@@ -183,13 +183,34 @@ pub(crate) fn push_gpu(
             }
         }
     }
-    if plan != current {
+    if worth_switching(&current, &plan, working) {
         actions.push(Action::Gpu {
             pool,
             allocation: plan,
         });
     }
     complete
+}
+
+/// Whether moving a pool from `current` to `plan` is worth the switches:
+/// always when P1 grows (its SLA is at stake), otherwise only when some use
+/// changes by at least 2 % of the pool (and 2 GPUs). Every switch costs
+/// the GPUs half a second or more of lost work and P3 jobs their progress
+/// since the last checkpoint, so chasing one-GPU changes of demand every
+/// interval loses more than it gains.
+fn worth_switching(current: &GpuAllocation, plan: &GpuAllocation, working: u32) -> bool {
+    if plan == current {
+        return false;
+    }
+    if plan.p1 > current.p1 {
+        return true;
+    }
+    let band = (working / 50).max(2);
+    GpuUse::ALL
+        .iter()
+        .filter(|&&u| u != GpuUse::Off)
+        .any(|&u| plan.get(u).abs_diff(current.get(u)) >= band)
+        || plan.powered().abs_diff(current.powered()) >= band
 }
 
 /// Each pool's share of the P1 need, GPUs: the fleet's H100-equivalent need
