@@ -24,7 +24,7 @@
 use hcp_models::contract::{Action, GpuAllocation, Observation, Policy};
 use serde::{Deserialize, Serialize};
 
-use crate::power::{Headroom, fill_asics, job_demand, p1_shares, push_gpu, split, stock_w};
+use crate::power::{Headroom, hash_at_stock, job_demand, p1_shares, push_gpu, split};
 
 /// Parameters of [`AiFirst`] (none).
 #[derive(
@@ -92,16 +92,6 @@ impl Policy for AiFirst {
             self.gpu_plan.push(plan);
             let _ = push_gpu(o, pool, plan, &mut headroom, actions);
         }
-        self.targets.clear();
-        self.targets
-            .extend((0..o.asic_cohorts.len()).map(|c| stock_w(o, c)));
-        let _ = fill_asics(
-            o,
-            &self.gpu_plan,
-            &self.targets,
-            &[],
-            &mut headroom,
-            actions,
-        );
+        hash_at_stock(o, &self.gpu_plan, &mut self.targets, &mut headroom, actions);
     }
 }

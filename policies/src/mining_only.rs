@@ -21,7 +21,7 @@
 use hcp_models::contract::{Action, GpuAllocation, Observation, Policy};
 use serde::{Deserialize, Serialize};
 
-use crate::power::{Headroom, fill_asics, push_gpu, stock_w};
+use crate::power::{Headroom, hash_at_stock, push_gpu};
 
 /// Parameters of [`MiningOnly`] (none).
 #[derive(
@@ -67,16 +67,6 @@ impl Policy for MiningOnly {
         for pool in 0..o.gpu_pools.len() {
             let _ = push_gpu(o, pool, GpuAllocation::default(), &mut headroom, actions);
         }
-        self.targets.clear();
-        self.targets
-            .extend((0..o.asic_cohorts.len()).map(|c| stock_w(o, c)));
-        let _ = fill_asics(
-            o,
-            &self.gpu_plan,
-            &self.targets,
-            &[],
-            &mut headroom,
-            actions,
-        );
+        hash_at_stock(o, &self.gpu_plan, &mut self.targets, &mut headroom, actions);
     }
 }

@@ -292,6 +292,20 @@ pub(crate) fn stock_w(o: &Observation, cohort: usize) -> f64 {
     o.asic_cohorts[cohort].spec.power_w
 }
 
+/// Every ASIC cohort at its stock power, as many devices on as the site's
+/// headroom left by `gpu_plan` holds (`targets` is a reused buffer).
+pub(crate) fn hash_at_stock(
+    o: &Observation,
+    gpu_plan: &[GpuAllocation],
+    targets: &mut Vec<f64>,
+    headroom: &mut Headroom,
+    actions: &mut Vec<Action>,
+) {
+    targets.clear();
+    targets.extend((0..o.asic_cohorts.len()).map(|c| stock_w(o, c)));
+    let _ = fill_asics(o, gpu_plan, targets, &[], headroom, actions);
+}
+
 /// Fills every cohort with as many devices as the plan's budgets hold at
 /// `targets` (cohort order; none where `skip` says so), cut to the
 /// headroom, and pushes the actions. Returns whether every cohort reaches
