@@ -137,10 +137,16 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     /// Refreshes every value of the observation for `now`.
     pub(crate) fn refresh_observation(&mut self, now: SimTime, trigger: Trigger) {
         let i = self.interval as usize;
-        let committed: Vec<f64> = (0..self.sites.len())
-            .map(|site| self.committed_facility_w(site))
-            .collect();
-        let prices: Vec<f64> = (0..self.sites.len()).map(|site| self.price(site)).collect();
+        // Sites first, one at a time: no buffer allocated per epoch.
+        for site in 0..self.sites.len() {
+            let committed_mw = self.committed_facility_w(site) / 1e6;
+            let price = self.price(site);
+            let view = &mut self.observation.sites[site];
+            view.price_usd_per_mwh = price;
+            view.committed_mw = committed_mw;
+            view.headroom_mw = view.cap_mw - committed_mw;
+            view.last_power_mw = self.last_mw[site];
+        }
         let hashprice = self.hashprice();
         let tape = &self.tape;
         let o = &mut self.observation;
@@ -172,12 +178,6 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             view.1 = at(&a.price);
         }
         o.market.gpu_usd_per_gpu_hour = self.figures.gpu_value.usd_per_gpu_hour();
-        for (site, view) in o.sites.iter_mut().enumerate() {
-            view.price_usd_per_mwh = prices[site];
-            view.committed_mw = committed[site] / 1e6;
-            view.headroom_mw = view.cap_mw - view.committed_mw;
-            view.last_power_mw = self.last_mw[site];
-        }
         o.grid_notices.clear();
         for notice in &self.notices {
             let event = &tape.grid.events[notice.event];
