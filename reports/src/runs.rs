@@ -104,9 +104,9 @@ fn pct(part: f64, whole: f64) -> Option<f64> {
 }
 
 impl RunRow {
-    /// The row of one run: `key` and the figures of `result`;
-    /// `pct_of_oracle` and `regret_usd` are left empty for the sweep.
-    pub fn from_result(key: &RunKey, result: &RunResult) -> RunRow {
+    /// The row of one run: `key` and the figures of `result`, measured
+    /// against the oracle's bound `oracle_usd` on the same tape when known.
+    pub fn from_result(key: &RunKey, result: &RunResult, oracle_usd: Option<f64>) -> RunRow {
         let books = &result.ledger;
         let [arrived, served, _] = result.p1_requests;
         let p2 = result.jobs[0];
@@ -146,8 +146,8 @@ impl RunRow {
             max_committed_share_of_cap: result.max_committed_share_of_cap,
             asic_utilisation: result.asic_utilisation,
             gpu_utilisation: result.gpu_utilisation,
-            pct_of_oracle: None,
-            regret_usd: None,
+            pct_of_oracle: oracle_usd.and_then(|o| pct(books.profit_usd, o)),
+            regret_usd: oracle_usd.map(|o| o - books.profit_usd),
         }
     }
 

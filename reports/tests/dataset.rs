@@ -130,7 +130,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn write_all(dir: &Path) -> RunRow {
     let f = fixture();
     write_run_records(dir, &key("fixed"), recorder(true), &f.result, &meta()).unwrap();
-    let row = RunRow::from_result(&key("fixed"), &f.result);
+    let row = RunRow::from_result(&key("fixed"), &f.result, None);
     write_runs(dir, "reference", 1, std::slice::from_ref(&row), &meta()).unwrap();
     row
 }
@@ -388,6 +388,7 @@ fn read_runs_gives_back_the_rows_written() {
                 ..key("fixed")
             },
             &f.result,
+            None,
         );
         let mut b = RunRow::from_result(
             &RunKey {
@@ -395,6 +396,7 @@ fn read_runs_gives_back_the_rows_written() {
                 ..key("mining-only")
             },
             &f.result,
+            None,
         );
         a.pct_of_oracle = Some(87.5);
         a.regret_usd = Some(1234.5);
@@ -453,7 +455,7 @@ fn same_run_gives_byte_identical_files() {
     );
     assert_eq!(result, f.result);
     write_run_records(&b, &key("fixed"), tee.0, &result, &meta()).unwrap();
-    let row = RunRow::from_result(&key("fixed"), &result);
+    let row = RunRow::from_result(&key("fixed"), &result, None);
     write_runs(&b, "reference", 1, &[row], &meta()).unwrap();
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa.len(), 5);
@@ -486,7 +488,7 @@ fn an_unwritable_folder_names_the_path_and_the_os_error() {
     fs::write(&file, b"not a folder").unwrap();
     let out = file.join("out");
     let f = fixture();
-    let row = RunRow::from_result(&key("fixed"), &f.result);
+    let row = RunRow::from_result(&key("fixed"), &f.result, None);
     let e = write_runs(&out, "reference", 1, &[row], &meta()).unwrap_err();
     assert!(matches!(e, ReportError::Io { .. }), "{e:?}");
     let msg = e.to_string();
@@ -522,6 +524,7 @@ fn leftovers_and_broken_parts_are_not_done() {
                 ..key("fixed")
             },
             &f.result,
+            None,
         )
     };
     write_runs(&dir, "reference", 2, &[row(2)], &meta()).unwrap();
@@ -562,7 +565,7 @@ fn leftovers_and_broken_parts_are_not_done() {
 fn bad_names_and_foreign_rows_are_refused() {
     let dir = temp_dir("names");
     let f = fixture();
-    let row = RunRow::from_result(&key("fixed"), &f.result);
+    let row = RunRow::from_result(&key("fixed"), &f.result, None);
     let e = write_runs(&dir, "../escape", 1, &[], &meta())
         .unwrap_err()
         .to_string();

@@ -95,6 +95,7 @@ pub fn run(args: &SweepBenchArgs) -> Result<()> {
         seed: args.seed,
         replications: &replications,
         threads,
+        oracle: true,
     };
     let (one, serial) = timed(|| run_sweep(&sweep(1), &Discard));
     let (wall, parallel) = timed(|| run_sweep(&sweep(threads), &Discard));

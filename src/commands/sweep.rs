@@ -50,6 +50,9 @@ pub struct SweepArgs {
     /// Do not write the per-interval table.
     #[arg(long)]
     no_intervals: bool,
+    /// Do not compute the oracle's bound (no % of oracle, no regret).
+    #[arg(long)]
+    no_oracle: bool,
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -97,7 +100,9 @@ impl SweepOutput<RunRecorder> for ParquetOutput<'_> {
         let rows: Vec<RunRow> = runs
             .runs
             .iter()
-            .map(|(key, result)| RunRow::from_result(key, result))
+            .map(|(key, result)| {
+                RunRow::from_result(key, result, runs.oracle.map(|o| o.profit_usd))
+            })
             .collect();
         let scenario = runs.runs.first().map_or("", |(k, _)| k.scenario.as_str());
         hcp_reports::write_runs(self.out, scenario, runs.replication, &rows, &self.meta)?;
@@ -189,6 +194,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         seed,
         replications: &plan.replications,
         threads,
+        oracle: !args.no_oracle,
     };
     run_sweep(&sweep, &output)?;
     output.progress.finish_and_clear();
@@ -228,6 +234,7 @@ fn figures(row: &RunRow, days: f64) -> RunFigures {
         utilisation: [row.asic_utilisation, row.gpu_utilisation],
         switches_per_day: (row.gpu_switches_warm + row.gpu_switches_cold) as f64 / days.max(1e-9),
         clips: row.clips,
+        oracle_usd: row.regret_usd.map(|r| row.profit_usd + r),
     }
 }
 
@@ -238,11 +245,12 @@ fn print_summary(summary: &Summary) {
         summary.scenario, summary.replications, summary.seed, summary.baseline
     );
     println!(
-        "{:<16} {:>22} {:>24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}",
+        "{:<16} {:>22} {:>24} {:>10} {:>13} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}",
         "policy",
         "profit",
         "uplift vs baseline",
         "CVaR 5%",
+        "% oracle/worst",
         "mining",
         "AI",
         "energy",
@@ -264,8 +272,12 @@ fn print_summary(summary: &Summary) {
                 )
             },
         );
+        let oracle = match (p.pct_of_oracle, p.worst_pct_of_oracle) {
+            (Some(pct), Some(worst)) => format!("{:.1}/{:.1}", pct.mean, worst),
+            _ => "—".to_owned(),
+        };
         println!(
-            "{:<16} {:>22} {:>24} {:>10.2} {:>9.2} {:>9.2} {:>9.2} {:>6.1}% {:>6.1}% {:>9.0}",
+            "{:<16} {:>22} {:>24} {:>10.2} {:>13} {:>9.2} {:>9.2} {:>9.2} {:>6.1}% {:>6.1}% {:>9.0}",
             p.policy,
             format!(
                 "{:.2} [{:.2}, {:.2}]",
@@ -275,12 +287,20 @@ fn print_summary(summary: &Summary) {
             ),
             uplift,
             m(p.cvar5_usd),
+            oracle,
             m(s("btc_mined")),
             m(ai),
             m(s("energy")),
             p.p1_sla_pct,
             100.0 * p.gpu_utilisation,
             p.switches_per_day,
+        );
+    }
+    if let Some(o) = summary.oracle_usd {
+        println!(
+            "{:<16} {:>22}   (upper bound: perfect foresight, free switching; not a deployable policy)",
+            "oracle",
+            format!("{:.2} [{:.2}, {:.2}]", m(o.mean), m(o.ci_low), m(o.ci_high))
         );
     }
 }

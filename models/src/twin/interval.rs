@@ -181,6 +181,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let mut asic_ws = vec![0.0; n];
         let mut mining = vec![0.0; n];
         let mut hash = vec![0.0; n];
+        let mut fast_ws = vec![0.0; n];
         for cohort in &mut self.cohorts {
             let ths = cohort.hash.take(now);
             let usd = mining_revenue_usd(ths, 1.0, hashprice, self.config.pool_fee);
@@ -189,7 +190,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             }
             mining[cohort.site] += usd;
             hash[cohort.site] += ths;
-            asic_ws[cohort.site] += cohort.power.take(now);
+            let ws = cohort.power.take(now);
+            asic_ws[cohort.site] += ws;
+            if cohort.firmware.max_curtail_latency().as_secs_f64() <= 10.0 {
+                fast_ws[cohort.site] += ws;
+            }
             self.figures.hash_ths += ths;
             self.figures.stock_hash_ths +=
                 f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
@@ -212,6 +217,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.ledger.energy(site, mwh, energy_usd);
             let facility_mw = mwh / hours;
             self.last_mw[site] = facility_mw;
+            self.fast_mw[site] = fast_ws[site] * pue / dt / 1e6;
             if facility_mw > self.sites[site].cap_w / 1e6 * (1.0 + 1e-9) {
                 self.figures.cap_violations += 1;
             }
@@ -380,8 +386,16 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
         let events = &self.tape.grid.events;
         self.notices.retain(|n| events[n.event].end() > now);
+        // Offers are paid on the fast load the site actually ran over the
+        // interval: an offer larger than that is paid pro rata.
         let mut ancillary_usd = 0.0;
-        for offers in &self.ancillary_mw {
+        for (offers, &fast_mw) in self.ancillary_mw.iter().zip(&self.fast_mw) {
+            let offered: f64 = offers.iter().sum();
+            let paid = if offered > fast_mw {
+                fast_mw / offered
+            } else {
+                1.0
+            };
             for (k, &mw) in offers.iter().enumerate() {
                 if mw > 0.0 {
                     let price = self.tape.grid.ancillary[k]
@@ -390,7 +404,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         .get(self.i())
                         .copied()
                         .unwrap_or(0.0);
-                    ancillary_usd += mw * price * hours;
+                    ancillary_usd += mw * paid * price * hours;
                 }
             }
         }

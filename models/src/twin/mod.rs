@@ -32,6 +32,7 @@ mod interval;
 mod jobs;
 mod model;
 mod observe;
+mod oracle;
 mod p1;
 mod placement;
 mod result;
@@ -39,6 +40,7 @@ mod setup;
 pub mod validation;
 
 pub use fixed::FixedPolicy;
+pub use oracle::{OracleBound, oracle};
 pub use result::{
     ClipReason, ClipRecord, IntervalRecord, JobFigures, MemorySink, NoSink, RunKey, RunResult,
     SwitchRecord, TwinSink,

@@ -206,6 +206,9 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) committed_max_w: Vec<f64>,
     /// Facility MW per site over the last interval.
     pub(crate) last_mw: Vec<f64>,
+    /// Facility power of fast (ancillary-qualified) ASIC load over the
+    /// last interval, MW, per site.
+    pub(crate) fast_mw: Vec<f64>,
     pub(crate) sink: S,
 }
 

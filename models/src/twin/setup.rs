@@ -214,7 +214,7 @@ fn plant_state(setup: &TwinSetup, tape: &WorldTape) -> (Vec<Site>, Vec<AsicCohor
 
 /// The market's rental series for a GPU model: the one named after it
 /// (`H100`, or `H100_SXM`-style names that start with it).
-fn rental_series(tape: &WorldTape, gpu: &str) -> Option<usize> {
+pub(super) fn rental_series(tape: &WorldTape, gpu: &str) -> Option<usize> {
     tape.market.gpu_rental.iter().position(|g| {
         g.model == gpu
             || g.model
@@ -224,7 +224,7 @@ fn rental_series(tape: &WorldTape, gpu: &str) -> Option<usize> {
 }
 
 /// Output tokens per H100-second of each customer's model (0 but for P2).
-fn p2_tokens_per_s(setup: &TwinSetup, tape: &WorldTape) -> Vec<f64> {
+pub(super) fn p2_tokens_per_s(setup: &TwinSetup, tape: &WorldTape) -> Vec<f64> {
     tape.demand
         .customers
         .iter()
@@ -305,6 +305,7 @@ fn build<S: TwinSink + 'static>(
         figures: Figures::default(),
         committed_max_w: vec![0.0; n_sites],
         last_mw: vec![0.0; n_sites],
+        fast_mw: vec![0.0; n_sites],
         sites,
         cohorts,
         pools,
@@ -316,7 +317,7 @@ fn build<S: TwinSink + 'static>(
 /// Input tokens per output token of batch work: the ratio of mean context
 /// to mean generated tokens of the request services (P2 jobs are billed in
 /// tokens at their model's throughput).
-fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
+pub(super) fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
     let (mut input, mut output) = (0.0, 0.0);
     for service in &demand.requests.services {
         if let (Some(c), Some(g)) = (

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use hcp_engine::rng::RngStreams;
-use hcp_models::twin::{RunKey, RunResult, TwinSetup, TwinSink, run};
+use hcp_models::twin::{OracleBound, RunKey, RunResult, TwinSetup, TwinSink, oracle, run};
 use hcp_policies::{ForecasterConfig, PolicyConfig};
 use rayon::prelude::*;
 
@@ -15,6 +15,9 @@ pub struct ReplicationRuns {
     pub replication: u64,
     /// (key, result) per policy.
     pub runs: Vec<(RunKey, RunResult)>,
+    /// The oracle's upper bound on the replication's tape (when the sweep
+    /// asked for it).
+    pub oracle: Option<OracleBound>,
 }
 
 /// What a sweep reports to its caller as it goes (files are written here,
@@ -56,11 +59,14 @@ pub struct SweepRun<'a> {
     pub replications: &'a [u64],
     /// Worker threads.
     pub threads: usize,
+    /// Whether to compute the oracle's bound for every replication.
+    pub oracle: bool,
 }
 
 /// Runs every policy over every replication of `plan` on its threads. Each
-/// replication's tape is generated once and every policy plays it; each run
-/// gets a fresh sink and forecaster. `output` hears of each run and each
+/// replication's tape is generated once and every policy plays it (and the
+/// oracle bounds it, when asked); each run gets a fresh sink and
+/// forecaster. `output` hears of each run and each
 /// replication as they finish (from any thread, in any order); the return
 /// value lists every replication in increasing order, whatever the thread
 /// count.
@@ -81,6 +87,7 @@ where
         seed,
         replications,
         threads,
+        oracle: with_oracle,
     } = *plan;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -91,29 +98,38 @@ where
             .map(|&replication| {
                 let streams = RngStreams::new(seed, replication);
                 let tape = setup.tape(&streams);
-                let runs = policies
-                    .par_iter()
-                    .map(|policy| {
-                        let key = RunKey {
-                            scenario: scenario.to_owned(),
-                            policy: policy.name().to_owned(),
-                            replication,
-                            seed,
-                        };
-                        let sink = output.sink(&key);
-                        let (result, sink) = run(
-                            setup,
-                            Arc::clone(&tape),
-                            &streams,
-                            policy.build(),
-                            forecaster.build(),
-                            sink,
-                        );
-                        output.run_done(&key, &result, sink)?;
-                        Ok((key, result))
-                    })
-                    .collect::<Result<Vec<_>, O::Error>>()?;
-                let runs = ReplicationRuns { replication, runs };
+                let (bound, runs) = rayon::join(
+                    || with_oracle.then(|| oracle(setup, &tape, &streams)),
+                    || {
+                        policies
+                            .par_iter()
+                            .map(|policy| {
+                                let key = RunKey {
+                                    scenario: scenario.to_owned(),
+                                    policy: policy.name().to_owned(),
+                                    replication,
+                                    seed,
+                                };
+                                let sink = output.sink(&key);
+                                let (result, sink) = run(
+                                    setup,
+                                    Arc::clone(&tape),
+                                    &streams,
+                                    policy.build(),
+                                    forecaster.build(),
+                                    sink,
+                                );
+                                output.run_done(&key, &result, sink)?;
+                                Ok((key, result))
+                            })
+                            .collect::<Result<Vec<_>, O::Error>>()
+                    },
+                );
+                let runs = ReplicationRuns {
+                    replication,
+                    runs: runs?,
+                    oracle: bound,
+                };
                 output.replication_done(&runs)?;
                 Ok(runs)
             })

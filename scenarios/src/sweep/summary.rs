@@ -1,7 +1,8 @@
 //! [`summarise`]: what a sweep found, per policy — mean profit with a 95 %
 //! confidence interval, the paired difference to the baseline policy on the
-//! same worlds, CVaR 5 %, revenue by stream, energy, SLA attainment,
-//! utilisation and switching.
+//! same worlds, CVaR 5 %, % of the oracle's bound (mean, CI, worst) and
+//! regret, revenue by stream, energy, SLA attainment, utilisation and
+//! switching.
 //!
 //! Statistics are computed from the runs in replication order, so they are
 //! the same whatever the thread count or sharding. The paired difference
@@ -74,6 +75,13 @@ pub struct PolicySummary {
     pub switches_per_day: f64,
     /// Mean actions clipped per run.
     pub clips: f64,
+    /// Profit as % of the oracle's bound on the same tape: mean and 95 %
+    /// CI (absent when the sweep ran without the oracle).
+    pub pct_of_oracle: Option<Estimate>,
+    /// The lowest % of oracle over the replications.
+    pub worst_pct_of_oracle: Option<f64>,
+    /// Oracle's bound minus profit on the same tape, USD.
+    pub regret_usd: Option<Estimate>,
 }
 
 /// The sweep's findings.
@@ -87,6 +95,9 @@ pub struct Summary {
     pub replications: u64,
     /// The policy uplifts are measured against.
     pub baseline: String,
+    /// The oracle's upper bound on profit, USD per replication (absent
+    /// when the sweep ran without it).
+    pub oracle_usd: Option<Estimate>,
     /// One entry per policy, in the sweep's order.
     pub policies: Vec<PolicySummary>,
 }
@@ -112,11 +123,14 @@ pub struct RunFigures {
     pub switches_per_day: f64,
     /// Actions clipped.
     pub clips: u64,
+    /// The oracle's bound on the same tape, USD.
+    pub oracle_usd: Option<f64>,
 }
 
 impl RunFigures {
-    /// The figures of a run over `days` simulated days.
-    pub fn of(key: &RunKey, result: &RunResult, days: f64) -> RunFigures {
+    /// The figures of a run over `days` simulated days, with the oracle's
+    /// bound on its tape if known.
+    pub fn of(key: &RunKey, result: &RunResult, days: f64, oracle_usd: Option<f64>) -> RunFigures {
         RunFigures {
             key: key.clone(),
             profit_usd: result.ledger.profit_usd,
@@ -126,8 +140,21 @@ impl RunFigures {
             utilisation: [result.asic_utilisation, result.gpu_utilisation],
             switches_per_day: (result.switches[0] + result.switches[1]) as f64 / days.max(1e-9),
             clips: result.clips,
+            oracle_usd,
         }
     }
+
+    /// Profit as % of the oracle's bound (when the bound is positive).
+    pub fn pct_of_oracle(&self) -> Option<f64> {
+        self.oracle_usd
+            .filter(|&o| o > 0.0)
+            .map(|o| 100.0 * self.profit_usd / o)
+    }
+}
+
+/// An estimate of the values, absent when there are none.
+fn estimate(values: &[f64]) -> Option<Estimate> {
+    (!values.is_empty()).then(|| Estimate::of(values.iter().copied()))
 }
 
 /// Mean of the lowest `ceil(5 %)` values (at least one).
@@ -173,6 +200,11 @@ pub fn summarise(
         .map(|name| {
             let mine = by_policy.get(name.as_str()).unwrap_or(&empty);
             let profits: Vec<f64> = mine.values().map(|r| r.profit_usd).collect();
+            let pcts: Vec<f64> = mine.values().filter_map(|r| r.pct_of_oracle()).collect();
+            let regrets: Vec<f64> = mine
+                .values()
+                .filter_map(|r| Some(r.oracle_usd? - r.profit_usd))
+                .collect();
             let uplift = (name != baseline && !base.is_empty()).then(|| {
                 Estimate::of(
                     mine.iter()
@@ -197,14 +229,26 @@ pub fn summarise(
                 gpu_utilisation: mean(mine.values().map(|r| r.utilisation[1])),
                 switches_per_day: mean(mine.values().map(|r| r.switches_per_day)),
                 clips: mean(mine.values().map(|r| r.clips as f64)),
+                pct_of_oracle: estimate(&pcts),
+                worst_pct_of_oracle: pcts.iter().copied().reduce(f64::min),
+                regret_usd: estimate(&regrets),
             }
         })
         .collect();
+    // The bound per replication, from any policy's run of it.
+    let mut oracle: BTreeMap<u64, f64> = BTreeMap::new();
+    for run in runs {
+        if let Some(o) = run.oracle_usd {
+            oracle.insert(run.key.replication, o);
+        }
+    }
+    let oracle: Vec<f64> = oracle.into_values().collect();
     Summary {
         scenario: scenario.to_owned(),
         seed,
         replications: replications as u64,
         baseline: baseline.to_owned(),
+        oracle_usd: estimate(&oracle),
         policies: summaries,
     }
 }
