@@ -135,7 +135,11 @@ impl Breakeven {
 
     /// Commits to new grid events; returns, per site, whether an event it
     /// committed to is under way.
-    pub(crate) fn demand_response(&mut self, o: &Observation, actions: &mut Vec<Action>) -> Vec<bool> {
+    pub(crate) fn demand_response(
+        &mut self,
+        o: &Observation,
+        actions: &mut Vec<Action>,
+    ) -> Vec<bool> {
         let mut during = vec![false; o.sites.len()];
         if !self.params.demand_response {
             return during;

@@ -105,7 +105,10 @@ fn rides_out_a_short_spike_and_curtails_for_a_long_one() {
     let extra_mwh = (s21.power_w - STANDBY_W) / 1e6 * 300.0 / 3600.0;
     let breakeven = revenue_h * 300.0 / 3600.0 / extra_mwh;
     let stock = breakeven_usd_per_mwh(s21.efficiency_j_per_th(), HASHPRICE, FEE, 1.0);
-    assert!(breakeven > stock && breakeven < stock * 1.01, "{breakeven} vs {stock}");
+    assert!(
+        breakeven > stock && breakeven < stock * 1.01,
+        "{breakeven} vs {stock}"
+    );
     // A spike $100 above breakeven for one interval loses $0.029 a device:
     // less than the round trip, so mpc keeps the miners on.
     let spike = breakeven + 100.0;
@@ -114,17 +117,32 @@ fn rides_out_a_short_spike_and_curtails_for_a_long_one() {
     let short = observation(10.0, &[("S21", false, 1000)], spike, &[50.0; 11]);
     let mut mpc = Mpc::new(p);
     let actions = decide(&mut mpc, &short);
-    assert!(asked_on(&actions, 0).is_none_or(|on| on == 1000), "{actions:?}");
-    assert!((mpc.planned_on()[0] - 1000.0).abs() < 1e-6, "{:?}", mpc.planned_on());
+    assert!(
+        asked_on(&actions, 0).is_none_or(|on| on == 1000),
+        "{actions:?}"
+    );
+    assert!(
+        (mpc.planned_on()[0] - 1000.0).abs() < 1e-6,
+        "{:?}",
+        mpc.planned_on()
+    );
     // breakeven, myopic, curtails the same observation.
     let mut breakeven_policy = PolicyConfig::by_name("breakeven").unwrap().build();
-    assert_eq!(asked_on(&decide(breakeven_policy.as_mut(), &short), 0), Some(0));
+    assert_eq!(
+        asked_on(&decide(breakeven_policy.as_mut(), &short), 0),
+        Some(0)
+    );
     // The same spike for the whole hour loses 12 × $0.029 = $0.35: curtail.
     let long = observation(10.0, &[("S21", false, 1000)], spike, &[spike; 11]);
     let mut mpc = Mpc::new(p);
     assert_eq!(asked_on(&decide(&mut mpc, &long), 0), Some(0));
     // A spike $300 above breakeven loses $0.087 in one interval: curtail.
-    let sharp = observation(10.0, &[("S21", false, 1000)], breakeven + 300.0, &[50.0; 11]);
+    let sharp = observation(
+        10.0,
+        &[("S21", false, 1000)],
+        breakeven + 300.0,
+        &[50.0; 11],
+    );
     let mut mpc = Mpc::new(p);
     assert_eq!(asked_on(&decide(&mut mpc, &sharp), 0), Some(0));
 }
@@ -148,7 +166,10 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let mut mpc = Mpc::new(free);
     let actions = decide(&mut mpc, &o);
     let plan = mpc.planned_on();
-    assert!((plan[0] - 1000.0).abs() < 1e-6 && plan[1].abs() < 1e-6, "{plan:?}");
+    assert!(
+        (plan[0] - 1000.0).abs() < 1e-6 && plan[1].abs() < 1e-6,
+        "{plan:?}"
+    );
     assert_eq!(asked_on(&actions, 1), Some(0));
     // Below both breakevens under a cap that holds 4 MW of ASIC power
     // above standby: the S21s (more TH per W) first, the S19 XPs get the
@@ -167,13 +188,19 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let o = observation(20.0, &cohorts, 300.0, &[300.0; 11]);
     let mut mpc = Mpc::new(free);
     let _ = decide(&mut mpc, &o);
-    assert!(mpc.planned_on().iter().all(|x| x.abs() < 1e-6), "{:?}", mpc.planned_on());
+    assert!(
+        mpc.planned_on().iter().all(|x| x.abs() < 1e-6),
+        "{:?}",
+        mpc.planned_on()
+    );
 }
 
 #[test]
 fn same_inputs_give_the_same_actions() {
     let cohorts = [("S21", true, 600), ("S19 XP", false, 1000)];
-    let prices = [60.0, 90.0, 130.0, 250.0, 80.0, 40.0, 140.0, 20.0, 95.0, 110.0, 70.0];
+    let prices = [
+        60.0, 90.0, 130.0, 250.0, 80.0, 40.0, 140.0, 20.0, 95.0, 110.0, 70.0,
+    ];
     let run = || {
         let mut mpc = Mpc::new(MpcParams::default());
         let mut all = Vec::new();
@@ -219,7 +246,10 @@ fn in_the_twin_mpc_is_never_clipped_and_beats_mining_only() {
     assert_eq!(cap_clips, 0, "{:?}", &sink.clips[..cap_clips.min(5)]);
     assert_eq!(mpc.cap_violations, 0);
     assert!(mpc.decisions >= 3 * 288, "{}", mpc.decisions);
-    let (mining, _) = play(&setup, PolicyConfig::by_name("mining-only").unwrap().build());
+    let (mining, _) = play(
+        &setup,
+        PolicyConfig::by_name("mining-only").unwrap().build(),
+    );
     assert!(
         mpc.ledger.profit_usd >= mining.ledger.profit_usd,
         "mpc {} < mining-only {}",
@@ -228,5 +258,8 @@ fn in_the_twin_mpc_is_never_clipped_and_beats_mining_only() {
     );
     // Same seed, same run.
     let (again, _) = play(&setup, PolicyConfig::by_name("mpc").unwrap().build());
-    assert_eq!(again.ledger.profit_usd.to_bits(), mpc.ledger.profit_usd.to_bits());
+    assert_eq!(
+        again.ledger.profit_usd.to_bits(),
+        mpc.ledger.profit_usd.to_bits()
+    );
 }

@@ -171,8 +171,13 @@ impl Mpc {
             for h in 0..steps {
                 let (price, hashprice) = step_prices(o, site, h);
                 let hash_usd_per_th_h = hashprice * fee / 24.0;
-                let target =
-                    best_target(cohort, price, hash_usd_per_th_h, view.pue, self.params.target_candidates);
+                let target = best_target(
+                    cohort,
+                    price,
+                    hash_usd_per_th_h,
+                    view.pue,
+                    self.params.target_candidates,
+                );
                 let revenue_h = hash_usd_per_th_h * cohort.spec.hashrate_th_at(target);
                 let extra_w = (target - cohort.standby_w).max(1.0);
                 let i = k * steps + h;
@@ -181,8 +186,8 @@ impl Mpc {
                 let held = cohort.supports_power_target
                     && if h == 0 { during } else { in_event(o, site, h) };
                 self.lp.upper[i] = if held { 0.0 } else { working };
-                self.lp.up_cost[i] =
-                    revenue_h * resume_s.max(0.0) / 3600.0 + self.params.wear_usd_per_switch.max(0.0);
+                self.lp.up_cost[i] = revenue_h * resume_s.max(0.0) / 3600.0
+                    + self.params.wear_usd_per_switch.max(0.0);
                 if h == 0 {
                     self.targets[c] = target;
                 }
@@ -190,7 +195,11 @@ impl Mpc {
             self.lp.down_cost[k] = self.params.wear_usd_per_switch.max(0.0);
             let on = f64::from(cohort.on);
             let last = self.plan[c];
-            self.lp.start[k] = if (last + WHOLE).floor() == on { last } else { on };
+            self.lp.start[k] = if (last + WHOLE).floor() == on {
+                last
+            } else {
+                on
+            };
         }
         let mut first = std::mem::take(&mut self.first);
         self.lp.solve(&mut first);
@@ -219,7 +228,10 @@ impl Mpc {
 /// then the forecast (its last value repeated if it is short; now's when
 /// there is none).
 fn step_prices(o: &Observation, site: usize, h: usize) -> (f64, f64) {
-    let now = (o.sites[site].price_usd_per_mwh, o.market.hashprice_usd_per_th_day);
+    let now = (
+        o.sites[site].price_usd_per_mwh,
+        o.market.hashprice_usd_per_th_day,
+    );
     if h == 0 {
         return now;
     }
