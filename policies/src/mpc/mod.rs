@@ -29,7 +29,8 @@
 //! price across breakeven every interval.
 //!
 //! **Parameters.** `horizon_steps` (market intervals, default 12),
-//! `fast_resume_s` (s, default 10), `stock_resume_s` (s, default 300),
+//! `fine_steps` (intervals planned one by one, default 3), `block_steps`
+//! (intervals per later step, default 3), `fast_resume_s` (s, default 10), `stock_resume_s` (s, default 300),
 //! `wear_usd_per_switch` (USD per device per switch, default 0.01),
 //! `min_change_devices` (devices, default 0: off), `target_candidates`
 //! (default 9), `demand_response` (default true).
@@ -38,6 +39,8 @@
 //! ```toml
 //! kind = "mpc"
 //! horizon_steps = 12
+//! fine_steps = 3
+//! block_steps = 3
 //! fast_resume_s = 10.0
 //! stock_resume_s = 300.0
 //! wear_usd_per_switch = 0.01
@@ -66,6 +69,11 @@ const WHOLE: f64 = 1e-6;
 pub struct MpcParams {
     /// Market intervals planned, the current one included (at least 1).
     pub horizon_steps: u32,
+    /// Leading intervals planned one by one (at least 1: the current one).
+    pub fine_steps: u32,
+    /// Intervals per LP step after the leading ones (1: every interval its
+    /// own step).
+    pub block_steps: u32,
     /// Seconds a device on fast firmware (one that takes power targets)
     /// hashes nothing after it is turned on, s.
     pub fast_resume_s: f64,
@@ -84,11 +92,14 @@ pub struct MpcParams {
 }
 
 impl Default for MpcParams {
-    /// One hour of 5-minute intervals, LuxOS and stock resume times, one
+    /// One hour of 5-minute intervals (three alone, then three blocks of
+    /// three: 6 LP steps), LuxOS and stock resume times, one
     /// cent of wear per switch, no dead band, 9 targets, demand response on.
     fn default() -> Self {
         MpcParams {
             horizon_steps: 12,
+            fine_steps: 3,
+            block_steps: 3,
             fast_resume_s: 10.0,
             stock_resume_s: 300.0,
             wear_usd_per_switch: 0.01,
@@ -113,6 +124,8 @@ pub struct Mpc {
     targets: Vec<f64>,
     /// Cohorts of the site being planned.
     members: Vec<usize>,
+    /// The LP's steps: (first interval ahead, intervals).
+    blocks: Vec<(usize, u32)>,
     first: Vec<f64>,
 }
 
@@ -130,6 +143,7 @@ impl Mpc {
             plan: Vec::new(),
             targets: Vec::new(),
             members: Vec::new(),
+            blocks: Vec::new(),
             first: Vec::new(),
         }
     }
@@ -140,9 +154,21 @@ impl Mpc {
         &self.plan
     }
 
-    /// Steps planned (at least 1).
-    fn steps(&self) -> usize {
-        self.params.horizon_steps.max(1) as usize
+    /// Splits the horizon into the LP's steps, `(first interval, intervals)`:
+    /// `fine_steps` single intervals (at least the current one), then
+    /// blocks of `block_steps`.
+    fn split_horizon(&mut self) {
+        self.blocks.clear();
+        let horizon = self.params.horizon_steps.max(1) as usize;
+        let fine = (self.params.fine_steps.max(1) as usize).min(horizon);
+        self.blocks.extend((0..fine).map(|t| (t, 1)));
+        let block = self.params.block_steps.max(1);
+        let mut from = fine;
+        while from < horizon {
+            let len = block.min(u32::try_from(horizon - from).unwrap_or(block));
+            self.blocks.push((from, len));
+            from += len as usize;
+        }
     }
 
     /// Plans the cohorts of `site` and writes their first step into
@@ -154,7 +180,8 @@ impl Mpc {
         if self.members.is_empty() {
             return;
         }
-        let steps = self.steps();
+        self.split_horizon();
+        let steps = self.blocks.len();
         let view = &o.sites[site];
         let dt_h = o.interval_s / 3600.0;
         let fee = 1.0 - o.market.pool_fee;
@@ -168,8 +195,8 @@ impl Mpc {
             } else {
                 self.params.stock_resume_s
             };
-            for h in 0..steps {
-                let (price, hashprice) = step_prices(o, site, h);
+            for (h, &(from, len)) in self.blocks.iter().enumerate() {
+                let (price, hashprice) = block_prices(o, site, from, len);
                 let hash_usd_per_th_h = hashprice * fee / 24.0;
                 let target = best_target(
                     cohort,
@@ -181,10 +208,12 @@ impl Mpc {
                 let revenue_h = hash_usd_per_th_h * cohort.spec.hashrate_th_at(target);
                 let extra_w = (target - cohort.standby_w).max(1.0);
                 let i = k * steps + h;
-                self.lp.margin[i] = (revenue_h - price * view.pue * extra_w / 1e6) * dt_h;
+                self.lp.margin[i] =
+                    (revenue_h - price * view.pue * extra_w / 1e6) * dt_h * f64::from(len);
                 self.lp.watts[i] = extra_w;
                 let held = cohort.supports_power_target
-                    && if h == 0 { during } else { in_event(o, site, h) };
+                    && (from..from + len as usize)
+                        .any(|t| if t == 0 { during } else { in_event(o, site, t) });
                 self.lp.upper[i] = if held { 0.0 } else { working };
                 self.lp.up_cost[i] = revenue_h * resume_s.max(0.0) / 3600.0
                     + self.params.wear_usd_per_switch.max(0.0);
@@ -244,6 +273,17 @@ fn step_prices(o: &Observation, site: usize, h: usize) -> (f64, f64) {
         .get(site)
         .map_or(now.0, |v| pick(v, now.0));
     (price, pick(&f.hashprice_usd_per_th_day, now.1))
+}
+
+/// Mean price and hashprice over `len` intervals from interval `from`.
+fn block_prices(o: &Observation, site: usize, from: usize, len: u32) -> (f64, f64) {
+    let mut sum = (0.0, 0.0);
+    for t in from..from + len as usize {
+        let (p, h) = step_prices(o, site, t);
+        sum = (sum.0 + p, sum.1 + h);
+    }
+    let n = f64::from(len.max(1));
+    (sum.0 / n, sum.1 / n)
 }
 
 /// Whether step `h` falls in a grid event committed at `site`.
