@@ -88,7 +88,7 @@ pub struct Breakeven {
     committed: Vec<u32>,
     targets: Vec<f64>,
     skip: Vec<bool>,
-    gpu_plan: Vec<GpuAllocation>,
+    pub(crate) gpu_plan: Vec<GpuAllocation>,
 }
 
 impl Breakeven {
@@ -135,7 +135,11 @@ impl Breakeven {
 
     /// Commits to new grid events; returns, per site, whether an event it
     /// committed to is under way.
-    fn demand_response(&mut self, o: &Observation, actions: &mut Vec<Action>) -> Vec<bool> {
+    pub(crate) fn demand_response(
+        &mut self,
+        o: &Observation,
+        actions: &mut Vec<Action>,
+    ) -> Vec<bool> {
         let mut during = vec![false; o.sites.len()];
         if !self.params.demand_response {
             return during;
@@ -178,7 +182,7 @@ impl Breakeven {
 
     /// Each pool's GPUs by net value per GPU-hour: P1's share first, then
     /// the uses that earn more than their energy, best first.
-    fn plan_gpus(&mut self, o: &Observation) {
+    pub(crate) fn plan_gpus(&mut self, o: &Observation) {
         let p1 = p1_shares(o);
         self.gpu_plan.clear();
         for (pool, view) in o.gpu_pools.iter().enumerate() {

@@ -30,6 +30,7 @@
 //! | `ai-first` | [`ai_first`] | every GPU serves AI demand, ASICs take the rest |
 //! | `seed-threshold` | [`seed_threshold`] | move capacity when one use wins by > 10 % |
 //! | `breakeven` | [`breakeven`] | curtail above breakeven, tune targets, demand response |
+//! | `mpc` | [`mpc`] | rolling-horizon LP over the forecast, switching costs, acts on step 1 |
 //!
 //! The [`registry`] builds them by name from a scenario's TOML:
 //!
@@ -62,6 +63,7 @@ pub mod ai_first;
 pub mod breakeven;
 pub mod forecast;
 pub mod mining_only;
+pub mod mpc;
 mod power;
 pub mod registry;
 pub mod seed_threshold;

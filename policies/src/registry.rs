@@ -12,6 +12,7 @@ use crate::ai_first::{AiFirst, AiFirstParams};
 use crate::breakeven::{Breakeven, BreakevenParams};
 use crate::forecast::{Autoregressive, AutoregressiveParams, SeasonalNaive, SeasonalNaiveParams};
 use crate::mining_only::{MiningOnly, MiningOnlyParams};
+use crate::mpc::{Mpc, MpcParams};
 use crate::seed_threshold::{SeedThreshold, SeedThresholdParams};
 
 /// A name the registry does not know.
@@ -38,6 +39,8 @@ pub enum PolicyConfig {
     SeedThreshold(SeedThresholdParams),
     /// Curtails above breakeven, tunes targets, joins demand response.
     Breakeven(BreakevenParams),
+    /// Plans a rolling horizon over the forecast with an LP.
+    Mpc(MpcParams),
 }
 
 impl PolicyConfig {
@@ -48,6 +51,7 @@ impl PolicyConfig {
             PolicyConfig::AiFirst(_) => "ai-first",
             PolicyConfig::SeedThreshold(_) => "seed-threshold",
             PolicyConfig::Breakeven(_) => "breakeven",
+            PolicyConfig::Mpc(_) => "mpc",
         }
     }
 
@@ -58,6 +62,7 @@ impl PolicyConfig {
             PolicyConfig::AiFirst(p) => Box::new(AiFirst::new(p)),
             PolicyConfig::SeedThreshold(p) => Box::new(SeedThreshold::new(p)),
             PolicyConfig::Breakeven(p) => Box::new(Breakeven::new(p)),
+            PolicyConfig::Mpc(p) => Box::new(Mpc::new(p)),
         }
     }
 
@@ -68,6 +73,7 @@ impl PolicyConfig {
             PolicyConfig::AiFirst(AiFirstParams::default()),
             PolicyConfig::SeedThreshold(SeedThresholdParams::default()),
             PolicyConfig::Breakeven(BreakevenParams::default()),
+            PolicyConfig::Mpc(MpcParams::default()),
         ]
     }
 

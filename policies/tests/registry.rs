@@ -13,7 +13,13 @@ fn every_policy_builds_under_its_name_and_round_trips_through_toml() {
         .collect();
     assert_eq!(
         names,
-        ["mining-only", "ai-first", "seed-threshold", "breakeven"]
+        [
+            "mining-only",
+            "ai-first",
+            "seed-threshold",
+            "breakeven",
+            "mpc"
+        ]
     );
     for config in PolicyConfig::defaults() {
         assert_eq!(config.build().name(), config.name());
@@ -50,17 +56,17 @@ fn parameters_come_from_toml_and_default_when_left_out() {
 
 #[test]
 fn unknown_names_and_fields_are_refused_with_the_valid_choices() {
-    let err = PolicyConfig::by_name("mpc").unwrap_err().to_string();
+    let err = PolicyConfig::by_name("hodl").unwrap_err().to_string();
     assert_eq!(
         err,
-        "unknown policy `mpc`: expected one of mining-only, ai-first, seed-threshold, breakeven"
+        "unknown policy `hodl`: expected one of mining-only, ai-first, seed-threshold, breakeven, mpc"
     );
     let err = ForecasterConfig::by_name("oracle").unwrap_err().to_string();
     assert!(
         err.contains("persistence, seasonal-naive, autoregressive"),
         "{err}"
     );
-    let err = toml::from_str::<PolicyConfig>("kind = \"mpc\"")
+    let err = toml::from_str::<PolicyConfig>("kind = \"hodl\"")
         .unwrap_err()
         .to_string();
     assert!(

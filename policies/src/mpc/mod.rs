@@ -1,0 +1,352 @@
+//! `mpc`: rolling-horizon optimisation over the scenario's forecast.
+//!
+//! **What it does.** At every market interval it plans the next
+//! `horizon_steps` intervals (the current one first, then the
+//! forecaster's prices and hashprice) with one small linear program per
+//! site ([`lp`]), and acts on the plan's first step:
+//! - *ASICs.* Per cohort and step, the devices on, each at the power target
+//!   that earns most at that step's forecast prices (as `breakeven` picks
+//!   it). A device on earns hashprice × (1 − fee) × H(P) ÷ 24 − price × PUE
+//!   × (P − standby) per hour.
+//! - *Switching.* Turning a device on costs the hash it loses while its
+//!   firmware resumes — `fast_resume_s` (fast firmware, the kind that takes
+//!   power targets: LuxOS resumes in under 10 s) or `stock_resume_s` (stock
+//!   firmware: a full start, about 5 minutes) — plus `wear_usd_per_switch`;
+//!   turning it off costs the wear. So it rides out a one-interval spike
+//!   that costs less than a switch, and curtails for a sustained one.
+//! - *Cap.* Each step's ASIC power fits the site's cap once the GPUs have
+//!   their planned power and every ASIC its standby draw.
+//! - *GPUs and demand response* as `breakeven`: GPUs by net value per
+//!   GPU-hour (the GPU fleet is small beside the caps), fast MW committed to
+//!   announced grid events, and fast cohorts held off during the windows
+//!   committed to (the LP sees those windows ahead).
+//! - Increases are budgeted against the observed headroom, so no action is
+//!   clipped for the cap.
+//!
+//! **When it wins.** Volatile prices where spikes come in runs the
+//! forecaster can see (a day's evening peak): it curtails for the run,
+//! ignores blips that cost less than a restart, and does not chase the
+//! price across breakeven every interval.
+//!
+//! **Parameters.** `horizon_steps` (market intervals, default 12),
+//! `fine_steps` (intervals planned one by one, default 3), `block_steps`
+//! (intervals per later step, default 3), `fast_resume_s` (s, default 10), `stock_resume_s` (s, default 300),
+//! `wear_usd_per_switch` (USD per device per switch, default 0.01),
+//! `min_change_devices` (devices, default 0: off), `target_candidates`
+//! (default 9), `demand_response` (default true).
+//!
+//! **Example.**
+//! ```toml
+//! kind = "mpc"
+//! horizon_steps = 12
+//! fine_steps = 3
+//! block_steps = 3
+//! fast_resume_s = 10.0
+//! stock_resume_s = 300.0
+//! wear_usd_per_switch = 0.01
+//! min_change_devices = 0
+//! target_candidates = 9
+//! demand_response = true
+//! ```
+
+mod lp;
+
+use hcp_engine::time::SimDuration;
+use hcp_models::contract::{Action, AsicCohortView, Observation, Policy, Subscriptions};
+use serde::{Deserialize, Serialize};
+
+use crate::breakeven::{Breakeven, BreakevenParams};
+use crate::power::{Headroom, asic_budgets, push_asic, push_gpu};
+use lp::SiteLp;
+
+/// Devices a plan's fraction may fall short of a whole device and still
+/// count as it.
+const WHOLE: f64 = 1e-6;
+
+/// Parameters of [`Mpc`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MpcParams {
+    /// Market intervals planned, the current one included (at least 1).
+    pub horizon_steps: u32,
+    /// Leading intervals planned one by one (at least 1: the current one).
+    pub fine_steps: u32,
+    /// Intervals per LP step after the leading ones (1: every interval its
+    /// own step).
+    pub block_steps: u32,
+    /// Seconds a device on fast firmware (one that takes power targets)
+    /// hashes nothing after it is turned on, s.
+    pub fast_resume_s: f64,
+    /// Seconds a device on stock firmware hashes nothing after it is
+    /// turned on, s.
+    pub stock_resume_s: f64,
+    /// Wear and tear of switching one device on or off, USD per switch.
+    pub wear_usd_per_switch: f64,
+    /// Changes of a cohort's count smaller than this are not acted on,
+    /// devices (0: every change is).
+    pub min_change_devices: u32,
+    /// Power targets tried over the firmware's range (at least 2).
+    pub target_candidates: u32,
+    /// Whether to commit to announced grid events.
+    pub demand_response: bool,
+}
+
+impl Default for MpcParams {
+    /// One hour of 5-minute intervals (three alone, then three blocks of
+    /// three: 6 LP steps), LuxOS and stock resume times, one
+    /// cent of wear per switch, no dead band, 9 targets, demand response on.
+    fn default() -> Self {
+        MpcParams {
+            horizon_steps: 12,
+            fine_steps: 3,
+            block_steps: 3,
+            fast_resume_s: 10.0,
+            stock_resume_s: 300.0,
+            wear_usd_per_switch: 0.01,
+            min_change_devices: 0,
+            target_candidates: 9,
+            demand_response: true,
+        }
+    }
+}
+
+/// Plans each site over a rolling horizon with an LP and acts on its first
+/// step.
+#[derive(Debug, Clone)]
+pub struct Mpc {
+    params: MpcParams,
+    /// GPU planning and demand response, shared with `breakeven`.
+    inner: Breakeven,
+    lp: SiteLp,
+    /// The last plan's first step per cohort (devices, fractional).
+    plan: Vec<f64>,
+    /// Power target of each cohort in the plan's first step, W.
+    targets: Vec<f64>,
+    /// Cohorts of the site being planned.
+    members: Vec<usize>,
+    /// The LP's steps: (first interval ahead, intervals).
+    blocks: Vec<(usize, u32)>,
+    first: Vec<f64>,
+}
+
+impl Mpc {
+    /// The policy with `params`.
+    pub fn new(params: MpcParams) -> Self {
+        Mpc {
+            params,
+            inner: Breakeven::new(BreakevenParams {
+                demand_response: params.demand_response,
+                target_candidates: params.target_candidates,
+                ..BreakevenParams::default()
+            }),
+            lp: SiteLp::default(),
+            plan: Vec::new(),
+            targets: Vec::new(),
+            members: Vec::new(),
+            blocks: Vec::new(),
+            first: Vec::new(),
+        }
+    }
+
+    /// The last decision's plan for the current interval: devices on per
+    /// cohort (fractional, before rounding down to whole devices).
+    pub fn planned_on(&self) -> &[f64] {
+        &self.plan
+    }
+
+    /// Splits the horizon into the LP's steps, `(first interval, intervals)`:
+    /// `fine_steps` single intervals (at least the current one), then
+    /// blocks of `block_steps`.
+    fn split_horizon(&mut self) {
+        self.blocks.clear();
+        let horizon = self.params.horizon_steps.max(1) as usize;
+        let fine = (self.params.fine_steps.max(1) as usize).min(horizon);
+        self.blocks.extend((0..fine).map(|t| (t, 1)));
+        let block = self.params.block_steps.max(1);
+        let mut from = fine;
+        while from < horizon {
+            let len = block.min(u32::try_from(horizon - from).unwrap_or(block));
+            self.blocks.push((from, len));
+            from += len as usize;
+        }
+    }
+
+    /// Plans the cohorts of `site` and writes their first step into
+    /// `self.plan` and `self.targets`.
+    fn plan_site(&mut self, o: &Observation, site: usize, budget_w: f64, during: bool) {
+        self.members.clear();
+        self.members
+            .extend((0..o.asic_cohorts.len()).filter(|&c| o.asic_cohorts[c].site == site));
+        if self.members.is_empty() {
+            return;
+        }
+        self.split_horizon();
+        let steps = self.blocks.len();
+        let view = &o.sites[site];
+        let dt_h = o.interval_s / 3600.0;
+        let fee = 1.0 - o.market.pool_fee;
+        self.lp.reset(self.members.len(), steps);
+        self.lp.budget_w = budget_w;
+        for (k, &c) in self.members.iter().enumerate() {
+            let cohort = &o.asic_cohorts[c];
+            let working = f64::from(cohort.installed.saturating_sub(cohort.failed));
+            let resume_s = if cohort.supports_power_target {
+                self.params.fast_resume_s
+            } else {
+                self.params.stock_resume_s
+            };
+            for (h, &(from, len)) in self.blocks.iter().enumerate() {
+                let (price, hashprice) = block_prices(o, site, from, len);
+                let hash_usd_per_th_h = hashprice * fee / 24.0;
+                let target = best_target(
+                    cohort,
+                    price,
+                    hash_usd_per_th_h,
+                    view.pue,
+                    self.params.target_candidates,
+                );
+                let revenue_h = hash_usd_per_th_h * cohort.spec.hashrate_th_at(target);
+                let extra_w = (target - cohort.standby_w).max(1.0);
+                let i = k * steps + h;
+                self.lp.margin[i] =
+                    (revenue_h - price * view.pue * extra_w / 1e6) * dt_h * f64::from(len);
+                self.lp.watts[i] = extra_w;
+                let held = cohort.supports_power_target
+                    && (from..from + len as usize)
+                        .any(|t| if t == 0 { during } else { in_event(o, site, t) });
+                self.lp.upper[i] = if held { 0.0 } else { working };
+                self.lp.up_cost[i] = revenue_h * resume_s.max(0.0) / 3600.0
+                    + self.params.wear_usd_per_switch.max(0.0);
+                if h == 0 {
+                    self.targets[c] = target;
+                }
+            }
+            self.lp.down_cost[k] = self.params.wear_usd_per_switch.max(0.0);
+            let on = f64::from(cohort.on);
+            let last = self.plan[c];
+            self.lp.start[k] = if (last + WHOLE).floor() == on {
+                last
+            } else {
+                on
+            };
+        }
+        let mut first = std::mem::take(&mut self.first);
+        self.lp.solve(&mut first);
+        for (k, &c) in self.members.iter().enumerate() {
+            self.plan[c] = first[k];
+        }
+        self.first = first;
+    }
+
+    /// The devices to ask of `cohort`: the plan's whole devices, or the
+    /// current count when the change is inside the dead band.
+    // Counts are floors of non-negative plans bounded by the cohort's size.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn devices(&self, cohort: &AsicCohortView, planned: f64) -> u32 {
+        let working = cohort.installed.saturating_sub(cohort.failed);
+        let on = ((planned + WHOLE).floor().max(0.0) as u32).min(working);
+        if on.abs_diff(cohort.on) < self.params.min_change_devices {
+            cohort.on.min(working)
+        } else {
+            on
+        }
+    }
+}
+
+/// Price (USD/MWh) and hashprice (USD per TH/s per day) at step `h`: now,
+/// then the forecast (its last value repeated if it is short; now's when
+/// there is none).
+fn step_prices(o: &Observation, site: usize, h: usize) -> (f64, f64) {
+    let now = (
+        o.sites[site].price_usd_per_mwh,
+        o.market.hashprice_usd_per_th_day,
+    );
+    if h == 0 {
+        return now;
+    }
+    let Some(f) = &o.forecast else {
+        return now;
+    };
+    let pick = |v: &[f64], fallback: f64| v.get(h - 1).or(v.last()).copied().unwrap_or(fallback);
+    let price = f
+        .price_usd_per_mwh
+        .get(site)
+        .map_or(now.0, |v| pick(v, now.0));
+    (price, pick(&f.hashprice_usd_per_th_day, now.1))
+}
+
+/// Mean price and hashprice over `len` intervals from interval `from`.
+fn block_prices(o: &Observation, site: usize, from: usize, len: u32) -> (f64, f64) {
+    let mut sum = (0.0, 0.0);
+    for t in from..from + len as usize {
+        let (p, h) = step_prices(o, site, t);
+        sum = (sum.0 + p, sum.1 + h);
+    }
+    let n = f64::from(len.max(1));
+    (sum.0 / n, sum.1 / n)
+}
+
+/// Whether step `h` falls in a grid event committed at `site`.
+fn in_event(o: &Observation, site: usize, h: usize) -> bool {
+    let ahead = o.interval_s * f64::from(u32::try_from(h).unwrap_or(u32::MAX));
+    let t = o.time + SimDuration::try_from_secs_f64(ahead).unwrap_or(SimDuration::ZERO);
+    o.grid_notices.iter().any(|n| {
+        n.committed_mw.get(site).copied().unwrap_or(0.0) > 0.0 && n.start <= t && t < n.end
+    })
+}
+
+/// The candidate target that earns most per device-hour at `price` and a
+/// net hash value of `usd_per_th_h`, W (the current target on stock
+/// firmware).
+fn best_target(view: &AsicCohortView, price: f64, usd_per_th_h: f64, pue: f64, n: u32) -> f64 {
+    if !view.supports_power_target {
+        return view.power_target_w;
+    }
+    let energy = price * pue / 1e6;
+    let (low, high) = view.power_range_w;
+    let n = n.max(2);
+    let mut best = (high, f64::NEG_INFINITY);
+    for k in 0..n {
+        let w = low + (high - low) * f64::from(k) / f64::from(n - 1);
+        let m = usd_per_th_h * view.spec.hashrate_th_at(w) - energy * w;
+        if m > best.1 {
+            best = (w, m);
+        }
+    }
+    best.0
+}
+
+impl Policy for Mpc {
+    fn name(&self) -> &'static str {
+        "mpc"
+    }
+
+    fn subscriptions(&self) -> Subscriptions {
+        Subscriptions {
+            forecast_steps: self.params.horizon_steps.saturating_sub(1),
+            ..Subscriptions::default()
+        }
+    }
+
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        let during = self.inner.demand_response(o, actions);
+        self.inner.plan_gpus(o);
+        let n = o.asic_cohorts.len();
+        self.plan.resize(n, f64::NAN);
+        self.targets.resize(n, 0.0);
+        let budgets = asic_budgets(o, &self.inner.gpu_plan);
+        for site in 0..o.sites.len() {
+            let budget = budgets.get(site).copied().unwrap_or(0.0);
+            let event = during.get(site).copied().unwrap_or(false);
+            self.plan_site(o, site, budget, event);
+        }
+        let mut headroom = Headroom::of(o);
+        for (pool, &plan) in self.inner.gpu_plan.iter().enumerate() {
+            let _ = push_gpu(o, pool, plan, &mut headroom, actions);
+        }
+        for (c, cohort) in o.asic_cohorts.iter().enumerate() {
+            let on = self.devices(cohort, self.plan[c]);
+            let _ = push_asic(o, c, on, self.targets[c], &mut headroom, actions);
+        }
+    }
+}
