@@ -336,8 +336,20 @@ fn sweep_is_identical_at_any_thread_count_and_any_sharding() {
     // The summary pairs every policy with mining-only over 3 replications.
     assert_eq!(a["replications"], 3);
     let policies = a["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 4);
+    assert_eq!(policies.len(), 5);
     assert_eq!(policies[0]["policy"], "mining-only");
+    // The oracle bounds every run: % of oracle never above 100, regret
+    // never negative, and the two agree with the bound's mean.
+    let oracle = a["oracle_usd"]["mean"].as_f64().unwrap();
+    for p in policies {
+        let worst = p["worst_pct_of_oracle"].as_f64().unwrap();
+        let pct = p["pct_of_oracle"]["mean"].as_f64().unwrap();
+        assert!(worst <= pct && pct <= 100.0, "{p}");
+        let regret = p["regret_usd"]["mean"].as_f64().unwrap();
+        let profit = p["profit_usd"]["mean"].as_f64().unwrap();
+        assert!(regret >= 0.0, "{p}");
+        assert!((profit + regret - oracle).abs() < 1e-6 * oracle.abs(), "{p}");
+    }
     assert!(policies[0]["uplift_usd"].is_null());
     for p in &policies[1..] {
         let uplift = &p["uplift_usd"];
