@@ -180,7 +180,8 @@ fn merge_runs(
     run_ends: &[usize],
     scratch: &mut Vec<JobArrival>,
 ) -> bool {
-    let mut heads: [(usize, usize); 4] = [(0, 0); 4];
+    // (next position, end) per run; at most four classes are merged.
+    let mut heads = [(0, 0); 4];
     if run_ends.len() > heads.len() {
         return false;
     }
@@ -189,25 +190,29 @@ fn merge_runs(
         *head = (start, end - first);
         start = end - first;
     }
-    let heads = &mut heads[..run_ends.len()];
+    // The order as one integer: arrival µs above the class byte.
+    let key = |job: &JobArrival| (job.arrival.as_micros() << 8) | job.class as u64;
+    if jobs.iter().any(|j| j.arrival.as_micros() >= 1 << 56) {
+        return false;
+    }
+    let head_key = |&(at, end): &(usize, usize)| if at < end { key(&jobs[at]) } else { u64::MAX };
     scratch.clear();
-    loop {
-        let mut pick: Option<usize> = None;
-        for (r, &(at, end)) in heads.iter().enumerate() {
-            if at < end && pick.is_none_or(|p| order(&jobs[at]) < order(&jobs[heads[p].0])) {
-                pick = Some(r);
+    let mut last = None;
+    for _ in 0..jobs.len() {
+        let mut pick = 0;
+        let mut best = head_key(&heads[0]);
+        for (r, head) in heads.iter().enumerate().skip(1) {
+            let k = head_key(head);
+            if k < best {
+                (pick, best) = (r, k);
             }
         }
-        let Some(r) = pick else { break };
-        let job = jobs[heads[r].0];
-        if scratch
-            .last()
-            .is_some_and(|last| order(last) >= order(&job))
-        {
+        if best == u64::MAX || last.is_some_and(|l| l >= best) {
             return false;
         }
-        scratch.push(job);
-        heads[r].0 += 1;
+        last = Some(best);
+        scratch.push(jobs[heads[pick].0]);
+        heads[pick].0 += 1;
     }
     jobs.copy_from_slice(scratch);
     true
