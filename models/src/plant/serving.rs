@@ -331,8 +331,13 @@ mod tests {
     #[test]
     fn the_erlang_c_screen_decides_square_root_staffing() {
         // c = a + 2.6·√a (the router's staffing rule): C ≈ 0.5 %, under 1 %.
-        for a in [4.0_f64, 50.0, 400.0, 1_500.0] {
-            let c = (a + 2.6 * a.sqrt()).ceil() as u32;
+        for (c, a) in [
+            (10_u32, 4.0_f64),
+            (69, 50.0),
+            (452, 400.0),
+            (1_601, 1_500.0),
+        ] {
+            assert_eq!(f64::from(c), (a + 2.6 * a.sqrt()).ceil());
             assert!(erlang_c(c, a) < SCREEN * TAIL);
             assert!(erlang_c_at_most(c, a, SCREEN * TAIL), "a = {a}");
         }
