@@ -92,6 +92,10 @@ pub struct JobGenerator {
     start_hour: f64,
     next: u64,
     intervals: u64,
+    /// Where each class's run of the open interval ends in `out`.
+    run_ends: Vec<usize>,
+    /// The interval's jobs in merge order (scratch, reused).
+    merged: Vec<JobArrival>,
 }
 
 impl JobGenerator {
@@ -118,6 +122,8 @@ impl JobGenerator {
             start_hour: horizon.epoch.start().timestamp().rem_euclid(86_400) as f64 / 3600.0,
             next: 0,
             intervals: horizon.intervals() as u64,
+            run_ends: Vec::new(),
+            merged: Vec::new(),
         }
     }
 
@@ -136,6 +142,7 @@ impl JobGenerator {
         self.next += 1;
         let hour = ((self.start_hour + i as f64 * self.step_s / 3600.0) as usize) % 24;
         let first = out.len();
+        self.run_ends.clear();
         for class in &mut self.classes {
             class.interval(
                 self.p2_min_slack,
@@ -145,11 +152,70 @@ impl JobGenerator {
                 self.scale,
                 out,
             );
+            self.run_ends.push(out.len());
         }
         // The interval's few dozen jobs, by arrival (ties by class).
-        out[first..].sort_unstable_by_key(|j| (j.arrival, j.class));
+        let interval = &mut out[first..];
+        if !merge_runs(interval, first, &self.run_ends, &mut self.merged) {
+            interval.sort_unstable_by_key(order);
+        }
         true
     }
+}
+
+/// The order of an interval's jobs: by arrival, ties by class.
+fn order(job: &JobArrival) -> (SimTime, WorkloadClass) {
+    (job.arrival, job.class)
+}
+
+/// Sorts `jobs` (which start at `first` in their vector and are made of
+/// runs, each in [`order`], ending at `run_ends`) by merging the runs
+/// through `scratch`. When every key is distinct the sorted order is unique,
+/// so the merge gives exactly what a sort gives; it returns `false` and
+/// leaves `jobs` untouched when two keys are equal (a sort then decides, as
+/// it always did).
+fn merge_runs(
+    jobs: &mut [JobArrival],
+    first: usize,
+    run_ends: &[usize],
+    scratch: &mut Vec<JobArrival>,
+) -> bool {
+    // (next position, end) per run; at most four classes are merged.
+    let mut heads = [(0, 0); 4];
+    if run_ends.len() > heads.len() {
+        return false;
+    }
+    let mut start = 0;
+    for (head, &end) in heads.iter_mut().zip(run_ends) {
+        *head = (start, end - first);
+        start = end - first;
+    }
+    // The order as one integer: arrival µs above the class byte.
+    let key = |job: &JobArrival| (job.arrival.as_micros() << 8) | job.class as u64;
+    if jobs.iter().any(|j| j.arrival.as_micros() >= 1 << 56) {
+        return false;
+    }
+    let head_key = |&(at, end): &(usize, usize)| if at < end { key(&jobs[at]) } else { u64::MAX };
+    scratch.clear();
+    let mut last = None;
+    for _ in 0..jobs.len() {
+        let mut pick = 0;
+        let mut best = head_key(&heads[0]);
+        for (r, head) in heads.iter().enumerate().skip(1) {
+            let k = head_key(head);
+            if k < best {
+                (pick, best) = (r, k);
+            }
+        }
+        if best == u64::MAX || last.is_some_and(|l| l >= best) {
+            return false;
+        }
+        last = Some(best);
+        scratch.push(jobs[heads[pick].0]);
+        heads[pick].0 += 1;
+    }
+    jobs.copy_from_slice(scratch);
+    true
 }
 
 /// The sampling state of one class: its stream, owners and size table.
@@ -256,5 +322,80 @@ impl ClassSampler {
                 gpu: h100.then_some(GpuModel::H100),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use hcp_engine::rng::RngStreams;
+
+    use super::*;
+    use crate::demand::DemandParams;
+
+    fn job(arrival_us: u64, class: WorkloadClass, gpu_milli: u16) -> JobArrival {
+        JobArrival {
+            arrival: SimTime::from_micros(arrival_us),
+            work_gpu_s: 1.0,
+            deadline_s: 0,
+            checkpoint_s: 0,
+            customer: NO_CUSTOMER,
+            gpu_milli,
+            class,
+            gpu: None,
+        }
+    }
+
+    /// Every interval of 60 days of the reference demand, ordered by merging
+    /// the classes' runs, equals the same jobs ordered by a sort.
+    #[test]
+    fn merged_intervals_equal_sorted_intervals() {
+        let params = DemandParams::default();
+        let horizon = Horizon::days(Utc.with_ymd_and_hms(2025, 1, 6, 0, 0, 0).unwrap(), 60, 5);
+        let streams = RngStreams::new(7, 0);
+        let customers = crate::demand::generate_without_jobs(&params, &horizon, &streams).customers;
+        let mut generator = crate::demand::job_generator(&params, &customers, &horizon, &streams);
+        let (mut merged, mut runs) = (Vec::new(), Vec::new());
+        let mut intervals = 0;
+        while generator.next_interval(&mut merged) {
+            let start = runs.len();
+            runs.extend_from_slice(&merged[start..]);
+            // The same interval as the classes produced it: re-split by class
+            // (each class's run keeps its own order), then sort.
+            runs[start..].sort_by_key(|j| j.class);
+            runs[start..].sort_unstable_by_key(order);
+            intervals += 1;
+        }
+        assert_eq!(intervals, 60 * 288);
+        assert!(merged.len() > 100_000, "{}", merged.len());
+        assert_eq!(merged, runs);
+    }
+
+    #[test]
+    fn merging_gives_the_sort_and_declines_equal_keys() {
+        let (p2, p3, p4) = (WorkloadClass::P2, WorkloadClass::P3, WorkloadClass::P4);
+        let mut jobs = vec![
+            job(10, p2, 1),
+            job(40, p2, 2),
+            job(5, p3, 3),
+            job(40, p3, 4),
+            job(41, p3, 5),
+            job(1, p4, 6),
+        ];
+        let mut want = jobs.clone();
+        want.sort_unstable_by_key(order);
+        let mut scratch = Vec::new();
+        assert!(merge_runs(&mut jobs, 100, &[102, 105, 106], &mut scratch));
+        assert_eq!(jobs, want);
+        let sizes: Vec<u16> = jobs.iter().map(|j| j.gpu_milli).collect();
+        assert_eq!(sizes, [6, 3, 1, 2, 4, 5]);
+        // Two P2 jobs at the same instant: the merge declines, jobs untouched.
+        let mut tied = vec![job(10, p2, 1), job(10, p2, 2), job(5, p3, 3)];
+        let before = tied.clone();
+        assert!(!merge_runs(&mut tied, 0, &[2, 3], &mut scratch));
+        assert_eq!(tied, before);
+        // A run out of order is declined too.
+        let mut unsorted = vec![job(10, p2, 1), job(5, p2, 2)];
+        assert!(!merge_runs(&mut unsorted, 0, &[2], &mut scratch));
     }
 }

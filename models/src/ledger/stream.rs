@@ -95,9 +95,14 @@ pub struct CompensatedSum {
 }
 
 impl CompensatedSum {
-    /// Adds `x`.
+    /// Adds `x`. Adding zero (either sign) is skipped: on a finite sum it
+    /// changes neither term (neither is ever −0), so it is a no-op anyway,
+    /// and usage postings carry zeros in most of their fields.
     #[inline]
     pub fn add(&mut self, x: f64) {
+        if x == 0.0 && self.sum.is_finite() {
+            return;
+        }
         let t = self.sum + x;
         if self.sum.abs() >= x.abs() {
             self.compensation += (self.sum - t) + x;
@@ -111,5 +116,42 @@ impl CompensatedSum {
     #[inline]
     pub fn value(&self) -> f64 {
         self.sum + self.compensation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CompensatedSum;
+
+    /// Neumaier's step as written, without the zero skip.
+    fn add_always(s: &mut CompensatedSum, x: f64) {
+        let t = s.sum + x;
+        if s.sum.abs() >= x.abs() {
+            s.compensation += (s.sum - t) + x;
+        } else {
+            s.compensation += (x - t) + s.sum;
+        }
+        s.sum = t;
+    }
+
+    #[test]
+    fn skipping_zeros_leaves_both_terms_bit_identical() {
+        let values = [
+            0.0, -0.0, 1e16, 0.0, 1.0, -0.0, -1e16, 0.0, -1.0, -0.0, 0.1, 1e-300, 0.0, -0.1,
+            -1e-300, -0.0, 3.5, -3.5, 0.0,
+        ];
+        let (mut skipping, mut always) = (CompensatedSum::default(), CompensatedSum::default());
+        for (i, &x) in values.iter().cycle().take(1_000).enumerate() {
+            let x = x * (1.0 + i as f64 * 1e-3);
+            skipping.add(x);
+            add_always(&mut always, x);
+            assert_eq!(skipping.sum.to_bits(), always.sum.to_bits(), "step {i}");
+            assert_eq!(
+                skipping.compensation.to_bits(),
+                always.compensation.to_bits(),
+                "step {i}"
+            );
+        }
+        assert_eq!(skipping.value().to_bits(), always.value().to_bits());
     }
 }

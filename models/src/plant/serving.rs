@@ -140,7 +140,9 @@ pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
     }
     let a = lambda / mu;
     let c = f64::from(pool.slots);
-    let p99_wait_ms = if c - a > 6.0 * a.sqrt() + 10.0 {
+    let p99_wait_ms = if c - a > 6.0 * a.sqrt() + 10.0
+        || (pool.slots <= RECURSION_MAX_SLOTS && erlang_c_at_most(pool.slots, a, SCREEN * TAIL))
+    {
         0.0
     } else {
         let wait = prob_wait(pool.slots, a);
@@ -156,6 +158,45 @@ pub fn serve(pool: &ServingPool, arrival_rate_per_s: f64) -> ServingOutcome {
         utilisation: a / c,
         p99_wait_ms,
     }
+}
+
+/// Share of [`TAIL`] below which [`erlang_c_at_most`] lets [`serve`] skip
+/// the exact Erlang C: the margin covers the rounding of the bound and of
+/// the recursion (both well under 10⁻¹¹ relative up to
+/// [`RECURSION_MAX_SLOTS`] slots), so the skip never changes a result.
+const SCREEN: f64 = 0.999;
+
+/// Whether Erlang C of `slots` servers at offered load `a` (0 < a < slots)
+/// is certainly at most `limit`, by a bound that is usually far cheaper
+/// than the exact O(c) recursion (one multiplication per term, no
+/// division, and it stops as soon as it decides).
+///
+/// For N ~ Poisson(a), Erlang B = P(N = c) / P(N ≤ c) and
+/// P(N ≤ c) / P(N = c) = Σ_{j=0..c} Π_{i<j} (c − i)/a; every partial sum
+/// S of that series is a lower bound, so B ≤ 1/S. Erlang C = cB/(c − a + aB)
+/// grows with B, so C ≤ `limit` once B ≤ B* = limit·(c − a)/(c − limit·a),
+/// that is once S ≥ 1/B*. `false` means "not shown", not "above".
+fn erlang_c_at_most(slots: u32, a: f64, limit: f64) -> bool {
+    let c = f64::from(slots);
+    if !(a > 0.0 && a < c && limit > 0.0 && limit < 1.0) {
+        return false;
+    }
+    let need = (c - limit * a) / (limit * (c - a));
+    let inv_a = 1.0 / a;
+    let (mut term, mut sum, mut k) = (1.0_f64, 1.0_f64, c);
+    while k >= 1.0 {
+        term *= k * inv_a;
+        sum += term;
+        if sum >= need {
+            return true;
+        }
+        // Past the mode the terms only shrink: stop once they no longer count.
+        if k < a && term < sum * 1e-17 {
+            return false;
+        }
+        k -= 1.0;
+    }
+    false
 }
 
 /// Erlang C: the probability that an arrival waits, for `slots` servers at
@@ -241,6 +282,68 @@ mod tests {
                 "c = {c}: {fast} vs {exact}"
             );
         }
+    }
+
+    /// `serve` as it was before the Erlang C screen: exact Erlang C always.
+    fn serve_unscreened(pool: &ServingPool, lambda: f64) -> ServingOutcome {
+        let got = serve(pool, lambda);
+        let a = lambda / pool.slot_service_rate_per_s;
+        let c = f64::from(pool.slots);
+        if got.p99_wait_ms.is_infinite() || lambda <= 0.0 || c - a > 6.0 * a.sqrt() + 10.0 {
+            return got;
+        }
+        let wait = prob_wait(pool.slots, a);
+        let p99_wait_ms = if wait <= TAIL {
+            0.0
+        } else {
+            0.5 * (1.0 + pool.service_scv) * (wait / TAIL).ln() / (pool.capacity_per_s() - lambda)
+                * 1_000.0
+        };
+        ServingOutcome { p99_wait_ms, ..got }
+    }
+
+    #[test]
+    fn the_erlang_c_screen_never_changes_an_outcome() {
+        let mut skipped = 0;
+        let mut total = 0;
+        for slots in (1..=120).chain((130..=2_000).step_by(29)) {
+            let p = pool(slots, 1.7);
+            for step in 1..400 {
+                let lambda = p.capacity_per_s() * f64::from(step) / 400.0;
+                let a = lambda / p.slot_service_rate_per_s;
+                total += 1;
+                if erlang_c_at_most(slots, a, SCREEN * TAIL) {
+                    skipped += 1;
+                    assert!(
+                        erlang_c(slots, a) <= SCREEN * TAIL * (1.0 + 1e-9),
+                        "c = {slots}, a = {a}"
+                    );
+                }
+                let (got, want) = (serve(&p, lambda), serve_unscreened(&p, lambda));
+                assert_eq!(got.p99_wait_ms.to_bits(), want.p99_wait_ms.to_bits());
+                assert_eq!(got, want);
+            }
+        }
+        // The screen decides most of the loads below saturation.
+        assert!(skipped * 2 > total, "{skipped} of {total}");
+    }
+
+    #[test]
+    fn the_erlang_c_screen_decides_square_root_staffing() {
+        // c = a + 2.6·√a (the router's staffing rule): C ≈ 0.5 %, under 1 %.
+        for (c, a) in [
+            (10_u32, 4.0_f64),
+            (69, 50.0),
+            (452, 400.0),
+            (1_601, 1_500.0),
+        ] {
+            assert_eq!(f64::from(c), (a + 2.6 * a.sqrt()).ceil());
+            assert!(erlang_c(c, a) < SCREEN * TAIL);
+            assert!(erlang_c_at_most(c, a, SCREEN * TAIL), "a = {a}");
+        }
+        // At c = a + √a, C ≈ 22 %: the bound cannot show 1 %.
+        assert!(!erlang_c_at_most(1_032, 1_000.0, SCREEN * TAIL));
+        assert!(!erlang_c_at_most(10, 12.0, 0.5));
     }
 
     #[test]
