@@ -78,3 +78,83 @@ impl TargetGrid {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcp_models::plant::AsicCatalog;
+
+    /// Every candidate tried with a fresh hashrate, as a plan did before
+    /// the grid: (target W, hashrate TH/s).
+    fn brute_force(view: &AsicCohortView, energy: f64, usd_per_th_h: f64, n: u32) -> (f64, f64) {
+        let (low, high) = view.power_range_w;
+        let n = n.max(2);
+        let mut best = (high, f64::NEG_INFINITY);
+        for k in 0..n {
+            let w = low + (high - low) * f64::from(k) / f64::from(n - 1);
+            let m = usd_per_th_h * view.spec.hashrate_th_at(w) - energy * w;
+            if m > best.1 {
+                best = (w, m);
+            }
+        }
+        (best.0, view.spec.hashrate_th_at(best.0))
+    }
+
+    fn view(model: &str) -> AsicCohortView {
+        let spec = AsicCatalog::default()
+            .model(model)
+            .expect("model in the catalog")
+            .clone();
+        AsicCohortView {
+            site: 0,
+            firmware: "luxos".into(),
+            installed: 10,
+            failed: 0,
+            on: 10,
+            curtailing: 0,
+            power_target_w: spec.power_w,
+            power_range_w: (spec.min_power_w, spec.max_power_w),
+            supports_power_target: true,
+            hashrate_th: spec.hashrate_th,
+            efficiency_j_per_th: spec.efficiency_j_per_th(),
+            standby_w: 20.0,
+            spec,
+        }
+    }
+
+    #[test]
+    fn grid_picks_the_same_target_and_hashrate_to_the_bit() {
+        let mut grid = TargetGrid::default();
+        for model in ["S21", "S19 XP"] {
+            let v = view(model);
+            for n in [2, 5, 9, 17] {
+                grid.update(&v, n);
+                for price in [-50.0, 0.0, 12.5, 40.0, 75.0, 160.0, 900.0, 5000.0] {
+                    for hashprice in [0.0, 0.03, 0.055, 0.12] {
+                        let usd = hashprice * 0.98 / 24.0;
+                        let energy = price * 1.1 / 1e6;
+                        let (w, h) = grid.best(&v, energy, usd);
+                        let (bw, bh) = brute_force(&v, energy, usd, n);
+                        assert_eq!((w.to_bits(), h.to_bits()), (bw.to_bits(), bh.to_bits()));
+                    }
+                }
+            }
+        }
+        let (w, _) = grid.best(&view("S21"), f64::NAN, 0.01);
+        assert_eq!(w, view("S21").power_range_w.1);
+    }
+
+    #[test]
+    fn grid_is_rebuilt_when_the_range_changes() {
+        let mut grid = TargetGrid::default();
+        let mut v = view("S21");
+        grid.update(&v, 9);
+        let wide = grid.clone();
+        v.power_range_w.1 -= 500.0;
+        grid.update(&v, 9);
+        assert_ne!(grid, wide);
+        assert!(grid.watts.iter().all(|&w| w <= v.power_range_w.1));
+        grid.update(&v, 3);
+        assert_eq!(grid.watts.len(), 3);
+    }
+}
