@@ -21,7 +21,7 @@
 //! the solver is skipped. This is the common case: prices below every
 //! breakeven over the whole horizon and the cap full.
 
-use good_lp::{Expression, ProblemVariables, SolverModel, Variable, microlp, variable};
+use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, SolveOptions, Variable};
 
 /// Devices within which two plans count as the same.
 const SAME_DEVICES: f64 = 1e-6;
@@ -133,50 +133,58 @@ impl SiteLp {
     }
 
     /// Solves the LP with microlp; writes step 0 into `first`.
-    fn solve_lp(&self, first: &mut [f64]) -> Result<(), good_lp::ResolutionError> {
+    ///
+    /// Variables are added as `x` (all cohorts and steps), then `up`, then
+    /// `down`, and the rows as each cohort's flow rows then each step's cap
+    /// row. Coefficients enter as `0 + a` and right-hand sides as
+    /// `−(0 − b)`, the exact values a modelling layer that sums terms into
+    /// an affine expression hands the solver (a zero coefficient is +0, a
+    /// zero right-hand side −0), so the plans stay the same to the bit.
+    fn solve_lp(&self, first: &mut [f64]) -> Result<(), microlp::Error> {
         let (cohorts, steps) = (self.cohorts, self.steps);
         let n = cohorts * steps;
-        let mut vars = ProblemVariables::new();
-        let x: Vec<Variable> = self
-            .upper
-            .iter()
-            .map(|&u| vars.add(variable().min(0.0).max(u.max(0.0))))
+        let coeff = |a: f64| 0.0 + a;
+        let rhs = |b: f64| -(0.0 - b);
+        let mut problem = Problem::new(OptimizationDirection::Maximize);
+        let x: Vec<Variable> = (0..n)
+            .map(|i| problem.add_var(coeff(self.margin[i]), (0.0, self.upper[i].max(0.0))))
             .collect();
-        let up = vars.add_vector(variable().min(0.0), n);
-        let down = vars.add_vector(variable().min(0.0), n);
-        let mut objective = Expression::with_capacity(3 * n);
-        for i in 0..n {
-            objective.add_mul(self.margin[i], x[i]);
-            objective.add_mul(-self.up_cost[i], up[i]);
-            objective.add_mul(-self.down_cost[i / steps], down[i]);
-        }
-        let mut model = vars.maximise(objective).using(microlp);
+        let up: Vec<Variable> = (0..n)
+            .map(|i| problem.add_var(coeff(-self.up_cost[i]), (0.0, f64::INFINITY)))
+            .collect();
+        let down: Vec<Variable> = (0..n)
+            .map(|i| problem.add_var(coeff(-self.down_cost[i / steps]), (0.0, f64::INFINITY)))
+            .collect();
         for c in 0..cohorts {
             for h in 0..steps {
                 let i = c * steps + h;
-                let mut flow = Expression::with_capacity(4);
-                flow.add_mul(1.0, x[i]);
-                flow.add_mul(-1.0, up[i]);
-                flow.add_mul(1.0, down[i]);
-                let rhs = if h == 0 {
+                let mut flow = LinearExpr::empty();
+                flow.add(x[i], 1.0);
+                flow.add(up[i], -1.0);
+                flow.add(down[i], 1.0);
+                let b = if h == 0 {
                     self.start[c]
                 } else {
-                    flow.add_mul(-1.0, x[i - 1]);
+                    flow.add(x[i - 1], -1.0);
                     0.0
                 };
-                model.add_constraint(flow.eq(rhs));
+                problem.add_constraint(flow, ComparisonOp::Eq, rhs(b));
             }
         }
         for h in 0..steps {
-            let mut cap = Expression::with_capacity(cohorts);
+            let mut cap = LinearExpr::empty();
             for c in 0..cohorts {
-                cap.add_mul(self.watts[c * steps + h], x[c * steps + h]);
+                cap.add(x[c * steps + h], coeff(self.watts[c * steps + h]));
             }
-            model.add_constraint(cap.leq(self.budget_w.max(0.0)));
+            problem.add_constraint(cap, ComparisonOp::Le, rhs(self.budget_w.max(0.0)));
         }
-        let solution = model.solve()?;
+        let mut options = SolveOptions::default();
+        options.mip_gap = 0.0;
+        let Ok(solution) = problem.solve_with(options)?.into_solution() else {
+            return Err(microlp::Error::InternalError("interrupted".into()));
+        };
         for (c, out) in first.iter_mut().enumerate() {
-            *out = good_lp::Solution::value(&solution, x[c * steps]).max(0.0);
+            *out = solution.var_value(x[c * steps]).max(0.0);
         }
         Ok(())
     }

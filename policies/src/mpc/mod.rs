@@ -50,6 +50,7 @@
 //! ```
 
 mod lp;
+mod targets;
 
 use hcp_engine::time::SimDuration;
 use hcp_models::contract::{Action, AsicCohortView, Observation, Policy, Subscriptions};
@@ -58,6 +59,7 @@ use serde::{Deserialize, Serialize};
 use crate::breakeven::{Breakeven, BreakevenParams};
 use crate::power::{Headroom, asic_budgets, push_asic, push_gpu};
 use lp::SiteLp;
+use targets::TargetGrid;
 
 /// Devices a plan's fraction may fall short of a whole device and still
 /// count as it.
@@ -122,6 +124,8 @@ pub struct Mpc {
     plan: Vec<f64>,
     /// Power target of each cohort in the plan's first step, W.
     targets: Vec<f64>,
+    /// Candidate targets and their hashrates, per cohort.
+    grids: Vec<TargetGrid>,
     /// Cohorts of the site being planned.
     members: Vec<usize>,
     /// The LP's steps: (first interval ahead, intervals).
@@ -142,6 +146,7 @@ impl Mpc {
             lp: SiteLp::default(),
             plan: Vec::new(),
             targets: Vec::new(),
+            grids: Vec::new(),
             members: Vec::new(),
             blocks: Vec::new(),
             first: Vec::new(),
@@ -195,17 +200,21 @@ impl Mpc {
             } else {
                 self.params.stock_resume_s
             };
+            let grid = &mut self.grids[c];
+            let stock = if cohort.supports_power_target {
+                grid.update(cohort, self.params.target_candidates);
+                None
+            } else {
+                let w = cohort.power_target_w;
+                Some((w, cohort.spec.hashrate_th_at(w)))
+            };
             for (h, &(from, len)) in self.blocks.iter().enumerate() {
                 let (price, hashprice) = block_prices(o, site, from, len);
                 let hash_usd_per_th_h = hashprice * fee / 24.0;
-                let target = best_target(
-                    cohort,
-                    price,
-                    hash_usd_per_th_h,
-                    view.pue,
-                    self.params.target_candidates,
-                );
-                let revenue_h = hash_usd_per_th_h * cohort.spec.hashrate_th_at(target);
+                let (target, hash_th) = stock.unwrap_or_else(|| {
+                    grid.best(cohort, price * view.pue / 1e6, hash_usd_per_th_h)
+                });
+                let revenue_h = hash_usd_per_th_h * hash_th;
                 let extra_w = (target - cohort.standby_w).max(1.0);
                 let i = k * steps + h;
                 self.lp.margin[i] =
@@ -295,27 +304,6 @@ fn in_event(o: &Observation, site: usize, h: usize) -> bool {
     })
 }
 
-/// The candidate target that earns most per device-hour at `price` and a
-/// net hash value of `usd_per_th_h`, W (the current target on stock
-/// firmware).
-fn best_target(view: &AsicCohortView, price: f64, usd_per_th_h: f64, pue: f64, n: u32) -> f64 {
-    if !view.supports_power_target {
-        return view.power_target_w;
-    }
-    let energy = price * pue / 1e6;
-    let (low, high) = view.power_range_w;
-    let n = n.max(2);
-    let mut best = (high, f64::NEG_INFINITY);
-    for k in 0..n {
-        let w = low + (high - low) * f64::from(k) / f64::from(n - 1);
-        let m = usd_per_th_h * view.spec.hashrate_th_at(w) - energy * w;
-        if m > best.1 {
-            best = (w, m);
-        }
-    }
-    best.0
-}
-
 impl Policy for Mpc {
     fn name(&self) -> &'static str {
         "mpc"
@@ -334,6 +322,7 @@ impl Policy for Mpc {
         let n = o.asic_cohorts.len();
         self.plan.resize(n, f64::NAN);
         self.targets.resize(n, 0.0);
+        self.grids.resize_with(n, TargetGrid::default);
         let budgets = asic_budgets(o, &self.inner.gpu_plan);
         for site in 0..o.sites.len() {
             let budget = budgets.get(site).copied().unwrap_or(0.0);
