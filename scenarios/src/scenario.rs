@@ -37,7 +37,7 @@ pub struct Scenario {
 
 impl Default for Scenario {
     /// The reference scenario: the reference fleet over one year of a
-    /// stochastic world, the four heuristic policies, 16 replications.
+    /// stochastic world, every registered policy, 12 replications.
     fn default() -> Self {
         Scenario {
             name: "reference".into(),

@@ -22,6 +22,8 @@ const BASELINE: &str = "mining-only";
 
 /// Options of `hcp sweep`.
 #[derive(Debug, Args)]
+// Independent command-line flags, each a bool.
+#[allow(clippy::struct_excessive_bools)]
 pub struct SweepArgs {
     /// A built-in scenario name or a scenario TOML file (default: reference).
     scenario: Option<String>,

@@ -69,12 +69,11 @@ impl TargetGrid {
                 best_margin = m;
             }
         }
-        match best {
-            Some(k) => (self.watts[k], self.hash_th[k]),
-            None => {
-                let high = view.power_range_w.1;
-                (high, view.spec.hashrate_th_at(high))
-            }
+        if let Some(k) = best {
+            (self.watts[k], self.hash_th[k])
+        } else {
+            let high = view.power_range_w.1;
+            (high, view.spec.hashrate_th_at(high))
         }
     }
 }

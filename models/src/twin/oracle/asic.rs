@@ -38,7 +38,7 @@ pub(crate) fn envelope(spec: &AsicSpec, power_target: bool) -> Vec<Piece> {
         (spec.power_w, spec.power_w)
     };
     let h = |w: f64| spec.hashrate_th_at(w);
-    if high <= low || !(low > 0.0) {
+    if high <= low || low.is_nan() || low <= 0.0 {
         return vec![Piece {
             th_per_w: h(spec.power_w) / spec.power_w,
             width_w: spec.power_w,

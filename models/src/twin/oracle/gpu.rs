@@ -145,7 +145,7 @@ impl GpuTerms {
         let mut at = |values: &[f64], stride: usize, share: f64| {
             evaluations += 1;
             let lambda = self.multipliers(&models, values);
-            used.iter_mut().for_each(|u| *u = 0.0);
+            used.fill(0.0);
             self.dual(&lambda, stride, &mut used, share)
         };
         for _ in 0..ROUNDS {
@@ -175,9 +175,9 @@ impl GpuTerms {
                 values[m] = if fa <= fb { a } else { b };
             }
         }
-        let usd = at(&values, 1, 1.0);
+        let bound = at(&values, 1, 1.0);
         GpuBound {
-            usd,
+            usd: bound,
             iterations: evaluations,
         }
     }

@@ -44,16 +44,14 @@ impl Terms {
         let intervals = tape.horizon.intervals();
         let step_s = tape.horizon.step.as_secs_f64();
         let hours = step_s / 3600.0;
-        let step_us = tape.horizon.step.as_micros();
+        let step_micros = tape.horizon.step.as_micros();
         let mut sites = Vec::new();
         let mut prices = Vec::new();
         for site in &plant.sites {
-            let price = tape
-                .grid
-                .price(&site.node)
-                .map(|s| s.values().to_vec())
-                .unwrap_or_else(|| unreachable!("every site's node is on the tape"));
-            prices.push(price);
+            let Some(price) = tape.grid.price(&site.node) else {
+                unreachable!("every site's node is on the tape");
+            };
+            prices.push(price.values().to_vec());
             let cohorts = site
                 .asics
                 .iter()
@@ -85,9 +83,9 @@ impl Terms {
         let eligible = sites.iter().any(|s| s.grid_events);
         for event in tape.grid.events.iter().filter(|_| eligible) {
             let (start, end) = (event.start.as_micros(), event.end().as_micros());
-            let first = (start / step_us) as usize;
-            for i in first..intervals.min((end.div_ceil(step_us)) as usize) {
-                let (a, b) = (i as u64 * step_us, (i as u64 + 1) * step_us);
+            let first = (start / step_micros) as usize;
+            for i in first..intervals.min((end.div_ceil(step_micros)) as usize) {
+                let (a, b) = (i as u64 * step_micros, (i as u64 + 1) * step_micros);
                 let overlap_h = b.min(end).saturating_sub(a.max(start)) as f64 / 3.6e9;
                 let peak = event.kind == GridEventKind::FourCp
                     && event
@@ -221,6 +219,32 @@ fn gpu_terms(
                 .sum()
         },
     );
+    let job_customers = job_customers(setup, tape, streams, &pools);
+    let pue = plant
+        .sites
+        .iter()
+        .map(crate::plant::SiteConfig::pue)
+        .collect();
+    GpuTerms {
+        pools,
+        customers: job_customers,
+        p1,
+        prices,
+        pue,
+        hours,
+    }
+}
+
+/// Every job customer (P2–P4): its work over the horizon and what a
+/// GPU-hour of it earns on each pool.
+fn job_customers(
+    setup: &TwinSetup,
+    tape: &WorldTape,
+    streams: &RngStreams,
+    pools: &[PoolTerms],
+) -> Vec<JobCustomer> {
+    let config = setup.world().config();
+    let customers = &tape.demand.customers;
     // Work per job customer over the horizon, H100 GPU-hours.
     let mut work = vec![0.0; customers.len()];
     let mut generator = setup.world().job_generator(tape, streams);
@@ -237,7 +261,7 @@ fn gpu_terms(
     }
     let tokens = p2_tokens_per_s(setup, tape);
     let ratio = input_ratio(&config.demand);
-    let job_customers = customers
+    customers
         .iter()
         .filter(|c| c.class != WorkloadClass::P1)
         .map(|c| {
@@ -257,18 +281,5 @@ fn gpu_terms(
                 usd_per_gpu_h,
             }
         })
-        .collect();
-    let pue = plant
-        .sites
-        .iter()
-        .map(crate::plant::SiteConfig::pue)
-        .collect();
-    GpuTerms {
-        pools,
-        customers: job_customers,
-        p1,
-        prices,
-        pue,
-        hours,
-    }
+        .collect()
 }
