@@ -348,10 +348,7 @@ fn sweep_is_identical_at_any_thread_count_and_any_sharding() {
         let regret = p["regret_usd"]["mean"].as_f64().unwrap();
         let profit = p["profit_usd"]["mean"].as_f64().unwrap();
         assert!(regret >= 0.0, "{p}");
-        assert!(
-            (profit + regret - oracle).abs() < 1e-6 * oracle.abs(),
-            "{p}"
-        );
+        assert!((profit + regret - oracle).abs() < 1e-6 * oracle.abs(), "{p}");
     }
     assert!(policies[0]["uplift_usd"].is_null());
     for p in &policies[1..] {
