@@ -264,6 +264,22 @@ impl<E: Event> EventQueue<E> {
         }
     }
 
+    /// Whether the earliest pending event comes after an event of `rank` at
+    /// `time` that would be pushed now (it would then be the next to pop).
+    #[inline]
+    pub fn would_be_next(&mut self, time: SimTime, rank: Rank) -> bool {
+        if self.peek_time().is_none() {
+            return true;
+        }
+        let Some(top) = self.heap.peek() else {
+            return true;
+        };
+        // Time above rank, as in the key; an equal pair pops first (lower
+        // sequence), so only a strictly later one lets the new event lead.
+        let order = |key: u128| key >> 56;
+        order(top.key) > ((u128::from(time.as_micros()) << 8) | u128::from(rank))
+    }
+
     /// The number of pending (not cancelled) events.
     pub fn len(&self) -> usize {
         self.heap.len() - self.tombstones

@@ -17,7 +17,7 @@
 
 use std::any::Any;
 
-use crate::queue::{Event, EventHandle, EventId, EventQueue};
+use crate::queue::{Event, EventHandle, EventId, EventQueue, Rank};
 use crate::time::{SimDuration, SimTime};
 
 /// A simulated system: its state and how it reacts to its events.
@@ -47,6 +47,12 @@ pub struct Scheduler<E> {
     queue: EventQueue<E>,
     now: SimTime,
     stop_requested: bool,
+    /// The latest time [`Scheduler::advance_to`] may move the clock to (the
+    /// run's horizon or next observation); `None` outside [`Simulation::run`]
+    /// and [`Simulation::run_until`].
+    advance_limit: Option<SimTime>,
+    /// Events handled in place by [`Scheduler::advance_to`].
+    advanced: u64,
 }
 
 impl<E: Event> Scheduler<E> {
@@ -55,6 +61,8 @@ impl<E: Event> Scheduler<E> {
             queue: EventQueue::with_capacity(64),
             now: SimTime::ZERO,
             stop_requested: false,
+            advance_limit: None,
+            advanced: 0,
         }
     }
 
@@ -122,6 +130,27 @@ impl<E: Event> Scheduler<E> {
     /// The number of pending events.
     pub fn pending(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Handles an event of `rank` at `time` in place: when such an event,
+    /// scheduled now, would be the very next one the run dispatches (no
+    /// pending event, observation, horizon or stop comes first), moves the
+    /// clock to `time`, counts one handled event and returns `true`; the
+    /// caller then does what the event would have done. Otherwise returns
+    /// `false` and changes nothing. The order of events is exactly that of
+    /// scheduling it, without the queue's push and pop.
+    #[inline]
+    pub fn advance_to(&mut self, time: SimTime, rank: Rank) -> bool {
+        if self.stop_requested
+            || time < self.now
+            || self.advance_limit.is_none_or(|limit| time > limit)
+            || !self.queue.would_be_next(time, rank)
+        {
+            return false;
+        }
+        self.now = time;
+        self.advanced += 1;
+        true
     }
 }
 
@@ -215,6 +244,7 @@ impl<M: Model> Simulation<M> {
 
     /// The scheduler, to inject events from outside the model.
     pub fn scheduler_mut(&mut self) -> &mut Scheduler<M::Event> {
+        self.scheduler.advance_limit = None;
         &mut self.scheduler
     }
 
@@ -230,7 +260,7 @@ impl<M: Model> Simulation<M> {
 
     /// How many events have been handled so far.
     pub fn events_handled(&self) -> u64 {
-        self.events_handled
+        self.events_handled + self.scheduler.advanced
     }
 
     /// Adds an observer that samples the model every `every`, starting now.
@@ -264,6 +294,7 @@ impl<M: Model> Simulation<M> {
     pub fn step(&mut self) -> Option<Fired> {
         let next = self.scheduler.queue.peek_time()?;
         self.observe_before(next);
+        self.scheduler.advance_limit = None;
         let s = self.scheduler.queue.pop()?;
         self.dispatch(s.time, s.event);
         // A step already stops after one event; a stop request must not
@@ -277,27 +308,36 @@ impl<M: Model> Simulation<M> {
 
     /// Handles events until none is pending or the model stops.
     pub fn run(&mut self) -> RunOutcome {
-        self.run_loop(SimTime::MAX, |_| false)
+        self.run_loop(SimTime::MAX, true, |_| false)
     }
 
     /// Handles every event with time ≤ `horizon`, then advances the clock to
     /// `horizon` (taking the samples due up to it).
     pub fn run_until(&mut self, horizon: SimTime) -> RunOutcome {
-        self.run_loop(horizon, |_| false)
+        self.run_loop(horizon, true, |_| false)
     }
 
     /// Handles events until `done(model)` holds after one of them, no event is
     /// pending, or the model stops.
     pub fn run_until_condition(&mut self, done: impl FnMut(&M) -> bool) -> RunOutcome {
-        self.run_loop(SimTime::MAX, done)
+        self.run_loop(SimTime::MAX, false, done)
     }
 
     #[inline]
-    fn run_loop(&mut self, horizon: SimTime, mut done: impl FnMut(&M) -> bool) -> RunOutcome {
+    fn run_loop(
+        &mut self,
+        horizon: SimTime,
+        advance: bool,
+        mut done: impl FnMut(&M) -> bool,
+    ) -> RunOutcome {
         loop {
             // Fast path: the next event is due before the horizon and before
             // the next sample (a sample at s follows every event at time ≤ s).
             let bound = horizon.min(self.next_observation);
+            // Handling events in place is as good as dispatching them only
+            // up to the same bound, and never with a condition to check
+            // after each event.
+            self.scheduler.advance_limit = advance.then_some(bound);
             if let Some(s) = self.scheduler.queue.pop_until(bound) {
                 self.dispatch(s.time, s.event);
                 if self.scheduler.stop_requested {
@@ -507,5 +547,109 @@ mod tests {
             ]
         );
         assert!(sim.observer::<Other>(id).is_none(), "wrong type is refused");
+    }
+
+    /// A stream of arrivals (rank 2) at fixed instants, interleaved with
+    /// ticks (rank 1, some at the same instants as arrivals) and a tick
+    /// that stops the run; arrivals are either handled in place or
+    /// scheduled one by one.
+    struct Arrivals {
+        at: Vec<u64>,
+        next: usize,
+        in_place: bool,
+        trace: Vec<(u64, char)>,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        Tick,
+        Arrival,
+        Stop,
+    }
+
+    impl Event for Kind {
+        fn rank(&self) -> Rank {
+            match self {
+                Kind::Tick | Kind::Stop => 1,
+                Kind::Arrival => 2,
+            }
+        }
+    }
+
+    impl Model for Arrivals {
+        type Event = Kind;
+        fn start(&mut self, s: &mut Scheduler<Kind>) {
+            for t in [0, 7, 7, 12, 30, 31, 45] {
+                s.schedule_at(SimTime::from_micros(t), Kind::Tick);
+            }
+            s.schedule_at(SimTime::from_micros(40), Kind::Stop);
+            s.schedule_at(SimTime::from_micros(self.at[0]), Kind::Arrival);
+        }
+        fn handle(&mut self, event: Kind, s: &mut Scheduler<Kind>) {
+            let now = s.now().as_micros();
+            match event {
+                Kind::Tick => self.trace.push((now, 't')),
+                Kind::Stop => {
+                    self.trace.push((now, 's'));
+                    s.stop();
+                }
+                Kind::Arrival => loop {
+                    let now = s.now().as_micros();
+                    self.trace.push((now, 'a'));
+                    self.next += 1;
+                    let Some(&t) = self.at.get(self.next) else {
+                        break;
+                    };
+                    let t = SimTime::from_micros(t);
+                    if !(self.in_place && s.advance_to(t, Kind::Arrival.rank())) {
+                        s.schedule_at(t, Kind::Arrival);
+                        break;
+                    }
+                },
+            }
+        }
+    }
+
+    /// How many events each sample saw.
+    #[derive(Default)]
+    struct Seen(Vec<(u64, usize)>);
+    impl Observer<Arrivals> for Seen {
+        fn observe(&mut self, at: SimTime, m: &Arrivals) {
+            self.0.push((at.as_micros(), m.trace.len()));
+        }
+    }
+
+    #[test]
+    fn events_handled_in_place_keep_the_order_of_scheduled_ones() {
+        let run = |in_place: bool, horizon: Option<u64>| {
+            let mut sim = Simulation::new(Arrivals {
+                at: vec![1, 2, 7, 8, 9, 12, 13, 20, 35, 40, 41, 50],
+                next: 0,
+                in_place,
+                trace: Vec::new(),
+            });
+            let id = sim.add_observer(SimDuration::from_micros(10), Seen::default());
+            let mut outcomes = Vec::new();
+            if let Some(h) = horizon {
+                outcomes.push(sim.run_until(SimTime::from_micros(h)));
+            }
+            outcomes.push(sim.run());
+            outcomes.push(sim.run());
+            let samples = sim.observer::<Seen>(id).unwrap().0.clone();
+            let handled = sim.events_handled();
+            let advanced = sim.scheduler.advanced;
+            (
+                (sim.into_model().trace, samples, outcomes, handled),
+                advanced,
+            )
+        };
+        for horizon in [None, Some(8), Some(25)] {
+            let (scheduled, none) = run(false, horizon);
+            let (in_place, advanced) = run(true, horizon);
+            assert_eq!(in_place, scheduled, "horizon {horizon:?}");
+            assert_eq!(scheduled.0.len(), 20);
+            assert_eq!(none, 0);
+            assert!(advanced >= 3, "{advanced} handled in place");
+        }
     }
 }

@@ -125,11 +125,18 @@ impl SimDuration {
     /// Returns [`InvalidDuration`] if `seconds` is negative, NaN, infinite or
     /// too large for a `u64` count of microseconds.
     pub fn try_from_secs_f64(seconds: f64) -> Result<Self, InvalidDuration> {
-        let micros = (seconds * MICROS_PER_SEC as f64).round();
-        // 2^64 is exactly representable; anything at or above it overflows.
+        let micros = seconds * MICROS_PER_SEC as f64;
+        // Round half away from zero without a libm call. 2^64 is exactly
+        // representable; anything at or above it overflows. Below it the
+        // truncation is exact, and so is the fraction it leaves.
         if (0.0..18_446_744_073_709_551_616.0).contains(&micros) {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Ok(SimDuration(micros as u64))
+            let whole = micros as u64;
+            let fraction = micros - whole as f64;
+            Ok(SimDuration(whole + u64::from(fraction >= 0.5)))
+        } else if micros > -0.5 && micros < 0.0 {
+            // Rounds to (negative) zero.
+            Ok(SimDuration::ZERO)
         } else {
             Err(InvalidDuration { seconds })
         }
@@ -295,6 +302,52 @@ mod tests {
             1_000_001
         );
         assert_eq!(SimDuration::from_secs_f64(0.0), SimDuration::ZERO);
+    }
+
+    /// The rounding equals `f64::round` (half away from zero) on halves,
+    /// near-halves, tiny negatives, huge values and random spans.
+    #[test]
+    fn float_rounding_matches_f64_round() {
+        let reference = |seconds: f64| {
+            let micros = (seconds * MICROS_PER_SEC as f64).round();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            (0.0..18_446_744_073_709_551_616.0)
+                .contains(&micros)
+                .then_some(micros as u64)
+        };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5e-6,
+            1.5e-6,
+            2.5e-6,
+            -0.4e-6,
+            -0.5e-6,
+            -0.6e-6,
+            0.5_f64.next_down() * 1e-6,
+            (2_f64.powi(52) - 0.5) / 1e6,
+            (2_f64.powi(53) + 2.0) / 1e6,
+            18_446_744_073_709.55,
+            2_f64.powi(64) / 1e6,
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let bits = state >> 11;
+            let scale = [1e-6, 1e-3, 1.0, 1e3, 1e7, 1e13][(state & 7) as usize % 6];
+            let u = bits as f64 / (1_u64 << 53) as f64;
+            values.push((u - 0.01) * scale);
+            // Exact halves of a microsecond.
+            values.push(((bits % 10_000_000) as f64 + 0.5) / 1e6);
+        }
+        for v in values {
+            let ours = SimDuration::try_from_secs_f64(v)
+                .ok()
+                .map(SimDuration::as_micros);
+            assert_eq!(ours, reference(v), "{v:e}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (mining, P1 serving, rental, energy, grid payments) and opening the next
 //! (prices, the policy's decision, P1 sizing, the interval's job arrivals).
 
+use hcp_engine::queue::Event;
 use hcp_engine::simulation::Scheduler;
 use hcp_engine::time::SimTime;
 
@@ -442,9 +443,15 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     }
 
     pub(crate) fn on_arrival(&mut self, s: &mut Scheduler<TwinEvent>) {
-        let now = s.now();
+        let mut now = s.now();
         while let Some(&job) = self.arrivals.get(self.next_arrival) {
             if job.arrival > now {
+                // The next arrival is handled here when nothing else comes
+                // first, exactly as its own event would be.
+                if s.advance_to(job.arrival, TwinEvent::Arrival.rank()) {
+                    now = job.arrival;
+                    continue;
+                }
                 s.schedule_at(job.arrival, TwinEvent::Arrival);
                 break;
             }
