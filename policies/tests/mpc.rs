@@ -4,13 +4,14 @@
 //! free, it is deterministic, and in the twin it is never clipped for the
 //! cap and earns at least what mining-only earns.
 
+mod common;
+
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use hcp_engine::rng::RngStreams;
 use hcp_models::contract::{Action, AsicCohortView, Forecast, Observation, Policy, SiteView};
 use hcp_models::plant::{AsicSpec, PlantConfig, breakeven_usd_per_mwh, catalogs};
-use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup, run};
+use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup};
 use hcp_models::world::WorldConfig;
 use hcp_policies::PolicyConfig;
 use hcp_policies::forecast::{SeasonalNaive, SeasonalNaiveParams};
@@ -218,16 +219,8 @@ fn same_inputs_give_the_same_actions() {
 }
 
 fn play(setup: &TwinSetup, policy: Box<dyn Policy>) -> (RunResult, MemorySink) {
-    let streams = RngStreams::new(11, 0);
-    let tape = setup.tape(&streams);
-    run(
-        setup,
-        tape,
-        &streams,
-        policy,
-        Box::new(SeasonalNaive::new(SeasonalNaiveParams::default())),
-        MemorySink::default(),
-    )
+    let forecaster = Box::new(SeasonalNaive::new(SeasonalNaiveParams::default()));
+    common::play(setup, 11, policy, forecaster)
 }
 
 #[test]

@@ -2,35 +2,16 @@
 //! that grabs every grid and ancillary payment on offer, earns more on
 //! the same tape.
 
-use std::path::Path;
+mod common;
 
+use common::setup;
 use hcp_engine::rng::RngStreams;
 use hcp_models::contract::{Action, Observation, Persistence, Policy};
-use hcp_models::plant::PlantConfig;
-use hcp_models::twin::{NoSink, RunResult, TwinSetup, oracle, run};
-use hcp_models::world::WorldConfig;
+use hcp_models::twin::{RunResult, TwinSetup, oracle};
 use hcp_policies::PolicyConfig;
 
-fn setup(days: u32) -> TwinSetup {
-    let world = WorldConfig {
-        days,
-        ..WorldConfig::default()
-    };
-    TwinSetup::prepare(world, PlantConfig::default(), Path::new(".")).unwrap()
-}
-
 fn play(setup: &TwinSetup, seed: u64, policy: Box<dyn Policy>) -> RunResult {
-    let streams = RngStreams::new(seed, 0);
-    let tape = setup.tape(&streams);
-    run(
-        setup,
-        tape,
-        &streams,
-        policy,
-        Box::new(Persistence::default()),
-        NoSink,
-    )
-    .0
+    common::play(setup, seed, policy, Box::new(Persistence::default())).0
 }
 
 /// `breakeven`, plus every grid and ancillary payment it can reach: all

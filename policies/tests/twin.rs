@@ -1,35 +1,16 @@
 //! Every policy on the reference fleet in the twin: AI revenue, P1 served,
 //! ASICs at stock, and no action ever clipped for the power cap.
 
-use std::path::Path;
+mod common;
 
-use hcp_engine::rng::RngStreams;
+use common::setup;
 use hcp_models::contract::{Persistence, Policy};
 use hcp_models::ledger::Stream;
-use hcp_models::plant::PlantConfig;
-use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup, run};
-use hcp_models::world::WorldConfig;
+use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup};
 use hcp_policies::PolicyConfig;
 
-fn setup(days: u32) -> TwinSetup {
-    let world = WorldConfig {
-        days,
-        ..WorldConfig::default()
-    };
-    TwinSetup::prepare(world, PlantConfig::default(), Path::new(".")).unwrap()
-}
-
 fn play(setup: &TwinSetup, policy: Box<dyn Policy>) -> (RunResult, MemorySink) {
-    let streams = RngStreams::new(11, 0);
-    let tape = setup.tape(&streams);
-    run(
-        setup,
-        tape,
-        &streams,
-        policy,
-        Box::new(Persistence::default()),
-        MemorySink::default(),
-    )
+    common::play(setup, 11, policy, Box::new(Persistence::default()))
 }
 
 fn ai_revenue(result: &RunResult) -> f64 {
