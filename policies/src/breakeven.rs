@@ -19,7 +19,10 @@
 //!   order of what a GPU-hour earns there net of its energy; GPUs whose
 //!   every use earns less than its energy are powered off. A job class
 //!   that has earned nothing yet is valued at the rental market price.
-//! - ASICs take the power left under each site's cap.
+//! - ASICs take the power left under each site's cap. Where the cap
+//!   binds, the power-target cohorts run every working device at a lower
+//!   target rather than fewer devices at the best one: hashrate grows as
+//!   P^0.63, so spreading the power hashes more per MW.
 //!
 //! **When it wins.** Volatile power prices (ERCOT spikes): it sheds load
 //! exactly when mining loses money and is paid for doing so in grid events.
@@ -42,7 +45,9 @@ use hcp_models::contract::{Action, GpuAllocation, GpuUse, Observation, Policy};
 use hcp_models::plant::breakeven_usd_per_mwh;
 use serde::{Deserialize, Serialize};
 
-use crate::power::{Headroom, fill_asics, job_demand, p1_shares, push_gpu};
+use crate::power::{
+    Headroom, asic_budgets, fill_asics, fit_targets_to_cap, job_demand, p1_shares, push_gpu,
+};
 use crate::seed_threshold::gpu_hour_value;
 
 /// Parameters of [`Breakeven`].
@@ -267,6 +272,8 @@ impl Policy for Breakeven {
             self.skip.push(self.cohorts[cohort].curtailed || event);
         }
         self.plan_gpus(o);
+        let budgets = asic_budgets(o, &self.gpu_plan);
+        fit_targets_to_cap(o, &mut self.targets, &self.skip, &budgets);
         let mut headroom = Headroom::of(o);
         for (pool, &plan) in self.gpu_plan.iter().enumerate() {
             let _ = push_gpu(o, pool, plan, &mut headroom, actions);

@@ -76,6 +76,57 @@ pub(crate) fn asic_budgets(o: &Observation, gpu_plan: &[GpuAllocation]) -> Vec<f
     budget
 }
 
+/// Lowers the targets of each site's power-target cohorts so that every
+/// working device fits the site's budget (`budgets`, IT W, as
+/// [`asic_budgets`] gives it) when the cap binds. Hashrate grows as P^k
+/// with k < 1, so under a binding cap more devices at a lower target hash
+/// more than fewer devices at a higher one. Targets only go down, never
+/// below the firmware's minimum (the fill then switches the rest off);
+/// cohorts that `skip` marks or whose firmware takes no targets keep
+/// theirs and take their share of the budget first.
+pub(crate) fn fit_targets_to_cap(
+    o: &Observation,
+    targets: &mut [f64],
+    skip: &[bool],
+    budgets: &[f64],
+) {
+    for (site, &budget) in budgets.iter().enumerate() {
+        let (mut fixed, mut flexible) = (0.0, 0.0);
+        for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+            if view.site != site || skip.get(cohort).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(&target) = targets.get(cohort) else {
+                continue;
+            };
+            let working = f64::from(view.installed.saturating_sub(view.failed));
+            let need = working * (target - view.standby_w).max(0.0);
+            if view.supports_power_target {
+                flexible += need;
+            } else {
+                fixed += need;
+            }
+        }
+        let room = budget - fixed;
+        if flexible <= room || room <= 0.0 {
+            continue;
+        }
+        let scale = room / flexible;
+        for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+            if view.site != site
+                || !view.supports_power_target
+                || skip.get(cohort).copied().unwrap_or(false)
+            {
+                continue;
+            }
+            if let Some(target) = targets.get_mut(cohort) {
+                let fitted = view.standby_w + (*target - view.standby_w) * scale;
+                *target = fitted.max(view.power_range_w.0).min(*target);
+            }
+        }
+    }
+}
+
 /// Devices of one cohort that `budget_w` (IT W) holds at `target_w` each,
 /// at most its working devices; takes their power from the budget.
 pub(crate) fn asics_in_budget(

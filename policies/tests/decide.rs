@@ -129,6 +129,52 @@ fn breakeven_lowers_the_power_target_when_power_is_dear() {
 }
 
 #[test]
+fn under_a_binding_cap_breakeven_runs_every_device_at_a_lower_target() {
+    // 1,000 S21 want 3.5 MW at stock; the cap leaves 2.9 MW − 1,000 × 25 W
+    // standby = 2.875 MW of IT power for them. Spreading it over every
+    // device gives 2,875 W above standby each: a 2,900 W target.
+    let mut o = observation(20.0, 0, true);
+    o.sites[0].cap_mw = 2.9;
+    let mut actions = Vec::new();
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    policy.decide(&o, &mut actions);
+    let (on, target) = actions
+        .iter()
+        .find_map(|a| match *a {
+            Action::Asic {
+                cohort: 0,
+                on,
+                power_target_w,
+            } => Some((on, power_target_w)),
+            _ => None,
+        })
+        .expect("an ASIC action");
+    assert_eq!(on, 1000, "{actions:?}");
+    let target = target.expect("a lower target");
+    assert!((target - 2900.0).abs() < 1.0, "{target}");
+    // Below the firmware's minimum it switches devices off instead.
+    o.sites[0].cap_mw = 1.0;
+    actions.clear();
+    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
+    policy.decide(&o, &mut actions);
+    let min_w = o.asic_cohorts[0].power_range_w.0;
+    let asked = actions.iter().find_map(|a| match *a {
+        Action::Asic {
+            cohort: 0,
+            on,
+            power_target_w,
+        } => Some((on, power_target_w)),
+        _ => None,
+    });
+    let (on, target) = asked.expect("an ASIC action");
+    assert_eq!(target, Some(min_w));
+    assert!(
+        on < 1000 && f64::from(on) * (min_w - 25.0) <= 0.975e6,
+        "{on}"
+    );
+}
+
+#[test]
 fn breakeven_keeps_its_dwell_time_and_hysteresis() {
     // Stock firmware: breakeven is fixed at the stock efficiency.
     let b = breakeven_usd_per_mwh(17.5, 0.05, 0.025, 1.0);
