@@ -129,29 +129,33 @@ fn breakeven_lowers_the_power_target_when_power_is_dear() {
 }
 
 #[test]
-fn under_a_binding_cap_breakeven_runs_every_device_at_a_lower_target() {
+fn under_a_binding_cap_breakeven_and_mpc_run_every_device_at_a_lower_target() {
     // 1,000 S21 want 3.5 MW at stock; the cap leaves 2.9 MW − 1,000 × 25 W
     // standby = 2.875 MW of IT power for them. Spreading it over every
     // device gives 2,875 W above standby each: a 2,900 W target.
     let mut o = observation(20.0, 0, true);
     o.sites[0].cap_mw = 2.9;
     let mut actions = Vec::new();
-    let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
-    policy.decide(&o, &mut actions);
-    let (on, target) = actions
-        .iter()
-        .find_map(|a| match *a {
-            Action::Asic {
-                cohort: 0,
-                on,
-                power_target_w,
-            } => Some((on, power_target_w)),
-            _ => None,
-        })
-        .expect("an ASIC action");
-    assert_eq!(on, 1000, "{actions:?}");
-    let target = target.expect("a lower target");
-    assert!((target - 2900.0).abs() < 1.0, "{target}");
+    // mpc plans the same way at every step of its horizon.
+    for name in ["breakeven", "mpc"] {
+        actions.clear();
+        let mut policy = PolicyConfig::by_name(name).unwrap().build();
+        policy.decide(&o, &mut actions);
+        let (on, target) = actions
+            .iter()
+            .find_map(|a| match *a {
+                Action::Asic {
+                    cohort: 0,
+                    on,
+                    power_target_w,
+                } => Some((on, power_target_w)),
+                _ => None,
+            })
+            .expect("an ASIC action");
+        assert_eq!(on, 1000, "{name}: {actions:?}");
+        let target = target.expect("a lower target");
+        assert!((target - 2900.0).abs() < 1.0, "{name}: {target}");
+    }
     // Below the firmware's minimum it switches devices off instead.
     o.sites[0].cap_mw = 1.0;
     actions.clear();

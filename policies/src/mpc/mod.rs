@@ -239,12 +239,64 @@ impl Mpc {
                 on
             };
         }
+        self.fit_to_cap(o, site, budget_w, dt_h, fee);
         let mut first = std::mem::take(&mut self.first);
         self.lp.solve(&mut first);
         for (k, &c) in self.members.iter().enumerate() {
             self.plan[c] = first[k];
         }
         self.first = first;
+    }
+
+    /// Where the cap binds at a step, lowers the power-target cohorts'
+    /// targets so that every device they may run fits the budget (as
+    /// `breakeven` does: spread power hashes more per MW, since hashrate
+    /// grows as P^0.63), and re-prices their columns of the LP.
+    fn fit_to_cap(&mut self, o: &Observation, site: usize, budget_w: f64, dt_h: f64, fee: f64) {
+        let steps = self.blocks.len();
+        let pue = o.sites[site].pue;
+        for h in 0..steps {
+            let (from, len) = self.blocks[h];
+            let (mut fixed, mut flexible) = (0.0, 0.0);
+            for (k, &c) in self.members.iter().enumerate() {
+                let i = k * steps + h;
+                let need = self.lp.upper[i] * self.lp.watts[i];
+                if o.asic_cohorts[c].supports_power_target {
+                    flexible += need;
+                } else {
+                    fixed += need;
+                }
+            }
+            let room = budget_w - fixed;
+            if flexible <= room || room <= 0.0 {
+                continue;
+            }
+            let scale = room / flexible;
+            let (price, hashprice) = block_prices(o, site, from, len);
+            let usd_per_th_h = hashprice * fee / 24.0;
+            for (k, &c) in self.members.iter().enumerate() {
+                let cohort = &o.asic_cohorts[c];
+                let i = k * steps + h;
+                if !cohort.supports_power_target || self.lp.upper[i] <= 0.0 {
+                    continue;
+                }
+                let target =
+                    (cohort.standby_w + self.lp.watts[i] * scale).max(cohort.power_range_w.0);
+                let extra_w = (target - cohort.standby_w).max(1.0);
+                if extra_w >= self.lp.watts[i] {
+                    continue;
+                }
+                let revenue_h = usd_per_th_h * cohort.spec.hashrate_th_at(target);
+                self.lp.margin[i] =
+                    (revenue_h - price * pue * extra_w / 1e6) * dt_h * f64::from(len);
+                self.lp.watts[i] = extra_w;
+                self.lp.up_cost[i] = revenue_h * self.params.fast_resume_s.max(0.0) / 3600.0
+                    + self.params.wear_usd_per_switch.max(0.0);
+                if h == 0 {
+                    self.targets[c] = target;
+                }
+            }
+        }
     }
 
     /// The devices to ask of `cohort`: the plan's whole devices, or the
