@@ -78,6 +78,18 @@ fn asked_on(actions: &[Action]) -> Option<u32> {
     })
 }
 
+/// The devices and target the policy asks of cohort 0, if it names it.
+fn cohort_0(actions: &[Action]) -> Option<(u32, Option<f64>)> {
+    actions.iter().find_map(|a| match *a {
+        Action::Asic {
+            cohort: 0,
+            on,
+            power_target_w,
+        } => Some((on, power_target_w)),
+        _ => None,
+    })
+}
+
 /// What the plant would show next: cohort 0 at `on`, GPUs as asked.
 fn applied(mut o: Observation, actions: &[Action], on: u32) -> Observation {
     o.asic_cohorts[0].on = on;
@@ -141,17 +153,7 @@ fn under_a_binding_cap_breakeven_and_mpc_run_every_device_at_a_lower_target() {
         actions.clear();
         let mut policy = PolicyConfig::by_name(name).unwrap().build();
         policy.decide(&o, &mut actions);
-        let (on, target) = actions
-            .iter()
-            .find_map(|a| match *a {
-                Action::Asic {
-                    cohort: 0,
-                    on,
-                    power_target_w,
-                } => Some((on, power_target_w)),
-                _ => None,
-            })
-            .expect("an ASIC action");
+        let (on, target) = cohort_0(&actions).expect("an ASIC action");
         assert_eq!(on, 1000, "{name}: {actions:?}");
         let target = target.expect("a lower target");
         assert!((target - 2900.0).abs() < 1.0, "{name}: {target}");
@@ -162,15 +164,7 @@ fn under_a_binding_cap_breakeven_and_mpc_run_every_device_at_a_lower_target() {
     let mut policy = PolicyConfig::by_name("breakeven").unwrap().build();
     policy.decide(&o, &mut actions);
     let min_w = o.asic_cohorts[0].power_range_w.0;
-    let asked = actions.iter().find_map(|a| match *a {
-        Action::Asic {
-            cohort: 0,
-            on,
-            power_target_w,
-        } => Some((on, power_target_w)),
-        _ => None,
-    });
-    let (on, target) = asked.expect("an ASIC action");
+    let (on, target) = cohort_0(&actions).expect("an ASIC action");
     assert_eq!(target, Some(min_w));
     assert!(
         on < 1000 && f64::from(on) * (min_w - 25.0) <= 0.975e6,
