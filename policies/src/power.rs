@@ -19,7 +19,7 @@
 // the fleet's size (far below 2^32).
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
-use hcp_models::contract::{Action, GpuAllocation, GpuUse, Observation};
+use hcp_models::contract::{Action, AsicCohortView, GpuAllocation, GpuUse, Observation};
 
 /// Facility W left unbudgeted at each site, against rounding in the plant's
 /// sum of committed power.
@@ -107,11 +107,9 @@ pub(crate) fn fit_targets_to_cap(
                 fixed += need;
             }
         }
-        let room = budget - fixed;
-        if flexible <= room || room <= 0.0 {
+        let Some(scale) = cap_scale(fixed, flexible, budget) else {
             continue;
-        }
-        let scale = room / flexible;
+        };
         for (cohort, view) in o.asic_cohorts.iter().enumerate() {
             if view.site != site
                 || !view.supports_power_target
@@ -120,11 +118,26 @@ pub(crate) fn fit_targets_to_cap(
                 continue;
             }
             if let Some(target) = targets.get_mut(cohort) {
-                let fitted = view.standby_w + (*target - view.standby_w) * scale;
-                *target = fitted.max(view.power_range_w.0).min(*target);
+                *target = shrunk_target(view, *target, scale);
             }
         }
     }
+}
+
+/// The factor by which a site's power-target cohorts must shrink their
+/// power above standby (`flexible_w`) so that it and the other cohorts'
+/// (`fixed_w`) fit `budget_w`; `None` when everything fits or no room is
+/// left for them.
+pub(crate) fn cap_scale(fixed_w: f64, flexible_w: f64, budget_w: f64) -> Option<f64> {
+    let room = budget_w - fixed_w;
+    (flexible_w > room && room > 0.0).then(|| room / flexible_w)
+}
+
+/// A power-target cohort's target with its power above standby scaled by
+/// `scale`, never below the firmware's minimum nor above `target_w`.
+pub(crate) fn shrunk_target(view: &AsicCohortView, target_w: f64, scale: f64) -> f64 {
+    let fitted = view.standby_w + (target_w - view.standby_w) * scale;
+    fitted.max(view.power_range_w.0).min(target_w)
 }
 
 /// Devices of one cohort that `budget_w` (IT W) holds at `target_w` each,

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 /// The standard-normal 99th percentile.
 pub const Z_P99: f64 = 2.326_347_874_040_841;
 
+/// Longest curtail time of load that qualifies as ancillary capacity, s.
+pub const ANCILLARY_SHED_S: f64 = 10.0;
+
 /// One firmware kind and its curtail/resume behaviour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +70,12 @@ impl FirmwareSpec {
     /// The longest a curtail can take.
     pub fn max_curtail_latency(&self) -> SimDuration {
         SimDuration::from_secs_f64(self.curtail_max_s)
+    }
+
+    /// Whether miners on this firmware shed their load fast enough to be
+    /// offered as ancillary capacity (within [`ANCILLARY_SHED_S`]).
+    pub fn sheds_for_ancillary(&self) -> bool {
+        self.max_curtail_latency().as_secs_f64() <= ANCILLARY_SHED_S
     }
 
     /// The longest a resume can take.

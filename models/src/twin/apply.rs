@@ -407,7 +407,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let fast: f64 = self
             .cohorts
             .iter()
-            .filter(|c| c.site == site && c.firmware.max_curtail_latency().as_secs_f64() <= 10.0)
+            .filter(|c| c.site == site && c.firmware.sheds_for_ancillary())
             .map(|c| f64::from(c.hashing()) * c.target_w * pue / 1e6)
             .sum();
         let others: f64 = self.ancillary_mw[site]

@@ -182,7 +182,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let mut asic_ws = vec![0.0; n];
         let mut mining = vec![0.0; n];
         let mut hash = vec![0.0; n];
-        let mut fast_ws = vec![0.0; n];
+        // Fast (ancillary-qualified) ASIC energy, W·s, turned into MW below.
+        self.fast_mw.fill(0.0);
         for cohort in &mut self.cohorts {
             let ths = cohort.hash.take(now);
             let usd = mining_revenue_usd(ths, 1.0, hashprice, self.config.pool_fee);
@@ -193,8 +194,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             hash[cohort.site] += ths;
             let ws = cohort.power.take(now);
             asic_ws[cohort.site] += ws;
-            if cohort.firmware.max_curtail_latency().as_secs_f64() <= 10.0 {
-                fast_ws[cohort.site] += ws;
+            if cohort.firmware.sheds_for_ancillary() {
+                self.fast_mw[cohort.site] += ws;
             }
             self.figures.hash_ths += ths;
             self.figures.stock_hash_ths +=
@@ -218,7 +219,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.ledger.energy(site, mwh, energy_usd);
             let facility_mw = mwh / hours;
             self.last_mw[site] = facility_mw;
-            self.fast_mw[site] = fast_ws[site] * pue / dt / 1e6;
+            self.fast_mw[site] = self.fast_mw[site] * pue / dt / 1e6;
             if facility_mw > self.sites[site].cap_w / 1e6 * (1.0 + 1e-9) {
                 self.figures.cap_violations += 1;
             }

@@ -57,7 +57,7 @@ use hcp_models::contract::{Action, AsicCohortView, Observation, Policy, Subscrip
 use serde::{Deserialize, Serialize};
 
 use crate::breakeven::{Breakeven, BreakevenParams};
-use crate::power::{Headroom, asic_budgets, push_asic, push_gpu};
+use crate::power::{Headroom, asic_budgets, cap_scale, push_asic, push_gpu, shrunk_target};
 use lp::SiteLp;
 use targets::TargetGrid;
 
@@ -249,9 +249,10 @@ impl Mpc {
     }
 
     /// Where the cap binds at a step, lowers the power-target cohorts'
-    /// targets so that every device they may run fits the budget (as
-    /// `breakeven` does: spread power hashes more per MW, since hashrate
-    /// grows as P^0.63), and re-prices their columns of the LP.
+    /// targets so that every device they may run fits the budget (the
+    /// rule of `power::fit_targets_to_cap` that `breakeven` uses: spread
+    /// power hashes more per MW, since hashrate grows as P^0.63), and
+    /// re-prices their columns of the LP.
     fn fit_to_cap(&mut self, o: &Observation, site: usize, budget_w: f64, dt_h: f64, fee: f64) {
         let steps = self.blocks.len();
         let pue = o.sites[site].pue;
@@ -267,11 +268,9 @@ impl Mpc {
                     fixed += need;
                 }
             }
-            let room = budget_w - fixed;
-            if flexible <= room || room <= 0.0 {
+            let Some(scale) = cap_scale(fixed, flexible, budget_w) else {
                 continue;
-            }
-            let scale = room / flexible;
+            };
             let (price, hashprice) = block_prices(o, site, from, len);
             let usd_per_th_h = hashprice * fee / 24.0;
             for (k, &c) in self.members.iter().enumerate() {
@@ -280,8 +279,7 @@ impl Mpc {
                 if !cohort.supports_power_target || self.lp.upper[i] <= 0.0 {
                     continue;
                 }
-                let target =
-                    (cohort.standby_w + self.lp.watts[i] * scale).max(cohort.power_range_w.0);
+                let target = shrunk_target(cohort, cohort.standby_w + self.lp.watts[i], scale);
                 let extra_w = (target - cohort.standby_w).max(1.0);
                 if extra_w >= self.lp.watts[i] {
                     continue;

@@ -113,7 +113,7 @@ pub(crate) struct SitePrices {
 /// (facility W): mining revenue + ancillary pay − energy − unused-power
 /// pay forgone. `scratch` is a reused buffer.
 pub(crate) fn site_value(
-    cohorts: &[&CohortEnvelope],
+    cohorts: &[CohortEnvelope],
     pue: f64,
     cap_w: f64,
     prices: SitePrices,
@@ -210,18 +210,33 @@ mod tests {
             ancillary_usd_per_w: 0.0,
         };
         let mut scratch = Vec::new();
-        let full = site_value(&[&cohort], 1.1, 1e9, prices, &mut scratch);
+        let full = site_value(
+            std::slice::from_ref(&cohort),
+            1.1,
+            1e9,
+            prices,
+            &mut scratch,
+        );
         let margin = spec.hashrate_th * usd_per_th - spec.power_w * 1.1 * 30.0 / 1e6 / 12.0;
         assert!((full - 1000.0 * margin).abs() < 1e-6 * full.abs());
         // Half the devices' power under the cap: half the value.
         let cap = 500.0 * spec.power_w * 1.1;
-        let half = site_value(&[&cohort], 1.1, cap, prices, &mut scratch);
+        let half = site_value(
+            std::slice::from_ref(&cohort),
+            1.1,
+            cap,
+            prices,
+            &mut scratch,
+        );
         assert!((half - full / 2.0).abs() < 1e-6 * full);
         // Above breakeven nothing runs.
         let dear = SitePrices {
             energy_usd_per_w: 300.0 / 1e6 / 12.0,
             ..prices
         };
-        assert_eq!(site_value(&[&cohort], 1.1, 1e9, dear, &mut scratch), 0.0);
+        assert_eq!(
+            site_value(std::slice::from_ref(&cohort), 1.1, 1e9, dear, &mut scratch),
+            0.0
+        );
     }
 }

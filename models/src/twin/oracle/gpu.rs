@@ -82,15 +82,6 @@ pub(crate) struct GpuTerms {
     pub(crate) hours: f64,
 }
 
-/// The bound and how it was found.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct GpuBound {
-    /// USD over the horizon.
-    pub(crate) usd: f64,
-    /// Dual evaluations made.
-    pub(crate) iterations: usize,
-}
-
 /// P1's per-interval terms of `groups`: `revenue(g, i)` is what group g's
 /// requests of interval i pay if all are served, USD.
 pub(crate) fn p1_terms(
@@ -126,7 +117,7 @@ impl GpuTerms {
     /// therefore over J, one value per GPU model (pools of equal speed
     /// share it): a few rounds of golden-section search per model, each
     /// dual evaluated on every `STRIDE`-th interval.
-    pub(crate) fn bound(&self) -> GpuBound {
+    pub(crate) fn bound(&self) -> f64 {
         let mut models: Vec<f64> = Vec::new();
         for pool in &self.pools {
             if !models.contains(&pool.speed) {
@@ -140,20 +131,15 @@ impl GpuTerms {
             .fold(0.0_f64, f64::max);
         let mut values = vec![top; models.len()];
         let share = 1.0 / STRIDE as f64;
-        let mut used = vec![0.0; self.customers.len()];
-        let mut evaluations = 0;
-        let mut at = |values: &[f64], stride: usize, share: f64| {
-            evaluations += 1;
-            let lambda = self.multipliers(&models, values);
-            used.fill(0.0);
-            self.dual(&lambda, stride, &mut used, share)
+        let at = |values: &[f64], stride: usize, share: f64| {
+            self.dual(&self.multipliers(&models, values), stride, share)
         };
         for _ in 0..ROUNDS {
             for m in 0..models.len() {
                 // Golden-section search of J_m over [0, top].
                 let (mut lo, mut hi) = (0.0, top);
                 let ratio = (5.0_f64.sqrt() - 1.0) / 2.0;
-                let mut probe = |x: f64, values: &mut Vec<f64>| {
+                let probe = |x: f64, values: &mut Vec<f64>| {
                     values[m] = x;
                     at(values, STRIDE, share)
                 };
@@ -175,11 +161,7 @@ impl GpuTerms {
                 values[m] = if fa <= fb { a } else { b };
             }
         }
-        let bound = at(&values, 1, 1.0);
-        GpuBound {
-            usd: bound,
-            iterations: evaluations,
-        }
+        at(&values, 1, 1.0)
     }
 
     /// The least multipliers that hold a job GPU-hour on each pool to its
@@ -201,22 +183,18 @@ impl GpuTerms {
     }
 
     /// The dual value at `lambda` over every `stride`-th interval, the
-    /// work scaled by `share`; adds the work each customer is given to
-    /// `used`.
-    fn dual(&self, lambda: &[f64], stride: usize, used: &mut [f64], share: f64) -> f64 {
-        // A job GPU-hour's value on each pool and the customer it serves.
-        let jobs: Vec<(f64, Option<usize>)> = (0..self.pools.len())
+    /// work scaled by `share`.
+    fn dual(&self, lambda: &[f64], stride: usize, share: f64) -> f64 {
+        // What a job GPU-hour is worth on each pool at these multipliers.
+        let jobs: Vec<f64> = (0..self.pools.len())
             .map(|p| {
                 let speed = self.pools[p].speed;
                 self.customers
                     .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.work_h100_h > 0.0)
-                    .map(|(k, c)| (c.usd_per_gpu_h[p] - lambda[k] * speed, Some(k)))
-                    .fold(
-                        (f64::NEG_INFINITY, None),
-                        |a, b| if b.0 > a.0 { b } else { a },
-                    )
+                    .zip(lambda)
+                    .filter(|(c, _)| c.work_h100_h > 0.0)
+                    .map(|(c, &l)| c.usd_per_gpu_h[p] - l * speed)
+                    .fold(f64::NEG_INFINITY, f64::max)
             })
             .collect();
         let mut value: f64 = self
@@ -225,37 +203,28 @@ impl GpuTerms {
             .zip(lambda)
             .map(|(c, &l)| l * c.work_h100_h * share)
             .sum();
-        let mut pools: Vec<(f64, f64, Option<usize>)> = Vec::with_capacity(self.pools.len());
+        // (cost of an H100-equivalent of P1, H100-equivalents) per pool.
+        let mut pools: Vec<(f64, f64)> = Vec::with_capacity(self.pools.len());
         for i in (0..self.p1.len()).step_by(stride) {
             pools.clear();
-            for (p, pool) in self.pools.iter().enumerate() {
+            for (pool, &job) in self.pools.iter().zip(&jobs) {
                 let per_w = self.prices[pool.site][i] * self.pue[pool.site] / 1e6 * self.hours;
                 let rental = pool.rental_usd_per_h.get(i).copied().unwrap_or(0.0) * self.hours;
-                let (job, customer) = jobs[p];
-                let options = [
-                    (-per_w * pool.off_w, None),
-                    (-per_w * pool.idle_w, None),
-                    (rental - per_w * pool.rented_w, None),
-                    (job * self.hours - per_w * pool.full_w, customer),
-                ];
-                let (alt, serves) = options.into_iter().fold((f64::NEG_INFINITY, None), |a, b| {
-                    if b.0 > a.0 { b } else { a }
-                });
+                let alt = (-per_w * pool.off_w)
+                    .max(-per_w * pool.idle_w)
+                    .max(rental - per_w * pool.rented_w)
+                    .max(job * self.hours - per_w * pool.full_w);
                 value += alt * pool.gpus;
-                // Cost of an H100-equivalent of P1 here: its energy plus
-                // the use it leaves.
+                // A P1 GPU costs its energy plus the use it leaves.
                 let cost = (per_w * pool.full_w + alt) / pool.speed;
-                pools.push((cost, pool.gpus * pool.speed, serves));
-                if let Some(c) = serves {
-                    used[c] += pool.gpus * pool.speed * self.hours;
-                }
+                pools.push((cost, pool.gpus * pool.speed));
             }
             pools.sort_by(|a, b| a.0.total_cmp(&b.0));
             // Match the most valuable requests with the cheapest GPUs.
             let mut groups = self.p1[i].iter().copied();
             let mut group = groups.next();
             let mut left_group = group.map_or(0.0, |g| g.1);
-            for &(cost, units, serves) in &pools {
+            for &(cost, units) in &pools {
                 let mut left = units;
                 while left > 0.0 {
                     let Some((usd_per_unit, _)) = group else {
@@ -268,11 +237,6 @@ impl GpuTerms {
                     value += take * (usd_per_unit - cost);
                     left -= take;
                     left_group -= take;
-                    if let Some(c) = serves {
-                        // P1 takes these GPUs (`take` H100-equivalents)
-                        // from the job work they were given.
-                        used[c] -= take * self.hours;
-                    }
                     if left_group <= 0.0 {
                         group = groups.next();
                         left_group = group.map_or(0.0, |g| g.1);

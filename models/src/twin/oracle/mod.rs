@@ -22,21 +22,20 @@
 //!   back per watt used).
 //!
 //! The three parts add up to the bound; each is at least what the plant
-//! earns there under any policy (`tests/oracle.rs` checks it against
-//! every built-in policy and random actions). Units: USD over the horizon.
+//! earns there under any policy (`policies/tests/oracle.rs` checks it
+//! against every built-in policy and one that grabs every grid and
+//! ancillary payment). Units: USD over the horizon.
 
 mod asic;
 mod gpu;
 mod terms;
 
-use hcp_engine::rng::RngStreams;
-use serde::Serialize;
-
 use super::setup::TwinSetup;
 use crate::world::WorldTape;
+use hcp_engine::rng::RngStreams;
 
 /// The oracle's upper bound on one tape, USD over the horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OracleBound {
     /// The bound on profit: the sum of the parts below.
     pub profit_usd: f64,
@@ -48,8 +47,6 @@ pub struct OracleBound {
     /// Grid payments bounded on the whole cap: standby pay and pay for
     /// unused power.
     pub grid_usd: f64,
-    /// Multiplier updates of the GPU bound.
-    pub iterations: u32,
 }
 
 /// The oracle's bound for `tape` (from [`TwinSetup::tape`] with `streams`,
@@ -57,13 +54,12 @@ pub struct OracleBound {
 pub fn oracle(setup: &TwinSetup, tape: &WorldTape, streams: &RngStreams) -> OracleBound {
     let terms = terms::Terms::of(setup, tape, streams);
     let asic_usd = terms.asic_value();
-    let gpu = terms.gpu.bound();
+    let gpu_usd = terms.gpu.bound();
     let grid_usd = terms.grid_usd;
     OracleBound {
-        profit_usd: asic_usd + gpu.usd + grid_usd,
+        profit_usd: asic_usd + gpu_usd + grid_usd,
         asic_usd,
-        gpu_usd: gpu.usd,
+        gpu_usd,
         grid_usd,
-        iterations: u32::try_from(gpu.iterations).unwrap_or(u32::MAX),
     }
 }

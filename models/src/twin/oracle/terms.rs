@@ -65,7 +65,7 @@ impl Terms {
                     CohortEnvelope {
                         devices: f64::from(fleet.count),
                         pieces: envelope(spec, firmware.supports_power_target),
-                        fast: firmware.max_curtail_latency().as_secs_f64() <= 10.0,
+                        fast: firmware.sheds_for_ancillary(),
                     }
                 })
                 .collect();
@@ -129,7 +129,6 @@ impl Terms {
         let mut scratch = Vec::new();
         let mut total = 0.0;
         for (s, site) in self.sites.iter().enumerate() {
-            let cohorts: Vec<&CohortEnvelope> = site.cohorts.iter().collect();
             for (i, &hashprice) in self.hashprice.iter().enumerate() {
                 let price = self.gpu.prices[s].get(i).copied().unwrap_or(0.0);
                 let prices = SitePrices {
@@ -142,7 +141,7 @@ impl Terms {
                         0.0
                     },
                 };
-                total += site_value(&cohorts, site.pue, site.cap_w, prices, &mut scratch);
+                total += site_value(&site.cohorts, site.pue, site.cap_w, prices, &mut scratch);
             }
         }
         total
