@@ -136,24 +136,19 @@ impl SiteLp {
     ///
     /// Variables are added as `x` (all cohorts and steps), then `up`, then
     /// `down`, and the rows as each cohort's flow rows then each step's cap
-    /// row. Coefficients enter as `0 + a` and right-hand sides as
-    /// `−(0 − b)`, the exact values a modelling layer that sums terms into
-    /// an affine expression hands the solver (a zero coefficient is +0, a
-    /// zero right-hand side −0), so the plans stay the same to the bit.
+    /// row.
     fn solve_lp(&self, first: &mut [f64]) -> Result<(), microlp::Error> {
         let (cohorts, steps) = (self.cohorts, self.steps);
         let n = cohorts * steps;
-        let coeff = |a: f64| 0.0 + a;
-        let rhs = |b: f64| -(0.0 - b);
         let mut problem = Problem::new(OptimizationDirection::Maximize);
         let x: Vec<Variable> = (0..n)
-            .map(|i| problem.add_var(coeff(self.margin[i]), (0.0, self.upper[i].max(0.0))))
+            .map(|i| problem.add_var(self.margin[i], (0.0, self.upper[i].max(0.0))))
             .collect();
         let up: Vec<Variable> = (0..n)
-            .map(|i| problem.add_var(coeff(-self.up_cost[i]), (0.0, f64::INFINITY)))
+            .map(|i| problem.add_var(-self.up_cost[i], (0.0, f64::INFINITY)))
             .collect();
         let down: Vec<Variable> = (0..n)
-            .map(|i| problem.add_var(coeff(-self.down_cost[i / steps]), (0.0, f64::INFINITY)))
+            .map(|i| problem.add_var(-self.down_cost[i / steps], (0.0, f64::INFINITY)))
             .collect();
         for c in 0..cohorts {
             for h in 0..steps {
@@ -168,15 +163,15 @@ impl SiteLp {
                     flow.add(x[i - 1], -1.0);
                     0.0
                 };
-                problem.add_constraint(flow, ComparisonOp::Eq, rhs(b));
+                problem.add_constraint(flow, ComparisonOp::Eq, b);
             }
         }
         for h in 0..steps {
             let mut cap = LinearExpr::empty();
             for c in 0..cohorts {
-                cap.add(x[c * steps + h], coeff(self.watts[c * steps + h]));
+                cap.add(x[c * steps + h], self.watts[c * steps + h]);
             }
-            problem.add_constraint(cap, ComparisonOp::Le, rhs(self.budget_w.max(0.0)));
+            problem.add_constraint(cap, ComparisonOp::Le, self.budget_w.max(0.0));
         }
         let mut options = SolveOptions::default();
         options.mip_gap = 0.0;
