@@ -9,9 +9,20 @@ fn hcp(args: &[&str]) -> std::process::Output {
         .expect("the hcp binary runs")
 }
 
+/// The one JSON document a successful `hcp` command prints on stdout.
+fn hcp_json(args: &[&str]) -> serde_json::Value {
+    let out = hcp(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
 #[test]
 fn bench_engine_json_has_the_documented_fields() {
-    let out = hcp(&[
+    let doc = hcp_json(&[
         "bench",
         "engine",
         "--customers",
@@ -24,12 +35,6 @@ fn bench_engine_json_has_the_documented_fields() {
         "5000",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     for field in [
         "events_per_sec",
         "baseline_events_per_sec",
@@ -179,13 +184,7 @@ fn calibrate_names_the_file_and_the_problem_on_bad_input() {
 
 #[test]
 fn bench_tape_json_has_the_documented_fields() {
-    let out = hcp(&["bench", "tape", "--days", "7", "--repeats", "1", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = hcp_json(&["bench", "tape", "--days", "7", "--repeats", "1", "--json"]);
     assert_eq!(doc["intervals"], 7 * 288);
     assert_eq!(doc["price_nodes"], 3);
     assert!(doc["jobs"].as_u64().unwrap() >= 7 * 10_000);
@@ -196,7 +195,7 @@ fn bench_tape_json_has_the_documented_fields() {
 
 #[test]
 fn bench_twin_json_has_the_documented_fields() {
-    let out = hcp(&[
+    let doc = hcp_json(&[
         "bench",
         "twin",
         "--scenario",
@@ -207,12 +206,6 @@ fn bench_twin_json_has_the_documented_fields() {
         "1",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     let runs = doc.as_array().expect("one report per scenario");
     assert_eq!(runs.len(), 2);
     for (run, scenario, gpus, asics) in [
@@ -305,13 +298,7 @@ fn sweep(args: &[&str]) -> serde_json::Value {
     let mut all = vec!["sweep"];
     all.extend_from_slice(args);
     all.push("--json");
-    let out = hcp(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON document")
+    hcp_json(&all)
 }
 
 #[test]
