@@ -74,8 +74,10 @@ pub fn jobs(
     streams: &RngStreams,
 ) -> Vec<JobArrival> {
     let mut generator = JobGenerator::new(params, customers, fleet_gpus, horizon, streams);
-    let n = horizon.intervals();
-    let mut out = Vec::with_capacity((generator.per_interval() * n as f64 * 1.01) as usize + 64);
+    // Room for the expected count plus six standard deviations, so that
+    // the list is not copied to grow.
+    let expected = generator.expected_jobs();
+    let mut out = Vec::with_capacity((expected + 6.0 * expected.sqrt()) as usize + 64);
     while generator.next_interval(&mut out) {}
     out
 }
@@ -127,9 +129,23 @@ impl JobGenerator {
         }
     }
 
-    /// Mean arrivals per interval (all classes) before the daily shape.
-    pub fn per_interval(&self) -> f64 {
-        self.classes.iter().map(|c| c.per_step).sum()
+    /// Expected number of arrivals over the whole horizon (all classes,
+    /// with the daily shape).
+    pub fn expected_jobs(&self) -> f64 {
+        (0..self.intervals)
+            .map(|i| {
+                let hour = self.hour(i);
+                self.classes
+                    .iter()
+                    .map(|c| c.mean_by_hour[hour])
+                    .sum::<f64>()
+            })
+            .sum()
+    }
+
+    /// UTC hour of day of interval `i`.
+    fn hour(&self, i: u64) -> usize {
+        ((self.start_hour + i as f64 * self.step_s / 3600.0) as usize) % 24
     }
 
     /// Appends the next interval's arrivals to `out`, sorted by arrival
@@ -140,7 +156,7 @@ impl JobGenerator {
         }
         let i = self.next;
         self.next += 1;
-        let hour = ((self.start_hour + i as f64 * self.step_s / 3600.0) as usize) % 24;
+        let hour = self.hour(i);
         let first = out.len();
         self.run_ends.clear();
         for class in &mut self.classes {
@@ -226,9 +242,10 @@ struct ClassSampler {
     owners: Vec<(u16, Sla)>,
     /// Cumulative size shares as 32-bit thresholds.
     size_thresholds: Vec<u64>,
-    per_step: f64,
     /// Arrival-count distribution by hour of day (`None`: no arrivals).
     counts: Vec<Option<Poisson<f64>>>,
+    /// Mean arrivals per step by hour of day.
+    mean_by_hour: Vec<f64>,
     draws: Vec<u64>,
 }
 
@@ -251,6 +268,9 @@ impl ClassSampler {
                 (cumulative * 4_294_967_296.0) as u64
             })
             .collect();
+        let mean_by_hour: Vec<f64> = (0..24)
+            .map(|h| per_step * params.daily_shape.get(h).copied().unwrap_or(1.0))
+            .collect();
         ClassSampler {
             class: class.clone(),
             rng: streams.stream(StreamId::named(&job_stream(class.class))),
@@ -260,13 +280,8 @@ impl ClassSampler {
                 .map(|c| (c.id, c.sla))
                 .collect(),
             size_thresholds,
-            per_step,
-            counts: (0..24)
-                .map(|h| {
-                    let shape = params.daily_shape.get(h).copied().unwrap_or(1.0);
-                    Poisson::new(per_step * shape).ok()
-                })
-                .collect(),
+            counts: mean_by_hour.iter().map(|&m| Poisson::new(m).ok()).collect(),
+            mean_by_hour,
             draws: Vec::new(),
         }
     }

@@ -76,7 +76,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         self.size_p1(s);
         self.arrivals.clear();
         self.next_arrival = 0;
-        self.generator.next_interval(&mut self.arrivals);
+        self.job_source
+            .next_interval(&self.tape, &mut self.arrivals);
         if let Some(first) = self.arrivals.first() {
             s.schedule_at(first.arrival.max(now), TwinEvent::Arrival);
         }

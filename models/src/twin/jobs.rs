@@ -9,7 +9,7 @@
 //! model the job requires); ties go to the lower pool index. A blocked
 //! queue head lets the next `backfill_depth` jobs try.
 
-use std::collections::VecDeque;
+use std::collections::{BinaryHeap, VecDeque};
 
 use hcp_engine::time::SimTime;
 
@@ -301,16 +301,20 @@ impl Jobs {
     pub(crate) fn victims(&self, p: usize, slot: usize, busy: u64, allowed_milli: u64) -> Vec<u32> {
         let mut out = Vec::new();
         let mut busy = busy;
+        if busy <= allowed_milli {
+            return out;
+        }
+        // A heap yields the newest first without sorting every running job:
+        // usually a few of hundreds go. Keys (start, id) are distinct, so
+        // the order is the sorted one.
         let list = &self.by_pool[p][slot];
-        let mut newest: Vec<(SimTime, u32)> = list
+        let mut newest: BinaryHeap<(SimTime, u32)> = list
             .iter()
             .filter_map(|&id| self.slots[id as usize].as_ref().map(|r| (r.started, id)))
             .collect();
-        newest.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, id) in newest {
-            if busy <= allowed_milli {
-                break;
-            }
+        while busy > allowed_milli
+            && let Some((_, id)) = newest.pop()
+        {
             if let Some(r) = &self.slots[id as usize] {
                 busy -= u64::from(r.job.gpu_milli);
                 out.push(id);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!   WorldTape ──prices, hashprice, P1 rates, grid events──┐
-//!   JobGenerator ──P2–P4 arrivals, one interval at a time─┤
+//!   JobSource ──P2–P4 arrivals, one interval at a time────┤
 //!                                                         ▼
 //!   engine (time, events) ──► TwinModel ──Observation──► Policy
 //!                               │  ▲                       │
@@ -29,6 +29,7 @@ mod fixed;
 mod gpu_pool;
 mod integral;
 mod interval;
+mod job_source;
 mod jobs;
 mod model;
 mod observe;
@@ -45,4 +46,4 @@ pub use result::{
     ClipReason, ClipRecord, IntervalRecord, JobFigures, MemorySink, NoSink, RunKey, RunResult,
     SwitchRecord, TwinSink,
 };
-pub use setup::{TwinError, TwinSetup, run};
+pub use setup::{SHARED_JOBS_MAX_BYTES, TwinError, TwinSetup, run};

@@ -15,11 +15,12 @@ use rand::RngExt;
 
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
+use super::job_source::JobSource;
 use super::jobs::{Jobs, SiteSignal};
 use super::p1::P1Group;
 use super::result::TwinSink;
 use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
-use crate::demand::{JobArrival, JobGenerator};
+use crate::demand::JobArrival;
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
 use crate::world::WorldTape;
@@ -177,7 +178,7 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) cohorts: Vec<AsicCohort>,
     pub(crate) pools: Vec<GpuPool>,
     pub(crate) jobs: Jobs,
-    pub(crate) generator: JobGenerator,
+    pub(crate) job_source: JobSource,
     pub(crate) arrivals: Vec<JobArrival>,
     /// Job completions by the interval they fall in: (end, slot, generation).
     pub(crate) later: Vec<Vec<(SimTime, u32, u32)>>,

@@ -9,12 +9,13 @@ use hcp_engine::simulation::Simulation;
 
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
+use super::job_source::JobSource;
 use super::jobs::{JobCounters, Jobs, SiteSignal};
 use super::model::{Figures, Site, Streams, TwinModel};
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
 use crate::contract::{Forecaster, Observation, Policy};
-use crate::demand::{GpuModel, GpuPool as DemandPool, WorkloadClass};
+use crate::demand::{GpuModel, GpuPool as DemandPool, JobArrival, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{
     AsicCatalog, GpuCatalog, PlantConfig, PlantError, ReliabilityParams, catalogs, check,
@@ -129,7 +130,27 @@ impl TwinSetup {
     pub fn tape(&self, streams: &RngStreams) -> Arc<WorldTape> {
         Arc::new(self.world.tape_without_jobs(streams))
     }
+
+    /// The tape of a replication that several runs play (a sweep's
+    /// policies and the oracle): with its job list, generated once for all
+    /// of them, when the list takes at most [`SHARED_JOBS_MAX_BYTES`];
+    /// otherwise as [`TwinSetup::tape`], each run drawing the jobs again.
+    /// Runs give the same results on either tape.
+    pub fn shared_tape(&self, streams: &RngStreams) -> Arc<WorldTape> {
+        let mut tape = self.world.tape_without_jobs(streams);
+        let generator = self.world.job_generator(&tape, streams);
+        let bytes = generator.expected_jobs() * std::mem::size_of::<JobArrival>() as f64;
+        if bytes <= SHARED_JOBS_MAX_BYTES as f64 {
+            tape.demand.jobs = self.world.jobs(&tape, streams);
+        }
+        Arc::new(tape)
+    }
 }
+
+/// Largest job list [`TwinSetup::shared_tape`] holds in memory, bytes: the
+/// reference year's 4.4 million jobs take 140 MB; the designed scale's 36
+/// million (1.2 GB) are drawn by each run instead.
+pub const SHARED_JOBS_MAX_BYTES: usize = 512 << 20;
 
 /// Plays one replication for one policy.
 ///
@@ -281,7 +302,7 @@ fn build<S: TwinSink + 'static>(
         intervals: horizon.intervals() as u64,
         interval: 0,
         jobs: Jobs::new(&pools),
-        generator: setup.world.job_generator(&tape, streams),
+        job_source: JobSource::new(setup, &tape, streams),
         arrivals: Vec::new(),
         later: (0..=horizon.intervals()).map(|_| Vec::new()).collect(),
         next_arrival: 0,

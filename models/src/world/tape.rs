@@ -161,14 +161,19 @@ impl World {
     /// draw from their own streams of `streams`, replayed ones are copied.
     pub fn tape(&self, streams: &RngStreams) -> WorldTape {
         let mut tape = self.tape_without_jobs(streams);
-        tape.demand.jobs = demand::jobs(
+        tape.demand.jobs = self.jobs(&tape, streams);
+        tape
+    }
+
+    /// The job list of [`World::tape`], for a tape made without it.
+    pub fn jobs(&self, tape: &WorldTape, streams: &RngStreams) -> Vec<demand::JobArrival> {
+        demand::jobs(
             &self.config.demand.jobs,
             &tape.demand.customers,
             self.config.demand.fleet.gpus(),
             &self.horizon,
             streams,
-        );
-        tape
+        )
     }
 
     /// The tape of [`World::tape`] without the job list (`demand.jobs`

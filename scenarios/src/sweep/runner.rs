@@ -97,7 +97,7 @@ where
             .par_iter()
             .map(|&replication| {
                 let streams = RngStreams::new(seed, replication);
-                let tape = setup.tape(&streams);
+                let tape = setup.shared_tape(&streams);
                 let (bound, runs) = rayon::join(
                     || with_oracle.then(|| oracle(setup, &tape, &streams)),
                     || {

@@ -9,6 +9,7 @@ use super::gpu::{GpuTerms, JobCustomer, PoolTerms, p1_terms};
 use crate::demand::{NO_CUSTOMER, Price, WorkloadClass};
 use crate::grid::GridEventKind;
 use crate::plant::mining_revenue_usd;
+use crate::twin::job_source::JobSource;
 use crate::twin::p1;
 use crate::twin::setup::{TwinSetup, input_ratio, p2_tokens_per_s, rental_series};
 use crate::world::WorldTape;
@@ -246,9 +247,9 @@ fn job_customers(
     let customers = &tape.demand.customers;
     // Work per job customer over the horizon, H100 GPU-hours.
     let mut work = vec![0.0; customers.len()];
-    let mut generator = setup.world().job_generator(tape, streams);
+    let mut source = JobSource::new(setup, tape, streams);
     let mut arrivals = Vec::new();
-    while generator.next_interval(&mut arrivals) {
+    while source.next_interval(tape, &mut arrivals) {
         for job in &arrivals {
             if job.customer != NO_CUSTOMER
                 && let Some(w) = work.get_mut(usize::from(job.customer))
