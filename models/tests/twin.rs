@@ -482,3 +482,34 @@ fn replications_run_side_by_side_give_the_results_they_give_alone() {
     assert_eq!(alone, side_by_side);
     assert_ne!(alone[0], alone[1]);
 }
+
+#[test]
+fn a_run_on_the_shared_job_list_equals_a_run_drawing_its_jobs() {
+    let setup = setup(3, PlantConfig::default());
+    let streams = RngStreams::new(5, 1);
+    let shared = setup.shared_tape(&streams);
+    assert!(
+        shared.demand.jobs.len() > 20_000,
+        "{}",
+        shared.demand.jobs.len()
+    );
+    let streamed = setup.tape(&streams);
+    assert!(streamed.demand.jobs.is_empty());
+    let play_on = |tape| {
+        run(
+            &setup,
+            tape,
+            &streams,
+            Box::new(RandomPolicy::new(3)),
+            Box::new(Persistence::default()),
+            MemorySink::default(),
+        )
+    };
+    let (a, sink_a) = play_on(shared);
+    let (b, sink_b) = play_on(streamed);
+    let completed: u64 = a.jobs.iter().map(|j| j.completed).sum();
+    assert!(completed > 1_000, "{:?}", a.jobs);
+    assert_eq!(a, b);
+    assert_eq!(sink_a.intervals, sink_b.intervals);
+    assert_eq!(sink_a.switches, sink_b.switches);
+}
