@@ -181,6 +181,87 @@ pub(crate) fn date_label(t0_us: i64, days: f64, with_year: bool) -> String {
 
 /// `c` blended with white by `t` (0: unchanged, 1: white).
 pub(crate) fn lighten(c: RGBColor, t: f64) -> RGBColor {
-    let mix = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * t).round().clamp(0.0, 255.0) as u8;
+    let mix = |v: u8| {
+        (f64::from(v) + (255.0 - f64::from(v)) * t)
+            .round()
+            .clamp(0.0, 255.0) as u8
+    };
     RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key {
+    /// A solid line.
+    Line(RGBColor),
+    /// A dashed line.
+    Dashed(RGBColor),
+    /// A filled band.
+    Fill(RGBColor),
+}
+
+/// Legend width beside a plot, pixels.
+pub(crate) const LEGEND_WIDTH: u32 = 330;
+
+/// A legend drawn in its own column beside the plots, so it never covers
+/// data.
+pub(crate) fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, Key)],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let font = tick_font();
+    for (i, (label, key)) in entries.iter().enumerate() {
+        let y = 40 + i32::try_from(i).unwrap_or(0) * 22;
+        match *key {
+            Key::Line(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (34, y)], c.stroke_width(3)))?
+            }
+            Key::Dashed(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (15, y)], c.stroke_width(3)))?;
+                area.draw(&PathElement::new(vec![(22, y), (34, y)], c.stroke_width(3)))?;
+            }
+            Key::Fill(c) => {
+                area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], c.filled()))?;
+                area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], BLACK.mix(0.3)))?;
+            }
+        }
+        area.draw(&Text::new(label.clone(), (42, y - 8), font.clone()))?;
+    }
+    Ok(())
+}
+
+/// Tick labels with as many decimals as an axis spanning `span` needs.
+pub(crate) fn ticks(span: f64) -> impl Fn(&f64) -> String {
+    let decimals = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else {
+        2
+    };
+    move |v: &f64| {
+        // Avoid "-0".
+        let v = if v.abs() < 1e-12 { 0.0 } else { *v };
+        format!("{v:.decimals$}")
+    }
+}
+
+/// The colour of minor grid lines.
+pub(crate) const LIGHT_GRID: RGBColor = RGBColor(243, 243, 243);
+
+/// A file-name-safe form of `name`: lower case, runs of other characters
+/// as one `-`.
+pub(crate) fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
 }

@@ -33,11 +33,15 @@ fn category_mesh<'a, DB: DrawingBackend + 'a>(
 where
     DB::ErrorType: 'static,
 {
+    let span = chart.y_range().end - chart.y_range().start;
+    let y_ticks = chart::ticks(span);
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .light_line_style(chart::LIGHT_GRID)
         .x_labels(names.len().max(1))
         .x_label_formatter(&|x| category(names, *x))
+        .y_label_formatter(&y_ticks)
         .y_desc(y_desc)
         .axis_desc_style(chart::label_font())
         .label_style(chart::tick_font())
@@ -192,6 +196,10 @@ struct UpliftPlot {
 }
 
 impl Plot for UpliftPlot {
+    fn size(&self) -> (u32, u32) {
+        (if self.oracle.is_empty() { 1000 } else { 1240 }, 580)
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
@@ -200,7 +208,7 @@ impl Plot for UpliftPlot {
         let (left, right) = if self.oracle.is_empty() {
             (area.clone(), None)
         } else {
-            let (l, r) = area.split_horizontally((56).percent_width());
+            let (l, r) = area.split_horizontally((50).percent_width());
             (l, Some(r))
         };
         let names: Vec<String> = self.uplift.iter().map(|u| u.0.clone()).collect();
@@ -226,7 +234,6 @@ impl Plot for UpliftPlot {
             let x = i as f64;
             let style = colour(*c).stroke_width(2);
             chart.draw_series([ErrorBar::new_vertical(x, *low, *mean, *high, style, 16)])?;
-            chart.draw_series([Circle::new((x, *mean), 5, colour(*c).filled())])?;
         }
         if let Some(right) = right {
             let names: Vec<String> = self.oracle.iter().map(|u| u.0.clone()).collect();
@@ -242,7 +249,6 @@ impl Plot for UpliftPlot {
                 let x = i as f64;
                 let style = colour(*c).stroke_width(2);
                 chart.draw_series([ErrorBar::new_vertical(x, *low, *mean, *high, style, 16)])?;
-                chart.draw_series([Circle::new((x, *mean), 5, colour(*c).filled())])?;
                 let s = chart.draw_series([TriangleMarker::new((x, *worst), 5, BLACK)])?;
                 if i == 0 {
                     s.label("worst replication")
@@ -262,14 +268,24 @@ impl Plot for UpliftPlot {
 }
 
 /// Paired uplift over the baseline, and % of oracle, per policy.
-pub fn uplift(dir: &Path, data: &ScenarioData, sum: &Summary) -> Result<Option<Figure>, ReportError> {
+pub fn uplift(
+    dir: &Path,
+    data: &ScenarioData,
+    sum: &Summary,
+) -> Result<Option<Figure>, ReportError> {
     let uplift: Vec<(String, usize, f64, f64, f64)> = sum
         .policies
         .iter()
         .enumerate()
         .filter_map(|(i, p)| {
             let u = p.uplift_usd?;
-            Some((p.policy.clone(), i, u.mean / 1e6, u.ci_low / 1e6, u.ci_high / 1e6))
+            Some((
+                p.policy.clone(),
+                i,
+                u.mean / 1e6,
+                u.ci_low / 1e6,
+                u.ci_high / 1e6,
+            ))
         })
         .collect();
     if uplift.is_empty() {
@@ -307,9 +323,9 @@ pub fn uplift(dir: &Path, data: &ScenarioData, sum: &Summary) -> Result<Option<F
         signed_musd(u.ci_low),
         signed_musd(u.ci_high)
     );
-    let oracle_text = p
-        .pct_of_oracle
-        .map_or_else(String::new, |e| format!(", {:.1} % of the oracle's bound", e.mean));
+    let oracle_text = p.pct_of_oracle.map_or_else(String::new, |e| {
+        format!(", {:.1} % of the oracle's bound", e.mean)
+    });
     let finding = format!(
         "Paired uplift: {title} on the same {} replications{oracle_text}.",
         u.n
@@ -318,7 +334,10 @@ pub fn uplift(dir: &Path, data: &ScenarioData, sum: &Summary) -> Result<Option<F
         title: title.clone(),
         uplift,
         oracle,
-        unit: format!("uplift over {BASELINE} (USD million {})", stats::per_run(data)),
+        unit: format!(
+            "uplift over {BASELINE} (USD million {})",
+            stats::per_run(data)
+        ),
     };
     chart::render(
         dir,
@@ -348,7 +367,9 @@ impl Plot for SlaPlot {
         let area = root.titled(&self.title, chart::title_font())?;
         let n = self.policies.len();
         let (lo, _) = padded(
-            self.classes.iter().flat_map(|c| c.1.iter().flatten().copied()),
+            self.classes
+                .iter()
+                .flat_map(|c| c.1.iter().flatten().copied()),
             0.3,
         );
         let mut chart = ChartBuilder::on(&area)
@@ -357,7 +378,11 @@ impl Plot for SlaPlot {
             .y_label_area_size(72)
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo.clamp(0.0, 99.0)..100.4)?;
         category_mesh(&mut chart, &self.policies, "attainment (%)")?;
-        let shapes = [RGBColor(0, 114, 178), RGBColor(213, 94, 0), RGBColor(0, 158, 115)];
+        let shapes = [
+            RGBColor(0, 114, 178),
+            RGBColor(213, 94, 0),
+            RGBColor(0, 158, 115),
+        ];
         let k = self.classes.len() as f64;
         for (j, (label, values)) in self.classes.iter().enumerate() {
             let c = shapes[j % shapes.len()];
@@ -405,8 +430,14 @@ pub fn sla(dir: &Path, data: &ScenarioData) -> Result<Option<Figure>, ReportErro
             .collect()
     };
     let classes = vec![
-        ("P1 real-time: SLA attainment".to_owned(), per_policy(|r| r.p1_sla_pct)),
-        ("P2 batch: on time".to_owned(), per_policy(|r| r.p2_on_time_pct)),
+        (
+            "P1 real-time: SLA attainment".to_owned(),
+            per_policy(|r| r.p1_sla_pct),
+        ),
+        (
+            "P2 batch: on time".to_owned(),
+            per_policy(|r| r.p2_on_time_pct),
+        ),
     ];
     if classes.iter().all(|c| c.1.iter().all(Option::is_none)) {
         return Ok(None);

@@ -7,10 +7,9 @@ use std::path::Path;
 
 use hcp_models::contract::GpuUse;
 use plotters::coord::Shift;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::chart::{self, Drawn, Figure, Plot, colour, date_label, padded};
+use super::chart::{self, Drawn, Figure, Key, Plot, colour, date_label, padded};
 use super::load::{BASELINE, Detail, Intervals, ScenarioData, SiteSeries};
 use super::stats::{musd, signed_musd};
 use crate::error::ReportError;
@@ -34,29 +33,11 @@ fn days_of(site: &SiteSeries) -> Vec<f64> {
         .collect()
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    position: SeriesLabelPosition,
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.5))
-        .label_font(chart::tick_font())
-        .draw()?;
-    Ok(())
-}
-
 /// Lines against calendar days, one panel.
 struct LinePanel {
     y_desc: String,
     lines: Vec<Line>,
     dashed: Vec<Line>,
-    legend: SeriesLabelPosition,
 }
 
 struct TimePlot {
@@ -67,7 +48,12 @@ struct TimePlot {
 }
 
 impl TimePlot {
-    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, p: &LinePanel, last: bool) -> Drawn
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        p: &LinePanel,
+        last: bool,
+    ) -> Drawn
     where
         DB::ErrorType: 'static,
     {
@@ -75,8 +61,14 @@ impl TimePlot {
         let (x0, x1) = all
             .clone()
             .flat_map(|l| l.2.iter().map(|q| q.0))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (x0, x1) = if x0.is_finite() && x1 > x0 { (x0, x1) } else { (0.0, 1.0) };
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                (a.min(x), b.max(x))
+            });
+        let (x0, x1) = if x0.is_finite() && x1 > x0 {
+            (x0, x1)
+        } else {
+            (0.0, 1.0)
+        };
         let (lo, hi) = padded(all.flat_map(|l| l.2.iter().map(|q| q.1)), 0.06);
         let mut chart = ChartBuilder::on(area)
             .margin(12)
@@ -85,6 +77,7 @@ impl TimePlot {
             .build_cartesian_2d(x0..x1, lo..hi)?;
         let t0 = self.t0_us;
         let with_year = self.with_year;
+        let y_ticks = chart::ticks(hi - lo);
         let dates = |d: &f64| {
             if last {
                 date_label(t0, *d, with_year)
@@ -96,27 +89,23 @@ impl TimePlot {
             .configure_mesh()
             .x_labels(8)
             .y_labels(6)
+            .light_line_style(chart::LIGHT_GRID)
+            .y_label_formatter(&y_ticks)
             .y_desc(p.y_desc.as_str())
             .axis_desc_style(chart::label_font())
             .label_style(chart::tick_font())
             .x_label_formatter(&dates)
             .draw()?;
-        for (label, c, points) in &p.lines {
-            let c = *c;
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?
-                .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        for (_, c, points) in &p.dashed {
+            chart.draw_series(DashedLineSeries::new(
+                points.iter().copied(),
+                6,
+                4,
+                c.stroke_width(2),
+            ))?;
         }
-        for (label, c, points) in &p.dashed {
-            let c = *c;
-            chart
-                .draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, c.stroke_width(2)))?
-                .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        }
-        if p.lines.len() + p.dashed.len() > 1 {
-            legend(&mut chart, p.legend.clone())?;
+        for (_, c, points) in &p.lines {
+            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?;
         }
         Ok(())
     }
@@ -124,14 +113,32 @@ impl TimePlot {
 
 impl Plot for TimePlot {
     fn size(&self) -> (u32, u32) {
-        (1000, if self.panels.len() > 1 { 680 } else { 560 })
+        (
+            1000 + chart::LEGEND_WIDTH,
+            if self.panels.len() > 1 { 680 } else { 560 },
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
     {
-        let mut rest = root.titled(&self.title, chart::title_font())?;
+        let titled = root.titled(&self.title, chart::title_font())?;
+        let w = titled.dim_in_pixel().0;
+        let (mut rest, side) = titled.split_horizontally(w.saturating_sub(chart::LEGEND_WIDTH));
+        let entries: Vec<(String, Key)> = self
+            .panels
+            .iter()
+            .flat_map(|(p, _)| {
+                p.lines
+                    .iter()
+                    .map(|l| (l.0.clone(), Key::Line(l.1)))
+                    .chain(p.dashed.iter().map(|l| (l.0.clone(), Key::Dashed(l.1))))
+            })
+            .collect();
+        if entries.len() > 1 {
+            chart::side_legend(&side, &entries)?;
+        }
         let count = self.panels.len();
         for (k, (panel, share)) in self.panels.iter().enumerate() {
             let last = k + 1 == count;
@@ -180,12 +187,21 @@ fn step_points(days: &[f64], values: &[f64], per_day: usize) -> Vec<(f64, f64)> 
 }
 
 fn per_day(data: &ScenarioData) -> usize {
-    data.step_s.map_or(288, |s| (86_400.0 / s).round().max(1.0) as usize)
+    data.step_s
+        .map_or(288, |s| (86_400.0 / s).round().max(1.0) as usize)
 }
 
 /// Cumulative profit over the detail replication, per policy.
-pub fn cumulative(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Option<Figure>, ReportError> {
-    let Some(first) = detail.by_policy.first().and_then(|(_, iv)| iv.sites.first()) else {
+pub fn cumulative(
+    dir: &Path,
+    data: &ScenarioData,
+    detail: &Detail,
+) -> Result<Option<Figure>, ReportError> {
+    let Some(first) = detail
+        .by_policy
+        .first()
+        .and_then(|(_, iv)| iv.sites.first())
+    else {
         return Ok(None);
     };
     let days = days_of(first);
@@ -204,7 +220,11 @@ pub fn cumulative(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Op
             })
             .collect();
         ends.push((policy.clone(), total));
-        lines.push((policy.clone(), colour(i), step_points(&days, &cum, per_day(data))));
+        lines.push((
+            policy.clone(),
+            colour(i),
+            step_points(&days, &cum, per_day(data)),
+        ));
     }
     let base = ends.iter().find(|e| e.0 == BASELINE).map(|e| e.1);
     let Some(best) = ends.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
@@ -234,7 +254,6 @@ pub fn cumulative(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Op
                 y_desc: "cumulative profit (USD million)".to_owned(),
                 lines,
                 dashed: Vec::new(),
-                legend: SeriesLabelPosition::UpperLeft,
             },
             1.0,
         )],
@@ -284,14 +303,28 @@ struct PowerPlot {
 
 impl Plot for PowerPlot {
     fn size(&self) -> (u32, u32) {
-        (1000, 720)
+        (1000 + chart::LEGEND_WIDTH, 720)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
     {
-        let area = root.titled(&self.title, chart::title_font())?;
+        let titled = root.titled(&self.title, chart::title_font())?;
+        let w = titled.dim_in_pixel().0;
+        let (area, side) = titled.split_horizontally(w.saturating_sub(chart::LEGEND_WIDTH));
+        let mut entries: Vec<(String, Key)> = self
+            .bands
+            .iter()
+            .rev()
+            .map(|(label, c, _)| (label.clone(), Key::Fill(*c)))
+            .collect();
+        entries.push(("grid cap".to_owned(), Key::Dashed(BLACK)));
+        entries.push((
+            "spot price (lower panel)".to_owned(),
+            Key::Line(RGBColor(213, 94, 0)),
+        ));
+        chart::side_legend(&side, &entries)?;
         let h = area.dim_in_pixel().1;
         let (top, bottom) = area.split_vertically((f64::from(h) * 0.66) as u32);
         let x1 = self.hours.last().copied().unwrap_or(1.0).max(1.0 / 24.0);
@@ -309,22 +342,25 @@ impl Plot for PowerPlot {
             .chain(&self.cap)
             .copied()
             .fold(0.0_f64, f64::max)
-            * 1.32;
+            * 1.08;
         let t0 = self.t0_us;
         let mut chart = ChartBuilder::on(&top)
             .margin(12)
             .x_label_area_size(8)
             .y_label_area_size(76)
             .build_cartesian_2d(0.0..x1, 0.0..hi.max(1.0))?;
+        let y_ticks = chart::ticks(hi);
         chart
             .configure_mesh()
             .x_labels(8)
+            .light_line_style(chart::LIGHT_GRID)
+            .y_label_formatter(&y_ticks)
             .x_label_formatter(&|_| String::new())
             .y_desc("facility power (MW)")
             .axis_desc_style(chart::label_font())
             .label_style(chart::tick_font())
             .draw()?;
-        for (label, c, lower, upper) in layers.iter().rev() {
+        for (_, c, lower, upper) in layers.iter().rev() {
             let c = *c;
             let outline: Vec<(f64, f64)> = self
                 .hours
@@ -333,28 +369,16 @@ impl Plot for PowerPlot {
                 .map(|(x, y)| (*x, *y))
                 .chain(self.hours.iter().zip(lower).rev().map(|(x, y)| (*x, *y)))
                 .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(outline, c.filled())))?
-                .label(label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+            chart.draw_series(std::iter::once(Polygon::new(outline, c.filled())))?;
         }
-        chart
-            .draw_series(DashedLineSeries::new(
-                self.hours.iter().copied().zip(self.cap.iter().copied()),
-                6,
-                4,
-                BLACK.stroke_width(2),
-            ))?
-            .label("grid cap")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.5))
-            .label_font(chart::tick_font())
-            .draw()?;
+        chart.draw_series(DashedLineSeries::new(
+            self.hours.iter().copied().zip(self.cap.iter().copied()),
+            6,
+            4,
+            BLACK.stroke_width(2),
+        ))?;
         let (lo, phi) = padded(self.price.iter().copied(), 0.08);
+        let p_ticks = chart::ticks(phi - lo);
         let mut chart = ChartBuilder::on(&bottom)
             .margin(12)
             .x_label_area_size(36)
@@ -365,6 +389,8 @@ impl Plot for PowerPlot {
             .x_labels(8)
             .x_label_formatter(&|d| date_label(t0, *d, false))
             .y_labels(5)
+            .light_line_style(chart::LIGHT_GRID)
+            .y_label_formatter(&p_ticks)
             .y_desc("spot price (USD/MWh)")
             .axis_desc_style(chart::label_font())
             .label_style(chart::tick_font())
@@ -451,7 +477,9 @@ pub fn power(
         ));
         let price = slice(&site.price);
         let facility = slice(&site.facility_mw);
-        let hours: Vec<f64> = (0..price.len()).map(|h| h as f64 * hour as f64 / pd as f64).collect();
+        let hours: Vec<f64> = (0..price.len())
+            .map(|h| h as f64 * hour as f64 / pd as f64)
+            .collect();
         let (peak_i, peak) = price
             .iter()
             .copied()
@@ -462,7 +490,7 @@ pub fn power(
         let mean_mw = facility.iter().sum::<f64>() / facility.len().max(1) as f64;
         let at_peak = facility.get(peak_i).copied().unwrap_or(0.0);
         let title = format!(
-            "{}, {policy}: week of {}, spot peaks at ${peak:.0}/MWh; draw {at_peak:.1} MW then vs {mean_mw:.1} MW on average",
+            "{} under {policy}, week of {}: at the ${peak:.0}/MWh price peak it draws {at_peak:.1} MW (week mean {mean_mw:.1} MW)",
             site.name,
             date_label(t0, 0.0, true)
         );
@@ -476,7 +504,7 @@ pub fn power(
         };
         out.push(chart::render(
             dir,
-            &format!("{}-power-{}", data.name, site.name),
+            &format!("{}-power-{}", data.name, chart::slug(&site.name)),
             &plot,
             title.clone(),
             format!("Power by use at {}: {title}.", site.name),
@@ -490,7 +518,11 @@ pub fn power(
 }
 
 /// Hashprice and each site's ASIC breakeven spot price over time.
-pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Option<Figure>, ReportError> {
+pub fn hashprice(
+    dir: &Path,
+    data: &ScenarioData,
+    detail: &Detail,
+) -> Result<Option<Figure>, ReportError> {
     let Some((policy, iv)) = detail
         .by_policy
         .iter()
@@ -508,7 +540,11 @@ pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Opt
     let hp: Vec<(f64, f64)> = days
         .iter()
         .copied()
-        .zip(block_means(&first.hashprice, pd).into_iter().map(|v| v * 1000.0))
+        .zip(
+            block_means(&first.hashprice, pd)
+                .into_iter()
+                .map(|v| v * 1000.0),
+        )
         .collect();
     let mut breakeven = Vec::new();
     let mut spot = Vec::new();
@@ -529,23 +565,24 @@ pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Opt
         let gross: f64 = (0..s.hashprice.len())
             .map(|i| s.hashprice[i] * s.hashrate_phs[i] * 1e3 * dt_days)
             .sum();
-        let net = if gross > 0.0 { s.mining_usd.iter().sum::<f64>() / gross } else { 1.0 };
+        let net = if gross > 0.0 {
+            s.mining_usd.iter().sum::<f64>() / gross
+        } else {
+            1.0
+        };
         let be: Vec<f64> = s
             .hashprice
             .iter()
             .map(|h| h * net / (j_per_th * 24e-6 * pue))
             .collect();
-        let above = s
-            .price
-            .iter()
-            .zip(&be)
-            .filter(|(p, b)| p > b)
-            .count() as f64
+        let above = s.price.iter().zip(&be).filter(|(p, b)| p > b).count() as f64
             / s.price.len().max(1) as f64;
         let daily = block_means(&be, pd);
         let (lo, hi) = daily
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
         parts.push(format!(
             "{} ${lo:.0}–{hi:.0}/MWh (spot above it {:.1} % of intervals)",
             s.name,
@@ -559,7 +596,10 @@ pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Opt
         spot.push((
             format!("spot {} (daily mean)", s.name),
             chart::lighten(colour(k + 1), 0.45),
-            days.iter().copied().zip(block_means(&s.price, pd)).collect(),
+            days.iter()
+                .copied()
+                .zip(block_means(&s.price, pd))
+                .collect(),
         ));
     }
     if breakeven.is_empty() {
@@ -584,7 +624,6 @@ pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Opt
                     y_desc: "hashprice (USD/PH/s/day)".to_owned(),
                     lines: vec![("hashprice".to_owned(), RGBColor(0, 0, 0), hp)],
                     dashed: Vec::new(),
-                    legend: SeriesLabelPosition::UpperRight,
                 },
                 0.38,
             ),
@@ -593,7 +632,6 @@ pub fn hashprice(dir: &Path, data: &ScenarioData, detail: &Detail) -> Result<Opt
                     y_desc: "USD/MWh".to_owned(),
                     lines: breakeven,
                     dashed: spot,
-                    legend: SeriesLabelPosition::UpperRight,
                 },
                 0.62,
             ),

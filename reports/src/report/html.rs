@@ -55,7 +55,9 @@ pub fn page(sections: &[Section]) -> String {
         let _ = writeln!(out, "<h2>Scenario {}</h2>", escape(&s.data.name));
         let _ = writeln!(out, "<p>{}</p>", escape(&s.header_line()));
         if !s.data.notes.is_empty() {
-            out.push_str("<div class=\"notes\"><strong>What is missing or odd in this dataset:</strong><ul>");
+            out.push_str(
+                "<div class=\"notes\"><strong>What is missing or odd in this dataset:</strong><ul>",
+            );
             for n in &s.data.notes {
                 let _ = write!(out, "<li>{}</li>", escape(n));
             }

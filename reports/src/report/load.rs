@@ -207,6 +207,21 @@ fn runs_rows(
     Ok(rows)
 }
 
+/// Replications with an `invoices` part of any policy (written for every
+/// replication before its runs file).
+fn started(dir: &Path, scenario: &str) -> Result<BTreeSet<u64>, ReportError> {
+    let base = dir
+        .join(OutputTable::Invoices.name())
+        .join(format!("scenario={scenario}"));
+    let mut out = BTreeSet::new();
+    for (_, folder) in entries(&base)? {
+        for (name, _) in entries(&folder)? {
+            out.extend(parse_part_name(&name));
+        }
+    }
+    Ok(out)
+}
+
 /// `.tmp` files under the scenario's partitions of every table.
 fn leftovers(dir: &Path, scenario: &str) -> Result<Vec<PathBuf>, ReportError> {
     let mut out = Vec::new();
@@ -235,7 +250,9 @@ fn ranges(values: &[u64]) -> String {
 }
 
 fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError> {
-    let folder = dir.join(OutputTable::Runs.name()).join(format!("scenario={scenario}"));
+    let folder = dir
+        .join(OutputTable::Runs.name())
+        .join(format!("scenario={scenario}"));
     let mut notes = Vec::new();
     let mut seen = BTreeSet::new();
     let mut missing_columns = BTreeSet::new();
@@ -277,6 +294,17 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
             ));
         }
     }
+    let unfinished: Vec<u64> = started(dir, scenario)?
+        .difference(&replications)
+        .copied()
+        .filter(|r| replications.last().is_none_or(|last| r > last))
+        .collect();
+    if !unfinished.is_empty() {
+        notes.push(format!(
+            "replications {} have invoices but no runs file: unfinished (killed sweep?), left out",
+            ranges(&unfinished)
+        ));
+    }
     for path in leftovers(dir, scenario)? {
         notes.push(format!(
             "{}: leftover of an interrupted write, ignored",
@@ -293,7 +321,10 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
     let policies = policy_order(&runs);
     let mut by_policy: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
     for row in &runs {
-        by_policy.entry(&row.policy).or_default().insert(row.replication);
+        by_policy
+            .entry(&row.policy)
+            .or_default()
+            .insert(row.replication);
     }
     for (policy, reps) in &by_policy {
         if reps.len() < replications.len() {

@@ -62,8 +62,10 @@ impl Section {
                 .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
             self.data.policies.len(),
             BASELINE,
-            stats::horizon_days(&self.data)
-                .map_or_else(|| "unknown (no intervals)".to_owned(), |d| format!("{d:.1} days")),
+            stats::horizon_days(&self.data).map_or_else(
+                || "unknown (no intervals)".to_owned(),
+                |d| format!("{d:.1} days")
+            ),
             self.data
                 .detail
                 .as_ref()

@@ -37,7 +37,8 @@ pub fn comparison(sum: &Summary) -> Table {
                     .as_ref()
                     .map_or_else(|| "baseline".to_owned(), |u| with_ci(u, signed_musd)),
                 musd(p.cvar5_usd),
-                p.pct_of_oracle.map_or_else(|| "—".to_owned(), |e| format!("{:.1} %", e.mean)),
+                p.pct_of_oracle
+                    .map_or_else(|| "—".to_owned(), |e| format!("{:.1} %", e.mean)),
                 p.worst_pct_of_oracle
                     .map_or_else(|| "—".to_owned(), |w| format!("{w:.1} %")),
             ]
@@ -97,8 +98,16 @@ pub fn streams(sum: &Summary) -> Table {
             for s in &shown {
                 row.push(musd(get(*s)));
             }
-            let revenue: f64 = Stream::ALL.into_iter().filter(|s| s.is_revenue()).map(get).sum();
-            let costs: f64 = Stream::ALL.into_iter().filter(|s| !s.is_revenue()).map(get).sum();
+            let revenue: f64 = Stream::ALL
+                .into_iter()
+                .filter(|s| s.is_revenue())
+                .map(get)
+                .sum();
+            let costs: f64 = Stream::ALL
+                .into_iter()
+                .filter(|s| !s.is_revenue())
+                .map(get)
+                .sum();
             row.push(musd(revenue));
             row.push(musd(costs));
             row.push(musd(p.profit_usd.mean));
