@@ -213,13 +213,18 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .collect();
     let order: Vec<String> = policies.iter().map(|p| p.name().to_owned()).collect();
     let summary = summarise(&name, seed, &order, &figures, BASELINE);
+    finish(args, &summary)
+}
+
+/// Writes the report (unless `--no-report`) and prints the summary.
+fn finish(args: &SweepArgs, summary: &Summary) -> Result<()> {
     if !args.no_report {
         super::report::write(&args.out)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
-        print_summary(&summary);
+        print_summary(summary);
     }
     Ok(())
 }

@@ -217,7 +217,7 @@ where
         let y = 40 + i32::try_from(i).unwrap_or(0) * 22;
         match *key {
             Key::Line(c) => {
-                area.draw(&PathElement::new(vec![(6, y), (34, y)], c.stroke_width(3)))?
+                area.draw(&PathElement::new(vec![(6, y), (34, y)], c.stroke_width(3)))?;
             }
             Key::Dashed(c) => {
                 area.draw(&PathElement::new(vec![(6, y), (15, y)], c.stroke_width(3)))?;

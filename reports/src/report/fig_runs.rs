@@ -117,7 +117,7 @@ impl Plot for ProfitPlot {
                     5,
                     colour(0).stroke_width(2),
                 ))?
-                .label(format!("{BASELINE} mean ({:.1})", b))
+                .label(format!("{BASELINE} mean ({b:.1})"))
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour(0).stroke_width(2))
                 });

@@ -403,6 +403,67 @@ impl Plot for PowerPlot {
     }
 }
 
+/// The stacked bands of a site, bottom first, each sliced by `slice`:
+/// ASIC hashing, GPU uses with power, cooling and losses, curtailed ASIC
+/// power (the run's peak ASIC draw `peak_asic` less the current, × PUE).
+fn site_bands(
+    site: &SiteSeries,
+    peak_asic: f64,
+    slice: &dyn Fn(&[f64]) -> Vec<f64>,
+) -> Vec<(String, RGBColor, Vec<f64>)> {
+    let it: Vec<f64> = (0..site.asic_mw.len())
+        .map(|i| site.asic_mw[i] + site.gpu_mw.iter().map(|g| g[i]).sum::<f64>())
+        .collect();
+    let overhead: Vec<f64> = site
+        .facility_mw
+        .iter()
+        .zip(&it)
+        .map(|(f, i)| (f - i).max(0.0))
+        .collect();
+    let pue = site.facility_mw.iter().sum::<f64>() / it.iter().sum::<f64>().max(1e-9);
+    let curtailed: Vec<f64> = site
+        .asic_mw
+        .iter()
+        .map(|a| (peak_asic - a).max(0.0) * pue)
+        .collect();
+    let mut bands = vec![(
+        "ASIC hashing".to_owned(),
+        RGBColor(230, 159, 0),
+        slice(&site.asic_mw),
+    )];
+    let gpu_colours = [
+        RGBColor(0, 114, 178),
+        RGBColor(86, 180, 233),
+        RGBColor(0, 158, 115),
+        RGBColor(120, 200, 160),
+        RGBColor(204, 121, 167),
+        RGBColor(170, 170, 170),
+        RGBColor(220, 220, 220),
+    ];
+    for (u, gpu_use) in GpuUse::ALL.iter().enumerate() {
+        if gpu_use.name() == "off" || site.gpu_mw[u].iter().all(|&v| v <= 0.0) {
+            continue;
+        }
+        let label = match gpu_use.name() {
+            "idle" => "GPU idle / switching".to_owned(),
+            "rental" => "GPU rental".to_owned(),
+            other => format!("GPU {}", other.to_uppercase()),
+        };
+        bands.push((label, gpu_colours[u], slice(&site.gpu_mw[u])));
+    }
+    bands.push((
+        "cooling and losses (PUE)".to_owned(),
+        RGBColor(200, 200, 160),
+        slice(&overhead),
+    ));
+    bands.push((
+        "ASIC curtailed (below the run's peak)".to_owned(),
+        RGBColor(235, 235, 235),
+        slice(&curtailed),
+    ));
+    bands
+}
+
 /// Each site's stacked power by use in the priciest week, for the best
 /// policy on mean profit.
 pub fn power(
@@ -425,56 +486,7 @@ pub fn power(
     for (k, site) in iv.sites.iter().enumerate() {
         let range = priciest_week(&site.price, pd);
         let slice = |v: &[f64]| block_means(&v[range.clone()], hour);
-        let it: Vec<f64> = (0..site.asic_mw.len())
-            .map(|i| site.asic_mw[i] + site.gpu_mw.iter().map(|g| g[i]).sum::<f64>())
-            .collect();
-        let overhead: Vec<f64> = site
-            .facility_mw
-            .iter()
-            .zip(&it)
-            .map(|(f, i)| (f - i).max(0.0))
-            .collect();
-        let pue = site.facility_mw.iter().sum::<f64>() / it.iter().sum::<f64>().max(1e-9);
-        let curtailed: Vec<f64> = site
-            .asic_mw
-            .iter()
-            .map(|a| (peak_asic[k] - a).max(0.0) * pue)
-            .collect();
-        let mut bands = vec![(
-            "ASIC hashing".to_owned(),
-            RGBColor(230, 159, 0),
-            slice(&site.asic_mw),
-        )];
-        let gpu_colours = [
-            RGBColor(0, 114, 178),
-            RGBColor(86, 180, 233),
-            RGBColor(0, 158, 115),
-            RGBColor(120, 200, 160),
-            RGBColor(204, 121, 167),
-            RGBColor(170, 170, 170),
-            RGBColor(220, 220, 220),
-        ];
-        for (u, gpu_use) in GpuUse::ALL.iter().enumerate() {
-            if gpu_use.name() == "off" || site.gpu_mw[u].iter().all(|&v| v <= 0.0) {
-                continue;
-            }
-            let label = match gpu_use.name() {
-                "idle" => "GPU idle / switching".to_owned(),
-                "rental" => "GPU rental".to_owned(),
-                other => format!("GPU {}", other.to_uppercase()),
-            };
-            bands.push((label, gpu_colours[u], slice(&site.gpu_mw[u])));
-        }
-        bands.push((
-            "cooling and losses (PUE)".to_owned(),
-            RGBColor(200, 200, 160),
-            slice(&overhead),
-        ));
-        bands.push((
-            "ASIC curtailed (below the run's peak)".to_owned(),
-            RGBColor(235, 235, 235),
-            slice(&curtailed),
-        ));
+        let bands = site_bands(site, peak_asic[k], &slice);
         let price = slice(&site.price);
         let facility = slice(&site.facility_mw);
         let hours: Vec<f64> = (0..price.len())
@@ -517,6 +529,40 @@ pub fn power(
     Ok(out)
 }
 
+/// A site's fleet efficiency (J/TH), PUE, breakeven spot price per
+/// interval (USD/MWh, net of the pool fee) and the share of intervals the
+/// spot price was above it; `None` for a site without ASIC power.
+fn breakeven_of(s: &SiteSeries, dt_days: f64) -> Option<(f64, f64, Vec<f64>, f64)> {
+    let asic: f64 = s.asic_mw.iter().sum();
+    let hash: f64 = s.hashrate_phs.iter().sum();
+    if asic <= 0.0 || hash <= 0.0 {
+        return None;
+    }
+    // W per TH/s = J/TH.
+    let j_per_th = asic * 1e6 / (hash * 1e3);
+    let it: f64 = (0..s.asic_mw.len())
+        .map(|i| s.asic_mw[i] + s.gpu_mw.iter().map(|g| g[i]).sum::<f64>())
+        .sum();
+    let pue = s.facility_mw.iter().sum::<f64>() / it.max(1e-9);
+    // Net of pool fee: mining revenue over gross hashprice × hashrate.
+    let gross: f64 = (0..s.hashprice.len())
+        .map(|i| s.hashprice[i] * s.hashrate_phs[i] * 1e3 * dt_days)
+        .sum();
+    let net = if gross > 0.0 {
+        s.mining_usd.iter().sum::<f64>() / gross
+    } else {
+        1.0
+    };
+    let be: Vec<f64> = s
+        .hashprice
+        .iter()
+        .map(|h| h * net / (j_per_th * 24e-6 * pue))
+        .collect();
+    let above =
+        s.price.iter().zip(&be).filter(|(p, b)| p > b).count() as f64 / s.price.len().max(1) as f64;
+    Some((j_per_th, pue, be, above))
+}
+
 /// Hashprice and each site's ASIC breakeven spot price over time.
 pub fn hashprice(
     dir: &Path,
@@ -537,52 +583,18 @@ pub fn hashprice(
     let pd = per_day(data);
     let dt_days = 1.0 / pd as f64;
     let days: Vec<f64> = block_means(&days_of(first), pd);
-    let hp: Vec<(f64, f64)> = days
-        .iter()
-        .copied()
-        .zip(
-            block_means(&first.hashprice, pd)
-                .into_iter()
-                .map(|v| v * 1000.0),
-        )
-        .collect();
+    let hp_ph: Vec<f64> = first.hashprice.iter().map(|v| v * 1000.0).collect();
+    let hp: Vec<(f64, f64)> = days.iter().copied().zip(block_means(&hp_ph, pd)).collect();
     let mut breakeven = Vec::new();
     let mut spot = Vec::new();
     let mut parts = Vec::new();
     for (k, s) in iv.sites.iter().enumerate() {
-        let asic: f64 = s.asic_mw.iter().sum();
-        let hash: f64 = s.hashrate_phs.iter().sum();
-        if asic <= 0.0 || hash <= 0.0 {
+        let Some((j_per_th, pue, be, above)) = breakeven_of(s, dt_days) else {
             continue;
-        }
-        // W per TH/s = J/TH.
-        let j_per_th = asic * 1e6 / (hash * 1e3);
-        let it: f64 = (0..s.asic_mw.len())
-            .map(|i| s.asic_mw[i] + s.gpu_mw.iter().map(|g| g[i]).sum::<f64>())
-            .sum();
-        let pue = s.facility_mw.iter().sum::<f64>() / it.max(1e-9);
-        // Net of pool fee: mining revenue over gross hashprice × hashrate.
-        let gross: f64 = (0..s.hashprice.len())
-            .map(|i| s.hashprice[i] * s.hashrate_phs[i] * 1e3 * dt_days)
-            .sum();
-        let net = if gross > 0.0 {
-            s.mining_usd.iter().sum::<f64>() / gross
-        } else {
-            1.0
         };
-        let be: Vec<f64> = s
-            .hashprice
-            .iter()
-            .map(|h| h * net / (j_per_th * 24e-6 * pue))
-            .collect();
-        let above = s.price.iter().zip(&be).filter(|(p, b)| p > b).count() as f64
-            / s.price.len().max(1) as f64;
         let daily = block_means(&be, pd);
-        let (lo, hi) = daily
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(*v), b.max(*v))
-            });
+        let lo = daily.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = daily.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         parts.push(format!(
             "{} ${lo:.0}–{hi:.0}/MWh (spot above it {:.1} % of intervals)",
             s.name,
@@ -608,7 +620,7 @@ pub fn hashprice(
     let title = format!("ASIC breakeven spot price: {}", parts.join("; "));
     let short_title = if title.len() > 110 {
         format!(
-            "ASIC breakeven spot price at {} sites vs spot (details below)",
+            "ASIC breakeven spot price at {} sites vs spot (ranges in the caption)",
             parts.len()
         )
     } else {

@@ -231,7 +231,10 @@ fn leftovers(dir: &Path, scenario: &str) -> Result<Vec<PathBuf>, ReportError> {
             for (name, path) in entries(&folder)? {
                 if path.is_dir() {
                     stack.push(path);
-                } else if name.ends_with(".tmp") {
+                } else if Path::new(&name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("tmp"))
+                {
                     out.push(path);
                 }
             }
@@ -249,12 +252,50 @@ fn ranges(values: &[u64]) -> String {
         .join(", ")
 }
 
+/// Notes on replications missing below the last one read, replications
+/// started (invoices written) but unfinished, and `.tmp` leftovers.
+fn completeness_notes(
+    dir: &Path,
+    scenario: &str,
+    replications: &BTreeSet<u64>,
+    notes: &mut Vec<String>,
+) -> Result<(), ReportError> {
+    if let Some(&last) = replications.last() {
+        let gaps: Vec<u64> = (0..last).filter(|r| !replications.contains(r)).collect();
+        if !gaps.is_empty() {
+            notes.push(format!(
+                "replications {} have no readable runs file (an interrupted or sharded sweep?): statistics use the {} that do",
+                ranges(&gaps),
+                replications.len()
+            ));
+        }
+    }
+    let unfinished: Vec<u64> = started(dir, scenario)?
+        .difference(replications)
+        .copied()
+        .filter(|r| replications.last().is_none_or(|last| r > last))
+        .collect();
+    if !unfinished.is_empty() {
+        notes.push(format!(
+            "replications {} have invoices but no runs file: unfinished (killed sweep?), left out",
+            ranges(&unfinished)
+        ));
+    }
+    for path in leftovers(dir, scenario)? {
+        notes.push(format!(
+            "{}: leftover of an interrupted write, ignored",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError> {
     let folder = dir
         .join(OutputTable::Runs.name())
         .join(format!("scenario={scenario}"));
     let mut notes = Vec::new();
-    let mut seen = BTreeSet::new();
+    let mut versions_seen = BTreeSet::new();
     let mut missing_columns = BTreeSet::new();
     let mut runs = Vec::new();
     let mut replications = BTreeSet::new();
@@ -264,7 +305,7 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
             continue;
         };
         let rows = Frame::read(&path).and_then(|frame| {
-            check_version(&frame, "runs", &mut seen, &mut notes);
+            check_version(&frame, "runs", &mut versions_seen, &mut notes);
             if let Some(seed) = frame.meta.get("hcp.master_seed") {
                 seeds.insert(seed.clone());
             }
@@ -284,33 +325,7 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
             missing_columns.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
-    if let Some(&last) = replications.last() {
-        let gaps: Vec<u64> = (0..last).filter(|r| !replications.contains(r)).collect();
-        if !gaps.is_empty() {
-            notes.push(format!(
-                "replications {} have no readable runs file (an interrupted or sharded sweep?): statistics use the {} that do",
-                ranges(&gaps),
-                replications.len()
-            ));
-        }
-    }
-    let unfinished: Vec<u64> = started(dir, scenario)?
-        .difference(&replications)
-        .copied()
-        .filter(|r| replications.last().is_none_or(|last| r > last))
-        .collect();
-    if !unfinished.is_empty() {
-        notes.push(format!(
-            "replications {} have invoices but no runs file: unfinished (killed sweep?), left out",
-            ranges(&unfinished)
-        ));
-    }
-    for path in leftovers(dir, scenario)? {
-        notes.push(format!(
-            "{}: leftover of an interrupted write, ignored",
-            path.display()
-        ));
-    }
+    completeness_notes(dir, scenario, &replications, &mut notes)?;
     if seeds.len() > 1 {
         notes.push(format!(
             "runs files carry different master seeds ({}): replications of different sweeps are mixed",
@@ -335,7 +350,14 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
             ));
         }
     }
-    let (detail, step_s) = load_detail(dir, scenario, &policies, &runs, &mut seen, &mut notes)?;
+    let (detail, step_s) = load_detail(
+        dir,
+        scenario,
+        &policies,
+        &runs,
+        &mut versions_seen,
+        &mut notes,
+    )?;
     Ok(ScenarioData {
         name: scenario.to_owned(),
         seed,

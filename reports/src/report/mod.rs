@@ -9,6 +9,10 @@
 //! `report/summary.md` and each figure as `.svg` and `.png`, every file
 //! through a temporary and a rename. Bytes depend only on the dataset.
 
+// Figures turn bounded, finite floats into pixels, indices and colour
+// channels (each clamped or rounded first); a truncating cast is the intent.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 pub mod chart;
 mod fig_runs;
 mod fig_series;
