@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use hcp_models::ledger::Stream;
 use hcp_scenarios::sweep::Summary;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -124,12 +125,38 @@ impl Plot for ProfitPlot {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(self.legend_corner(lo, hi))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.5))
             .label_font(chart::tick_font())
             .draw()?;
         Ok(())
+    }
+}
+
+impl ProfitPlot {
+    /// The corner whose edge policy's dots and the baseline line are
+    /// farthest away: the side of the axis away from the baseline mean,
+    /// then the left or right edge with more room.
+    fn legend_corner(&self, lo: f64, hi: f64) -> SeriesLabelPosition {
+        let mid = 0.5 * (lo + hi);
+        let upper = self.baseline_mean.unwrap_or(mid) < mid;
+        // Room between the legend's edge of the axis and an edge policy's dots.
+        let room = |values: Option<&Vec<f64>>| {
+            let values = values.map_or(&[][..], Vec::as_slice);
+            if upper {
+                hi - values.iter().copied().fold(lo, f64::max)
+            } else {
+                values.iter().copied().fold(hi, f64::min) - lo
+            }
+        };
+        let left = room(self.values.first()) >= room(self.values.last());
+        match (upper, left) {
+            (true, true) => SeriesLabelPosition::UpperLeft,
+            (true, false) => SeriesLabelPosition::UpperRight,
+            (false, true) => SeriesLabelPosition::LowerLeft,
+            (false, false) => SeriesLabelPosition::LowerRight,
+        }
     }
 }
 
@@ -415,8 +442,26 @@ impl Plot for SlaPlot {
 
 /// GPU SLA attainment per class per policy (P1 SLA %, P2 on-time %).
 pub fn sla(dir: &Path, data: &ScenarioData) -> Result<Option<Figure>, ReportError> {
+    // Policies that earn nothing from GPUs serve no customer: their 0 %
+    // would only squash the axis, so they are named in the caption instead.
+    let gpu = |r: &crate::RunRow| {
+        [
+            Stream::AiInference,
+            Stream::AiTraining,
+            Stream::AiInterruptible,
+            Stream::GpuRental,
+        ]
+        .iter()
+        .map(|s| r.streams_usd[s.index()].abs())
+        .sum::<f64>()
+    };
+    let (serving, idle): (Vec<String>, Vec<String>) = data
+        .policies
+        .iter()
+        .cloned()
+        .partition(|p| data.runs.iter().any(|r| &r.policy == p && gpu(r) > 0.0));
     let per_policy = |get: fn(&crate::RunRow) -> Option<f64>| -> Vec<Option<f64>> {
-        data.policies
+        serving
             .iter()
             .map(|p| {
                 let v: Vec<f64> = data
@@ -443,7 +488,7 @@ pub fn sla(dir: &Path, data: &ScenarioData) -> Result<Option<Figure>, ReportErro
         return Ok(None);
     }
     let worst = |k: usize| {
-        data.policies
+        serving
             .iter()
             .zip(&classes[k].1)
             .filter_map(|(p, v)| Some((p, (*v)?)))
@@ -457,9 +502,17 @@ pub fn sla(dir: &Path, data: &ScenarioData) -> Result<Option<Figure>, ReportErro
         parts.push(format!("lowest P2 on-time share {v:.1} % ({p})"));
     }
     let title = format!("GPU service: {}", parts.join(", "));
+    let left_out = if idle.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Not shown: {} (no GPU revenue, so no customer served).",
+            idle.join(", ")
+        )
+    };
     let plot = SlaPlot {
         title: title.clone(),
-        policies: data.policies.clone(),
+        policies: serving.clone(),
         classes,
     };
     chart::render(
@@ -468,7 +521,7 @@ pub fn sla(dir: &Path, data: &ScenarioData) -> Result<Option<Figure>, ReportErro
         &plot,
         title.clone(),
         format!("{title}, mean over replications."),
-        "Mean over replications of runs.p1_sla_pct (share of P1 requests in intervals whose p99 wait met the customer's target) and runs.p2_on_time_pct (P2 jobs finished by their deadline); the axis starts above zero to separate values near 100 %.".to_owned(),
+        format!("Mean over replications of runs.p1_sla_pct (share of P1 requests in intervals whose p99 wait met the customer's target) and runs.p2_on_time_pct (P2 jobs finished by their deadline); the axis starts above zero to separate values near 100 %.{left_out}"),
     )
     .map(Some)
 }

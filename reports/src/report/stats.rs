@@ -89,7 +89,7 @@ pub fn signed_musd(usd: f64) -> String {
 pub fn per_run(data: &ScenarioData) -> String {
     horizon_days(data).map_or_else(
         || "per replication".to_owned(),
-        |d| format!("per replication ({d:.0}-day horizon)"),
+        |d| format!("per replication, {d:.0}-day horizon"),
     )
 }
 

@@ -69,8 +69,9 @@ pub fn comparison(sum: &Summary) -> Table {
     }
 }
 
-/// Revenue and cost by stream, means over replications (costs shown as
-/// negative amounts), with revenue, cost and profit totals.
+/// Revenue and cost by stream, means over replications (costs as positive
+/// amounts, their header marked "−"), with revenue, cost and profit totals;
+/// streams that are zero for every policy are left out.
 pub fn streams(sum: &Summary) -> Table {
     let mut header = vec!["policy".to_owned()];
     let shown: Vec<Stream> = Stream::ALL
