@@ -49,7 +49,7 @@ pub struct Section {
     pub comparison: Table,
     /// Revenue and cost by stream.
     pub streams: Table,
-    /// The money unit's period in words ("per replication (365-day horizon)").
+    /// The money unit's period in words ("per replication, 365-day horizon").
     pub per_run: String,
 }
 

@@ -85,7 +85,7 @@ pub fn signed_musd(usd: f64) -> String {
     }
 }
 
-/// "per replication over the N-day horizon" or "per replication".
+/// "per replication, N-day horizon" or "per replication".
 pub fn per_run(data: &ScenarioData) -> String {
     horizon_days(data).map_or_else(
         || "per replication".to_owned(),
