@@ -33,6 +33,9 @@ enum Command {
     /// replications of its world, paired on the same worlds; a comparison
     /// table and a Parquet dataset.
     Sweep(commands::sweep::SweepArgs),
+    /// Figures, a self-contained HTML page and a Markdown summary of a
+    /// sweep's Parquet output (written to DIR/report/).
+    Report(commands::report::ReportArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Measure the simulator's speed and memory.
@@ -46,6 +49,7 @@ fn main() -> std::process::ExitCode {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Calibrate(cmd) => commands::calibrate::run(&cmd),
         Command::Sweep(args) => commands::sweep::run(&args),
+        Command::Report(args) => commands::report::run(&args),
         Command::Schema => commands::schema::run(),
         Command::Bench(cmd) => commands::bench::run(&cmd),
     };

@@ -76,11 +76,18 @@ fn bad_arguments_are_refused_with_a_message() {
 fn there_are_no_placeholder_commands() {
     let out = hcp(&["--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["validate", "calibrate", "sweep", "schema", "bench"] {
+    for command in [
+        "validate",
+        "calibrate",
+        "sweep",
+        "report",
+        "schema",
+        "bench",
+    ] {
         assert!(help.contains(command), "no {command}: {help}");
     }
     // Commands of later work (viewer, live bridge) are not listed before they exist.
-    for later in ["view", "bridge", "report"] {
+    for later in ["view", "bridge"] {
         assert!(
             !help.lines().any(|l| l.trim_start().starts_with(later)),
             "{later} is listed but does not exist yet: {help}"
@@ -424,4 +431,230 @@ fn schema_describes_scenario_files() {
         );
     }
     assert_eq!(schema["additionalProperties"], false);
+}
+
+/// Width and height of a PNG, decoding every pixel.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels decode");
+    (info.width, info.height)
+}
+
+#[test]
+fn sweep_writes_a_report_that_is_complete_and_self_contained() {
+    let base = temp_dir("report");
+    let scenario = small_scenario(&base);
+    let out = base.join("out");
+    let o = out.to_str().unwrap();
+    sweep(&[scenario.to_str().unwrap(), "--threads", "2", "--out", o]);
+    let report = out.join("report");
+    let first = files(&report);
+    // `hcp report` on the same files writes the same bytes.
+    let doc = hcp_json(&["report", o, "--json"]);
+    assert_eq!(first, files(&report));
+    let written = doc["files"].as_array().unwrap();
+    let scenarios = doc["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 1);
+    assert_eq!(scenarios[0]["scenario"], "small");
+    assert!(scenarios[0]["notes"].as_array().unwrap().is_empty());
+    let figures = scenarios[0]["figures"].as_array().unwrap();
+    let names: Vec<&str> = figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "profit",
+        "uplift",
+        "cumulative",
+        "power-",
+        "hashprice",
+        "sla",
+    ] {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(&format!("small-{expected}"))),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert_eq!(written.len(), 2 * figures.len() + 2);
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    for f in figures {
+        let name = f["name"].as_str().unwrap();
+        let svg = std::fs::read_to_string(report.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+        let png = std::fs::read(report.join(format!("{name}.png"))).unwrap();
+        let (w, h) = png_size(&png);
+        assert!(
+            (1000..=1400).contains(&w) && (500..=800).contains(&h),
+            "{name}: {w}×{h}"
+        );
+        // The title states a computed finding and the page shows it.
+        let title = f["title"].as_str().unwrap();
+        assert!(!title.is_empty());
+        assert!(html.contains(f["finding"].as_str().unwrap()));
+    }
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,").count(),
+        figures.len()
+    );
+    for external in ["src=\"http", "<link", "<script", "href=\"http", "url("] {
+        assert!(!html.contains(external), "{external} in index.html");
+    }
+    // summary.md's numbers are those of the runs table.
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    let runs = hcp_reports::read_runs(&out).unwrap();
+    assert_eq!(runs.len(), 15);
+    for policy in ["mining-only", "breakeven", "mpc"] {
+        let profits: Vec<f64> = runs
+            .iter()
+            .filter(|r| r.policy == policy)
+            .map(|r| r.profit_usd)
+            .collect();
+        let mean = profits.iter().sum::<f64>() / profits.len() as f64;
+        let cell = format!("| {policy} | {} [", hcp_reports::report::stats::musd(mean));
+        assert!(md.contains(&cell), "{cell} not in summary.md:\n{md}");
+        let listed = &doc["scenarios"][0]["summary"]["policies"];
+        let entry = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["policy"] == policy)
+            .unwrap();
+        let json_mean = entry["profit_usd"]["mean"].as_f64().unwrap();
+        assert!((json_mean - mean).abs() <= 1e-9 * mean.abs().max(1.0));
+    }
+    for f in figures {
+        assert!(md.contains(&format!("{}.png", f["name"].as_str().unwrap())));
+    }
+    assert!(md.contains("3 replications (0, 1, 2), master seed"));
+    // --no-report leaves no report folder.
+    let no_report = base.join("no-report");
+    sweep(&[
+        scenario.to_str().unwrap(),
+        "--no-report",
+        "--out",
+        no_report.to_str().unwrap(),
+    ]);
+    assert!(!no_report.join("report").exists());
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Rewrites a Parquet file with `hcp.schema_version` set to `version`,
+/// keeping only the columns `keep` accepts.
+fn rewrite_parquet(path: &std::path::Path, version: &str, keep: impl Fn(&str) -> bool) {
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<arrow_array::RecordBatch> = reader.map(Result::unwrap).collect();
+    let schema = batches[0].schema();
+    let indices: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| keep(schema.field(i).name()))
+        .collect();
+    let batches: Vec<_> = batches
+        .iter()
+        .map(|b| b.project(&indices).unwrap())
+        .collect();
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "hcp.schema_version".into(),
+            version.to_owned(),
+        )]))
+        .build();
+    let out = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(out, batches[0].schema(), Some(props)).unwrap();
+    for b in &batches {
+        writer.write(b).unwrap();
+    }
+    writer.close().unwrap();
+}
+
+#[test]
+fn report_says_plainly_what_is_wrong_with_its_input() {
+    let base = temp_dir("report-bad");
+    // Not a sweep's output.
+    let empty = base.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = hcp(&["report", empty.to_str().unwrap()]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("no runs/ table under") && err.contains("hcp sweep --out"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // A partial sweep: replication 2's runs file lost, a .tmp left over.
+    let scenario = small_scenario(&base);
+    let out = base.join("out");
+    let o = out.to_str().unwrap();
+    sweep(&[scenario.to_str().unwrap(), "--no-report", "--out", o]);
+    let runs = out.join("runs/scenario=small");
+    std::fs::remove_file(runs.join("part-r00002.parquet")).unwrap();
+    std::fs::write(runs.join("part-r00002.parquet.tmp"), b"half").unwrap();
+    let doc = hcp_json(&["report", o, "--json"]);
+    let s = &doc["scenarios"][0];
+    assert_eq!(s["replications"], serde_json::json!([0, 1]));
+    let notes = s["notes"].to_string();
+    assert!(
+        notes.contains("replications 2 have invoices but no runs file"),
+        "{notes}"
+    );
+    assert!(notes.contains("part-r00002.parquet.tmp"), "{notes}");
+    let md = std::fs::read_to_string(out.join("report/summary.md")).unwrap();
+    assert!(md.contains("What is missing"));
+    // A truncated runs file is named and left out; the rest is reported.
+    std::fs::write(runs.join("part-r00001.parquet"), b"PAR1 not really").unwrap();
+    let doc = hcp_json(&["report", o, "--json"]);
+    let notes = doc["scenarios"][0]["notes"].to_string();
+    assert!(
+        notes.contains("replication 1 left out") && notes.contains("part-r00001.parquet"),
+        "{notes}"
+    );
+    // Older intervals (schema 1: no GPU revenue columns) and a runs file
+    // of an unknown version: said so, and reported as far as possible.
+    let intervals = out.join("intervals/scenario=small/policy=mining-only/part-r00000.parquet");
+    rewrite_parquet(&intervals, "1", |c| {
+        !(c.starts_with("gpu_") && c.ends_with("_usd"))
+    });
+    rewrite_parquet(&runs.join("part-r00000.parquet"), "99", |_| true);
+    let doc = hcp_json(&["report", o, "--json"]);
+    let s = &doc["scenarios"][0];
+    let notes = s["notes"].to_string();
+    assert!(
+        notes.contains("hcp.schema_version 99, unknown to this build"),
+        "{notes}"
+    );
+    assert!(notes.contains("older hcp.schema_version 1"), "{notes}");
+    let cumulative = s["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "small-cumulative")
+        .unwrap();
+    assert!(
+        cumulative["finding"]
+            .as_str()
+            .unwrap()
+            .contains("schema version 1")
+    );
+    // No runs file readable at all: an error naming the folder.
+    std::fs::remove_file(runs.join("part-r00000.parquet")).unwrap();
+    let r = hcp(&["report", o]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("no readable runs file") && err.contains("runs"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
 }

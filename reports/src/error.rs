@@ -40,6 +40,20 @@ pub enum ReportError {
         /// The name given.
         name: String,
     },
+    /// The folder given to the report is not a sweep's output.
+    #[error("no runs/ table under {} — is this a `hcp sweep --out` folder?", path.display())]
+    NotASweep {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A figure could not be drawn.
+    #[error("figure {name}: {problem}")]
+    Figure {
+        /// The figure's file name (without extension).
+        name: String,
+        /// What the plotting library said.
+        problem: String,
+    },
     /// Rows handed to a writer do not belong to the file being written.
     #[error("{problem}")]
     Mismatch {

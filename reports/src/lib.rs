@@ -20,12 +20,17 @@
 //! and renamed, and the same inputs give byte-identical files (zstd,
 //! fixed `created_by`, metadata in a fixed order). Money is USD, energy MWh,
 //! power MW, times UTC microseconds; docs/output.md documents every column.
+//!
+//! [`write_report`] reads such a folder back — its files only — and writes
+//! the report under `out/report/`: figures (SVG and PNG), a self-contained
+//! `index.html` and `summary.md` (see [`report`]).
 
 mod error;
 mod layout;
 mod read;
 mod recorder;
 mod records;
+pub mod report;
 mod runs;
 pub mod schema;
 mod write;
@@ -35,6 +40,7 @@ pub use layout::{OutputTable, part_path};
 pub use read::{done_replications, read_runs};
 pub use recorder::RunRecorder;
 pub use records::write_run_records;
+pub use report::{ReportOutcome, write_report};
 pub use runs::{RunRow, write_runs};
 
 pub use hcp_models::twin::RunKey;

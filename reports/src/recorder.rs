@@ -14,7 +14,7 @@ use hcp_models::ledger::BillingMonths;
 use hcp_models::twin::{ClipReason, ClipRecord, IntervalRecord, SwitchRecord, TwinSetup, TwinSink};
 
 /// Float columns of `intervals`, after the key columns.
-pub(crate) const INTERVAL_VALUES: usize = 16;
+pub(crate) const INTERVAL_VALUES: usize = 21;
 
 /// Interval columns being built.
 #[derive(Debug)]
@@ -179,6 +179,7 @@ impl TwinSink for RunRecorder {
         c.site.append_value(index_u32(r.site));
         c.site_name.append_value(name);
         let [p1, p2, p3, p4, rental, idle, off] = r.gpu_mw;
+        let [p1_usd, p2_usd, p3_usd, p4_usd, rental_usd] = r.ai_usd;
         let values = [
             r.price_usd_per_mwh,
             r.hashprice_usd_per_th_day,
@@ -196,6 +197,11 @@ impl TwinSink for RunRecorder {
             r.cap_mw,
             r.mining_usd,
             r.energy_usd,
+            p1_usd,
+            p2_usd,
+            p3_usd,
+            p4_usd,
+            rental_usd,
         ];
         for (builder, value) in c.values.iter_mut().zip(values) {
             builder.append_value(value);

@@ -13,6 +13,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::DataType;
 use hcp_models::ledger::Stream;
 use hcp_models::twin::{JobFigures, RunResult};
+use hcp_scenarios::sweep::RunFigures;
 use serde::Serialize;
 
 use crate::error::ReportError;
@@ -148,6 +149,31 @@ impl RunRow {
             gpu_utilisation: result.gpu_utilisation,
             pct_of_oracle: oracle_usd.and_then(|o| pct(books.profit_usd, o)),
             regret_usd: oracle_usd.map(|o| o - books.profit_usd),
+        }
+    }
+
+    /// The figures [`hcp_scenarios::sweep::summarise`] reads, for a run of
+    /// `days` simulated days (for switches per day).
+    pub fn figures(&self, days: f64) -> RunFigures {
+        RunFigures {
+            key: RunKey {
+                scenario: self.scenario.clone(),
+                policy: self.policy.clone(),
+                replication: self.replication,
+                seed: self.seed,
+            },
+            profit_usd: self.profit_usd,
+            streams_usd: self.streams_usd,
+            energy_mwh: self.energy_mwh,
+            sla_pct: [
+                self.p1_sla_pct.unwrap_or(100.0),
+                self.p2_on_time_pct.unwrap_or(100.0),
+            ],
+            utilisation: [self.asic_utilisation, self.gpu_utilisation],
+            switches_per_day: (self.gpu_switches_warm + self.gpu_switches_cold) as f64
+                / days.max(1e-9),
+            clips: self.clips,
+            oracle_usd: self.regret_usd.map(|r| self.profit_usd + r),
         }
     }
 

@@ -11,7 +11,17 @@ use hcp_models::contract::GpuUse;
 use hcp_models::ledger::Stream;
 
 /// Version of the column layout, written as `hcp.schema_version`.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+
+/// The GPU uses whose revenue `intervals` carries (`gpu_<use>_usd`), in
+/// [`hcp_models::twin::IntervalRecord::ai_usd`] order.
+pub const REVENUE_USES: [GpuUse; 5] = [
+    GpuUse::P1,
+    GpuUse::P2,
+    GpuUse::P3,
+    GpuUse::P4,
+    GpuUse::Rental,
+];
 
 /// The job classes of [`hcp_models::twin::RunResult::jobs`], in order.
 pub const JOB_CLASSES: [&str; 3] = ["p2", "p3", "p4"];
@@ -53,6 +63,11 @@ pub fn job_column(class: &str, figure: &str) -> String {
 /// Column name of GPU power in a use in `intervals`: `gpu_<use>_mw`.
 pub fn gpu_use_column(gpu_use: GpuUse) -> String {
     format!("gpu_{}_mw", gpu_use.name())
+}
+
+/// Column name of GPU revenue of a use in `intervals`: `gpu_<use>_usd`.
+pub fn gpu_revenue_column(gpu_use: GpuUse) -> String {
+    format!("gpu_{}_usd", gpu_use.name())
 }
 
 /// `runs`: one row per (scenario, replication, policy); the scenario is
@@ -136,6 +151,13 @@ pub fn intervals() -> SchemaRef {
         "mining_usd",
         "energy_usd",
     ]));
+    for gpu_use in REVENUE_USES {
+        fields.push(Field::new(
+            gpu_revenue_column(gpu_use),
+            DataType::Float64,
+            false,
+        ));
+    }
     schema(fields)
 }
 

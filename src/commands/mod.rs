@@ -6,6 +6,7 @@ mod bench_tape;
 mod bench_twin;
 pub mod calibrate;
 mod output;
+pub mod report;
 pub mod schema;
 pub mod sweep;
 pub mod validate;

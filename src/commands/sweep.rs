@@ -55,6 +55,10 @@ pub struct SweepArgs {
     /// Do not compute the oracle's bound (no % of oracle, no regret).
     #[arg(long)]
     no_oracle: bool,
+    /// Do not write the report (figures, HTML, summary) under --out/report
+    /// at the end; `hcp report` writes it later from the files.
+    #[arg(long)]
+    no_report: bool,
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -205,39 +209,24 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let figures: Vec<RunFigures> = hcp_reports::read_runs(&args.out)?
         .into_iter()
         .filter(|row| row.scenario == name && row.seed == seed)
-        .map(|row| figures(&row, days))
+        .map(|row| row.figures(days))
         .collect();
     let order: Vec<String> = policies.iter().map(|p| p.name().to_owned()).collect();
     let summary = summarise(&name, seed, &order, &figures, BASELINE);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        print_summary(&summary);
-    }
-    Ok(())
+    finish(args, &summary)
 }
 
-/// The summary's figures of a runs-table row.
-fn figures(row: &RunRow, days: f64) -> RunFigures {
-    RunFigures {
-        key: RunKey {
-            scenario: row.scenario.clone(),
-            policy: row.policy.clone(),
-            replication: row.replication,
-            seed: row.seed,
-        },
-        profit_usd: row.profit_usd,
-        streams_usd: row.streams_usd,
-        energy_mwh: row.energy_mwh,
-        sla_pct: [
-            row.p1_sla_pct.unwrap_or(100.0),
-            row.p2_on_time_pct.unwrap_or(100.0),
-        ],
-        utilisation: [row.asic_utilisation, row.gpu_utilisation],
-        switches_per_day: (row.gpu_switches_warm + row.gpu_switches_cold) as f64 / days.max(1e-9),
-        clips: row.clips,
-        oracle_usd: row.regret_usd.map(|r| row.profit_usd + r),
+/// Writes the report (unless `--no-report`) and prints the summary.
+fn finish(args: &SweepArgs, summary: &Summary) -> Result<()> {
+    if !args.no_report {
+        super::report::write(&args.out)?;
     }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(summary)?);
+    } else {
+        print_summary(summary);
+    }
+    Ok(())
 }
 
 fn print_summary(summary: &Summary) {

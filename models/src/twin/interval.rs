@@ -241,6 +241,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 cap_mw: self.sites[site].cap_w / 1e6,
                 mining_usd: mining[site],
                 energy_usd,
+                ai_usd: if site == 0 { usd } else { [0.0; 5] },
             });
         }
         self.settle_grid(now, hours);

@@ -50,6 +50,10 @@ pub struct IntervalRecord {
     pub mining_usd: f64,
     /// Energy cost, USD.
     pub energy_usd: f64,
+    /// GPU revenue booked in the interval by use (P1, P2, P3, P4, rental),
+    /// USD, gross of credits, for the whole plant: set on site 0's record,
+    /// zero on the others (AI usage is billed per customer, not per site).
+    pub ai_usd: [f64; 5],
 }
 
 /// GPUs of one pool starting a switch into a use.
