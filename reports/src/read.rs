@@ -19,7 +19,7 @@ use crate::layout::{OutputTable, check_name, parse_part_name, runs_folder};
 use crate::runs::{RunRow, Slot};
 
 /// The entries of `folder`, sorted by name; none if it does not exist.
-fn entries(folder: &Path) -> Result<Vec<(String, PathBuf)>, ReportError> {
+pub(crate) fn entries(folder: &Path) -> Result<Vec<(String, PathBuf)>, ReportError> {
     let list = match fs::read_dir(folder) {
         Ok(list) => list,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),

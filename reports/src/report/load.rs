@@ -7,7 +7,6 @@
 //! error, so a partial or older dataset still gives what it can.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use hcp_models::contract::GpuUse;
@@ -15,6 +14,7 @@ use hcp_models::contract::GpuUse;
 use super::frame::Frame;
 use crate::error::ReportError;
 use crate::layout::{OutputTable, parse_part_name};
+use crate::read::entries;
 use crate::runs::{RunRow, Slot};
 use crate::schema::{self, REVENUE_USES, SCHEMA_VERSION};
 
@@ -127,23 +127,6 @@ pub fn load(dir: &Path) -> Result<Vec<ScenarioData>, ReportError> {
             ),
         });
     }
-    Ok(out)
-}
-
-fn entries(folder: &Path) -> Result<Vec<(String, PathBuf)>, ReportError> {
-    let list = match fs::read_dir(folder) {
-        Ok(list) => list,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ReportError::io(folder)(e)),
-    };
-    let mut out = Vec::new();
-    for entry in list {
-        let entry = entry.map_err(ReportError::io(folder))?;
-        if let Some(name) = entry.file_name().to_str() {
-            out.push((name.to_owned(), entry.path()));
-        }
-    }
-    out.sort();
     Ok(out)
 }
 
