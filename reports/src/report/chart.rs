@@ -233,6 +233,26 @@ where
     Ok(())
 }
 
+/// The series' legend inside the plot at `position`, on a light box.
+pub(crate) fn inner_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.5))
+        .label_font(tick_font())
+        .draw()?;
+    Ok(())
+}
+
 /// Tick labels with as many decimals as an axis spanning `span` needs.
 pub(crate) fn ticks(span: f64) -> impl Fn(&f64) -> String {
     let decimals = if span >= 20.0 {

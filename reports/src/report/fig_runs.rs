@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use hcp_models::describe::quantile_sorted;
 use hcp_models::ledger::Stream;
 use hcp_scenarios::sweep::Summary;
 use plotters::coord::Shift;
@@ -16,16 +17,6 @@ use super::stats::{self, musd, signed_musd};
 use crate::error::ReportError;
 
 /// Type-7 quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 fn category_mesh<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     names: &[String],
@@ -79,9 +70,9 @@ impl Plot for ProfitPlot {
             let x = i as f64;
             let c = colour(i);
             let (q1, q2, q3) = (
-                quantile(&sorted, 0.25),
-                quantile(&sorted, 0.5),
-                quantile(&sorted, 0.75),
+                quantile_sorted(&sorted, 0.25),
+                quantile_sorted(&sorted, 0.5),
+                quantile_sorted(&sorted, 0.75),
             );
             let (min, max) = (
                 sorted.first().copied().unwrap_or(0.0),
@@ -123,13 +114,7 @@ impl Plot for ProfitPlot {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour(0).stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(self.legend_corner(lo, hi))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.5))
-            .label_font(chart::tick_font())
-            .draw()?;
+        chart::inner_legend(&mut chart, self.legend_corner(lo, hi))?;
         Ok(())
     }
 }
@@ -282,13 +267,7 @@ impl Plot for UpliftPlot {
                         .legend(|(x, y)| TriangleMarker::new((x + 10, y), 5, BLACK));
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.5))
-                .label_font(chart::tick_font())
-                .draw()?;
+            chart::inner_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }
@@ -429,13 +408,7 @@ impl Plot for SlaPlot {
                 })
             }))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.5))
-            .label_font(chart::tick_font())
-            .draw()?;
+        chart::inner_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }
