@@ -12,13 +12,10 @@ use hcp_policies::PolicyConfig;
 use hcp_reports::{DatasetMeta, RunRecorder, RunRow};
 use hcp_scenarios::LoadedScenario;
 use hcp_scenarios::sweep::{
-    ReplicationRuns, RunFigures, Shard, Summary, SweepOutput, SweepPlan, SweepRun, run_sweep,
-    summarise,
+    BASELINE, ReplicationRuns, RunFigures, Shard, Summary, SweepOutput, SweepPlan, SweepRun,
+    run_sweep, summarise,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-
-/// The policy uplifts are measured against.
-const BASELINE: &str = "mining-only";
 
 /// Options of `hcp sweep`.
 #[derive(Debug, Args)]

@@ -12,7 +12,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::chart::{self, Drawn, Figure, Plot, category, colour, padded};
-use super::load::{BASELINE, ScenarioData};
+use hcp_scenarios::sweep::BASELINE;
+
+use super::load::ScenarioData;
 use super::stats::{self, musd, signed_musd};
 use crate::error::ReportError;
 

@@ -10,7 +10,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::chart::{self, Drawn, Figure, Key, Plot, colour, date_label, padded};
-use super::load::{BASELINE, Detail, Intervals, ScenarioData, SiteSeries};
+use hcp_scenarios::sweep::BASELINE;
+
+use super::load::{Detail, Intervals, ScenarioData, SiteSeries};
 use super::stats::{musd, signed_musd};
 use crate::error::ReportError;
 

@@ -17,9 +17,7 @@ use crate::layout::{OutputTable, parse_part_name};
 use crate::read::entries;
 use crate::runs::{RunRow, Slot};
 use crate::schema::{self, REVENUE_USES, SCHEMA_VERSION};
-
-/// The policy uplifts are measured against.
-pub const BASELINE: &str = "mining-only";
+use hcp_scenarios::sweep::BASELINE;
 
 /// One site's series over the detail replication, interval by interval.
 #[derive(Debug, Clone, Default)]

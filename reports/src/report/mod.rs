@@ -28,12 +28,12 @@ use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use hcp_scenarios::sweep::Summary;
+use hcp_scenarios::sweep::{BASELINE, Summary};
 use serde::Serialize;
 
 use crate::error::ReportError;
 pub use chart::Figure;
-pub use load::{BASELINE, ScenarioData};
+pub use load::ScenarioData;
 use tables::Table;
 
 /// One scenario's part of the report.

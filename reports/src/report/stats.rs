@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use hcp_scenarios::sweep::{RunFigures, Summary, summarise};
 
-use super::load::{BASELINE, ScenarioData};
+use hcp_scenarios::sweep::BASELINE;
+
+use super::load::ScenarioData;
 
 /// The sweep's summary of the scenario's runs.
 pub fn summary(data: &ScenarioData) -> Summary {

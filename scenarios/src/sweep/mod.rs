@@ -14,4 +14,4 @@ mod summary;
 
 pub use plan::{Shard, ShardError, SweepPlan};
 pub use runner::{ReplicationRuns, SweepOutput, SweepRun, run_sweep};
-pub use summary::{Estimate, PolicySummary, RunFigures, Summary, summarise};
+pub use summary::{BASELINE, Estimate, PolicySummary, RunFigures, Summary, summarise};

@@ -174,6 +174,9 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
+/// The policy every other is compared with: the BTC-only operator.
+pub const BASELINE: &str = "mining-only";
+
 /// Summarises `runs` (any order; several policies per replication),
 /// policies in the order of `policies`, comparing each with `baseline`
 /// replication by replication over the replications where both ran.
