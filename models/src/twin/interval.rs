@@ -2,9 +2,9 @@
 //! (mining, P1 serving, rental, energy, grid payments) and opening the next
 //! (prices, the policy's decision, P1 sizing, the interval's job arrivals).
 
-use hcp_engine::queue::Event;
+use hcp_engine::queue::Rank;
 use hcp_engine::simulation::Scheduler;
-use hcp_engine::time::SimTime;
+use hcp_engine::time::{SimDuration, SimTime};
 
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::{GpuPool, job_slot};
@@ -12,8 +12,9 @@ use super::jobs::{Stop, Stopped, class_slot};
 use super::model::{Notice, TwinEvent, TwinModel};
 use super::p1::meets;
 use super::result::{IntervalRecord, TwinSink};
+use super::timeline::JobEvent;
 use crate::contract::{GpuUse, Trigger};
-use crate::demand::{NO_CUSTOMER, WorkloadClass};
+use crate::demand::{JobArrival, NO_CUSTOMER, WorkloadClass};
 use crate::grid::GridEventKind;
 use crate::ledger::{Stream, Usage};
 use crate::plant::mining_revenue_usd;
@@ -55,7 +56,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     fn open_interval(&mut self, s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
-        self.release_completions(s);
+        let jobs = &self.jobs;
+        self.timeline.open(self.i(), |c| jobs.completes(c));
         for site in 0..self.sites.len() {
             self.committed_max_w[site] = 0.0;
             self.signals[site].price_usd_per_mwh = self.price(site);
@@ -74,13 +76,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.decide(Trigger::PriceSpike { site }, s);
         }
         self.size_p1(s);
-        self.arrivals.clear();
-        self.next_arrival = 0;
         self.job_source
-            .next_interval(&self.tape, &mut self.arrivals);
-        if let Some(first) = self.arrivals.first() {
-            s.schedule_at(first.arrival.max(now), TwinEvent::Arrival);
-        }
+            .next_interval(&self.tape, &mut self.timeline.arrivals);
         self.track_committed();
     }
 
@@ -445,38 +442,38 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
     }
 
-    pub(crate) fn on_arrival(&mut self, s: &mut Scheduler<TwinEvent>) {
-        let mut now = s.now();
-        while let Some(&job) = self.arrivals.get(self.next_arrival) {
-            if job.arrival > now {
-                // The next arrival is handled here when nothing else comes
-                // first, exactly as its own event would be.
-                if s.advance_to(job.arrival, TwinEvent::Arrival.rank()) {
-                    now = job.arrival;
-                    continue;
-                }
-                s.schedule_at(job.arrival, TwinEvent::Arrival);
+    /// A wake-up of the job timeline at (now, `rank`): handles its
+    /// arrivals and completions in place while each would be the engine's
+    /// next event.
+    pub(crate) fn on_job_event(&mut self, rank: Rank, s: &mut Scheduler<TwinEvent>) {
+        self.timeline.woke(s.now(), rank);
+        while let Some((time, rank, event)) = self.timeline.peek(|c| self.jobs.completes(c)) {
+            if !s.advance_to(time, rank) {
                 break;
             }
-            self.next_arrival += 1;
-            let slot = class_slot(job.class);
-            self.jobs.arrive(job, self.config.router.max_queue_jobs);
-            self.dispatch(slot, s);
-            if let Some(threshold) = self.subscriptions.queue_threshold_jobs
-                && self.jobs.queues[slot].len() == threshold as usize
-            {
-                self.refresh_observation(now, Trigger::QueueThreshold { class: job.class });
-                self.decide(Trigger::QueueThreshold { class: job.class }, s);
+            self.timeline.pop(&event);
+            match event {
+                JobEvent::Done(done) => self.job_done(done.id, s),
+                JobEvent::Arrival(job) => self.job_arrives(job, s),
             }
         }
     }
 
-    pub(crate) fn on_job_done(&mut self, id: u32, generation: u32, s: &mut Scheduler<TwinEvent>) {
-        let now = s.now();
-        // A preempted job's completion finds another job, or none, in its slot.
-        if !self.jobs.runs(id, generation) {
-            return;
+    fn job_arrives(&mut self, job: JobArrival, s: &mut Scheduler<TwinEvent>) {
+        let slot = class_slot(job.class);
+        self.jobs.arrive(job, self.config.router.max_queue_jobs);
+        self.dispatch(slot, s);
+        if let Some(threshold) = self.subscriptions.queue_threshold_jobs
+            && self.jobs.queues[slot].len() == threshold as usize
+        {
+            let now = s.now();
+            self.refresh_observation(now, Trigger::QueueThreshold { class: job.class });
+            self.decide(Trigger::QueueThreshold { class: job.class }, s);
         }
+    }
+
+    fn job_done(&mut self, id: u32, s: &mut Scheduler<TwinEvent>) {
+        let now = s.now();
         if let Some(stopped) = self.jobs.stop(id, Stop::Done, &mut self.pools, now) {
             let slot = class_slot(stopped.job.class);
             self.account_stop(&stopped, true, now);
@@ -484,48 +481,22 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
     }
 
-    /// Places queued jobs of one class.
+    /// Places queued jobs of one class; their ends go on the timeline.
     pub(crate) fn dispatch(&mut self, slot: usize, s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
-        let router = self.config.router;
-        let step_us = self.step.as_micros();
-        let current = self.interval as usize;
-        let later = &mut self.later;
+        let timeline = &mut self.timeline;
         self.jobs.dispatch(
             slot,
             &mut self.pools,
             &self.signals,
-            &router,
+            &self.config.router,
             now,
             |id, generation, duration_s| {
-                let d = hcp_engine::time::SimDuration::try_from_secs_f64(duration_s)
-                    .unwrap_or(hcp_engine::time::SimDuration::from_micros(1));
-                let end = now + d;
-                // Jobs that end in a later interval wait in the calendar
-                // and enter the engine's queue when their interval opens:
-                // the queue then holds only this interval's completions.
-                let bucket = (end.as_micros() / step_us) as usize;
-                if bucket == current {
-                    s.schedule_at(end, TwinEvent::JobDone(id, generation));
-                } else if let Some(list) = later.get_mut(bucket) {
-                    list.push((end, id, generation));
-                }
+                let d = SimDuration::try_from_secs_f64(duration_s)
+                    .unwrap_or(SimDuration::from_micros(1));
+                timeline.add(now + d, generation, id);
             },
         );
-    }
-
-    /// Moves the completions due in the interval now opening from the
-    /// calendar into the engine's queue.
-    pub(crate) fn release_completions(&mut self, s: &mut Scheduler<TwinEvent>) {
-        let Some(list) = self.later.get_mut(self.interval as usize) else {
-            return;
-        };
-        let list = std::mem::take(list);
-        for (end, id, generation) in list {
-            if self.jobs.runs(id, generation) {
-                s.schedule_at(end, TwinEvent::JobDone(id, generation));
-            }
-        }
     }
 
     pub(crate) fn dispatch_all(&mut self, s: &mut Scheduler<TwinEvent>) {

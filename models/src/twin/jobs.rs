@@ -15,6 +15,7 @@ use hcp_engine::time::SimTime;
 
 use super::gpu_pool::GpuPool;
 use super::placement::Placement;
+use super::timeline::Completion;
 use crate::demand::{GpuModel, JobArrival, WorkloadClass};
 use crate::plant::RouterConfig;
 
@@ -26,7 +27,7 @@ pub(crate) struct Running {
     pub(crate) pool: u32,
     pub(crate) started: SimTime,
     /// Start number, telling this run of the slot from earlier ones.
-    pub(crate) generation: u32,
+    pub(crate) generation: u64,
     /// Position in the pool's running list.
     pub(crate) pos: u32,
 }
@@ -86,7 +87,7 @@ pub(crate) struct Jobs {
     /// The placement score's inputs, flat.
     pub(crate) placement: Placement,
     /// Starts so far (the next start's generation).
-    starts: u32,
+    starts: u64,
 }
 
 /// Index of a job class (P2 = 0, P3 = 1, P4 = 2).
@@ -159,7 +160,7 @@ impl Jobs {
         sites: &[SiteSignal],
         router: &RouterConfig,
         now: SimTime,
-        mut schedule: impl FnMut(u32, u32, f64),
+        mut schedule: impl FnMut(u32, u64, f64),
     ) {
         if self.queues[slot].is_empty() {
             return;
@@ -172,11 +173,12 @@ impl Jobs {
         // more are skipped without scoring every pool.
         let mut most: Option<(u64, u64)> =
             (self.queues[slot].len() > 1).then(|| self.placement.most_free(slot));
+        let window = router.backfill_depth as usize + 1;
         if most == Some((0, 0)) {
             return;
         }
         let mut i = 0;
-        while i < self.queues[slot].len() && i <= router.backfill_depth as usize {
+        while i < self.queues[slot].len() && i < window {
             let job = self.queues[slot][i];
             let need = u64::from(job.gpu_milli);
             let h100_only = job.gpu == Some(GpuModel::H100);
@@ -213,7 +215,7 @@ impl Jobs {
             list.push(id);
             let pos = (list.len() - 1) as u32;
             let generation = self.starts;
-            self.starts = self.starts.wrapping_add(1);
+            self.starts += 1;
             schedule(id, generation, duration_s);
             self.slots[id as usize] = Some(Running {
                 job,
@@ -230,8 +232,13 @@ impl Jobs {
 
     /// Whether slot `id` runs the job started as `generation` (a completion
     /// event of a preempted job finds a later job, or none, there).
-    pub(crate) fn runs(&self, id: u32, generation: u32) -> bool {
+    pub(crate) fn runs(&self, id: u32, generation: u64) -> bool {
         matches!(self.slots.get(id as usize), Some(Some(r)) if r.generation == generation)
+    }
+
+    /// Whether the job of a timeline completion still runs.
+    pub(crate) fn completes(&self, done: &Completion) -> bool {
+        self.runs(done.id, done.generation)
     }
 
     /// Removes a running job from its slot and pool; returns what it leaves

@@ -38,6 +38,7 @@ mod p1;
 mod placement;
 mod result;
 mod setup;
+mod timeline;
 pub mod validation;
 
 pub use fixed::FixedPolicy;

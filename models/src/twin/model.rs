@@ -19,8 +19,8 @@ use super::job_source::JobSource;
 use super::jobs::{Jobs, SiteSignal};
 use super::p1::P1Group;
 use super::result::TwinSink;
+use super::timeline::JobTimeline;
 use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
-use crate::demand::JobArrival;
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
 use crate::world::WorldTape;
@@ -44,9 +44,9 @@ pub(crate) enum TwinEvent {
     GpuFailure(u32),
     /// A GPU of a pool is repaired.
     GpuRepair(u32),
-    /// A running job (slab id, generation) finishes.
-    JobDone(u32, u32),
-    /// The next job of the interval arrives.
+    /// A job finishes: wakes the job timeline for its next completion.
+    JobDone,
+    /// A job arrives: wakes the job timeline for its next arrival.
     Arrival,
 }
 
@@ -60,7 +60,7 @@ impl Event for TwinEvent {
             | TwinEvent::AsicRepair(_)
             | TwinEvent::GpuFailure(_)
             | TwinEvent::GpuRepair(_) => 3,
-            TwinEvent::JobDone(..) => 4,
+            TwinEvent::JobDone => 4,
             TwinEvent::Arrival => 5,
         }
     }
@@ -179,10 +179,8 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) pools: Vec<GpuPool>,
     pub(crate) jobs: Jobs,
     pub(crate) job_source: JobSource,
-    pub(crate) arrivals: Vec<JobArrival>,
-    /// Job completions by the interval they fall in: (end, slot, generation).
-    pub(crate) later: Vec<Vec<(SimTime, u32, u32)>>,
-    pub(crate) next_arrival: usize,
+    /// Job arrivals and completions, in the engine's order.
+    pub(crate) timeline: JobTimeline,
     pub(crate) p1: Vec<P1Group>,
     /// Output tokens per H100-second of each customer's model (P2 billing).
     pub(crate) p2_tokens_per_s: Vec<f64>,
@@ -287,9 +285,12 @@ impl<S: TwinSink + 'static> Model for TwinModel<S> {
                 }
                 self.schedule_gpu_failure(p, s);
             }
-            TwinEvent::JobDone(id, generation) => self.on_job_done(id, generation, s),
-            TwinEvent::Arrival => self.on_arrival(s),
+            TwinEvent::JobDone | TwinEvent::Arrival => self.on_job_event(event.rank(), s),
         }
+        // Any event may have started a job that ends before the timeline's
+        // next wake-up, or opened an interval of arrivals.
+        let jobs = &self.jobs;
+        self.timeline.ensure_wake(|c| jobs.completes(c), s);
     }
 }
 

@@ -14,6 +14,7 @@ use super::jobs::{JobCounters, Jobs, SiteSignal};
 use super::model::{Figures, Site, Streams, TwinModel};
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
+use super::timeline::JobTimeline;
 use crate::contract::{Forecaster, Observation, Policy};
 use crate::demand::{GpuModel, GpuPool as DemandPool, JobArrival, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
@@ -303,9 +304,7 @@ fn build<S: TwinSink + 'static>(
         interval: 0,
         jobs: Jobs::new(&pools),
         job_source: JobSource::new(setup, &tape, streams),
-        arrivals: Vec::new(),
-        later: (0..=horizon.intervals()).map(|_| Vec::new()).collect(),
-        next_arrival: 0,
+        timeline: JobTimeline::new(horizon.intervals(), horizon.step.as_micros()),
         p1: groups,
         p2_tokens_per_s: p2_tokens_per_s(setup, &tape),
         p2_input_ratio: input_ratio(&config.demand),
