@@ -51,8 +51,8 @@ pub(crate) struct JobTimeline {
     spare: Vec<Vec<Completion>>,
     /// Completions of the open interval, latest first.
     due: Vec<Completion>,
-    /// Index of the open interval.
-    interval: usize,
+    /// End of the open interval, µs.
+    interval_end_us: u64,
     /// Interval length, µs.
     step_us: u64,
     /// The open interval's arrivals, in order, and the next one's index.
@@ -73,6 +73,7 @@ impl JobTimeline {
         JobTimeline {
             later: (0..=intervals).map(|_| Vec::new()).collect(),
             step_us: step_us.max(1),
+            interval_end_us: step_us.max(1),
             ..JobTimeline::default()
         }
     }
@@ -81,7 +82,7 @@ impl JobTimeline {
     /// as `runs` tells) become due; its arrivals are to be appended to
     /// [`arrivals`](Self::arrivals), which this empties.
     pub(crate) fn open(&mut self, interval: usize, runs: impl Fn(&Completion) -> bool) {
-        self.interval = interval;
+        self.interval_end_us = (interval as u64 + 1) * self.step_us;
         self.arrivals.clear();
         self.next_arrival = 0;
         debug_assert!(
@@ -108,12 +109,14 @@ impl JobTimeline {
             generation,
             id,
         };
-        let bucket = (end.as_micros() / self.step_us) as usize;
-        if bucket == self.interval {
-            let at = self.due.partition_point(|c| *c > done);
+        if end.as_micros() < self.interval_end_us {
+            // Latest first; a new start numbers above every entry, so it goes
+            // after (fires after) those ending when it does.
+            let at = self.due.partition_point(|c| c.end > end);
             self.due.insert(at, done);
             return true;
         }
+        let bucket = (end.as_micros() / self.step_us) as usize;
         if let Some(list) = self.later.get_mut(bucket) {
             if list.capacity() == 0
                 && let Some(spare) = self.spare.pop()
