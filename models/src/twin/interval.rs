@@ -461,7 +461,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
 
     fn job_arrives(&mut self, job: JobArrival, s: &mut Scheduler<TwinEvent>) {
         let slot = class_slot(job.class);
-        self.jobs.arrive(job, self.config.router.max_queue_jobs);
+        self.jobs.arrive(job, &self.config.router);
         self.dispatch(slot, s);
         if let Some(threshold) = self.subscriptions.queue_threshold_jobs
             && self.jobs.queues[slot].len() == threshold as usize

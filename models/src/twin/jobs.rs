@@ -88,6 +88,16 @@ pub(crate) struct Jobs {
     pub(crate) placement: Placement,
     /// Starts so far (the next start's generation).
     starts: u64,
+    /// Per class, while its backfill window holds the same jobs: the least
+    /// milli-GPUs a job of the window needs (any GPU, H100 only; `u64::MAX`
+    /// for none). No job of the window fits while no pool has that much free.
+    window_need: [Option<(u64, u64)>; 3],
+}
+
+/// Jobs a dispatch tries from the head of a queue: the head and the
+/// `backfill_depth` behind it.
+fn window(router: &RouterConfig) -> usize {
+    router.backfill_depth as usize + 1
 }
 
 /// Index of a job class (P2 = 0, P3 = 1, P4 = 2).
@@ -120,7 +130,7 @@ impl Jobs {
     }
 
     /// Admits (or turns away) an arriving job.
-    pub(crate) fn arrive(&mut self, job: JobArrival, max_queue: u32) {
+    pub(crate) fn arrive(&mut self, job: JobArrival, router: &RouterConfig) {
         let s = class_slot(job.class);
         self.counters.arrived[s] += 1;
         let limit = if job.gpu == Some(GpuModel::H100) {
@@ -129,7 +139,7 @@ impl Jobs {
             self.max_milli_any
         };
         if !self.admitting[s]
-            || self.queues[s].len() >= max_queue as usize
+            || self.queues[s].len() >= router.max_queue_jobs as usize
             || u64::from(job.gpu_milli) > limit
         {
             self.counters.rejected[s] += 1;
@@ -137,6 +147,9 @@ impl Jobs {
         }
         self.queue_added(&job);
         self.queues[s].push_back(job);
+        if self.queues[s].len() <= window(router) {
+            self.window_need[s] = None;
+        }
     }
 
     fn queue_added(&mut self, job: &JobArrival) {
@@ -168,23 +181,36 @@ impl Jobs {
         if self.placement.stale {
             self.placement.sync(pools, sites, &router.score);
         }
+        if let Some((need_any, need_h100)) = self.window_need[slot] {
+            let (any, h100) = self.placement.most_free(slot);
+            if any < need_any && h100 < need_h100 {
+                return;
+            }
+        }
         // With a backlog (or once a job found no room): the most free
         // milli-GPUs any pool (any H100 pool) has, so that jobs asking for
         // more are skipped without scoring every pool.
         let mut most: Option<(u64, u64)> =
             (self.queues[slot].len() > 1).then(|| self.placement.most_free(slot));
-        let window = router.backfill_depth as usize + 1;
         if most == Some((0, 0)) {
             return;
         }
+        // The least need of the jobs left in the window: every job the scan
+        // passes over stays there, and it ends with the window scanned.
+        let mut left = (u64::MAX, u64::MAX);
+        let mut pass = |need: u64, h100_only: bool| {
+            let least = if h100_only { &mut left.1 } else { &mut left.0 };
+            *least = (*least).min(need);
+        };
         let mut i = 0;
-        while i < self.queues[slot].len() && i < window {
+        while i < self.queues[slot].len() && i < window(router) {
             let job = self.queues[slot][i];
             let need = u64::from(job.gpu_milli);
             let h100_only = job.gpu == Some(GpuModel::H100);
             if let Some((any, h100)) = most
                 && need > if h100_only { h100 } else { any }
             {
+                pass(need, h100_only);
                 i += 1;
                 continue;
             }
@@ -193,6 +219,7 @@ impl Jobs {
                 .best(slot, need, h100_only, router.score.free)
             else {
                 most = Some(self.placement.most_free(slot));
+                pass(need, h100_only);
                 i += 1;
                 continue;
             };
@@ -228,6 +255,7 @@ impl Jobs {
                 most = Some(self.placement.most_free(slot));
             }
         }
+        self.window_need[slot] = Some(left);
     }
 
     /// Whether slot `id` runs the job started as `generation` (a completion
@@ -293,6 +321,7 @@ impl Jobs {
                 job.work_gpu_s = (f64::from(job.work_gpu_s) - progress).max(0.0) as f32;
                 self.queue_added(&job);
                 self.queues[slot].push_front(job);
+                self.window_need[slot] = None;
             }
         }
         Some(Stopped {
