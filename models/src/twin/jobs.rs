@@ -9,7 +9,7 @@
 //! model the job requires); ties go to the lower pool index. A blocked
 //! queue head lets the next `backfill_depth` jobs try.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use hcp_engine::time::SimTime;
 
@@ -28,8 +28,14 @@ pub(crate) struct Running {
     pub(crate) started: SimTime,
     /// Start number, telling this run of the slot from earlier ones.
     pub(crate) generation: u64,
-    /// Position in the pool's running list.
-    pub(crate) pos: u32,
+}
+
+/// A start on a pool's list (see [`Jobs::victims`]).
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    started: SimTime,
+    id: u32,
+    generation: u64,
 }
 
 /// Why a job stopped running.
@@ -73,8 +79,11 @@ pub(crate) struct JobCounters {
 pub(crate) struct Jobs {
     pub(crate) slots: Vec<Option<Running>>,
     free: Vec<u32>,
-    /// Running slot ids per pool per class.
-    pub(crate) by_pool: Vec<[Vec<u32>; 3]>,
+    /// Starts per pool per class, oldest first. A stopped job's entry stays
+    /// until a victim search passes it or the list is compacted.
+    by_pool: Vec<[Vec<Start>; 3]>,
+    /// Jobs running per pool per class.
+    running: Vec<[usize; 3]>,
     pub(crate) queues: [VecDeque<JobArrival>; 3],
     /// Milli-GPUs and H100 GPU-seconds of work queued, per class.
     pub(crate) queued_milli: [u64; 3],
@@ -122,6 +131,7 @@ impl Jobs {
         Jobs {
             placement: Placement::stale(),
             by_pool: pools.iter().map(|_| Default::default()).collect(),
+            running: vec![[0; 3]; pools.len()],
             admitting: [true; 3],
             max_milli_any: max(false),
             max_milli_h100: max(true),
@@ -238,18 +248,20 @@ impl Jobs {
                 self.slots.push(None);
                 (self.slots.len() - 1) as u32
             });
-            let list = &mut self.by_pool[p][slot];
-            list.push(id);
-            let pos = (list.len() - 1) as u32;
             let generation = self.starts;
             self.starts += 1;
+            self.by_pool[p][slot].push(Start {
+                started: now,
+                id,
+                generation,
+            });
+            self.running[p][slot] += 1;
             schedule(id, generation, duration_s);
             self.slots[id as usize] = Some(Running {
                 job,
                 pool: p as u32,
                 started: now,
                 generation,
-                pos,
             });
             if most.is_some() {
                 most = Some(self.placement.most_free(slot));
@@ -283,13 +295,11 @@ impl Jobs {
         self.free.push(id);
         let p = running.pool as usize;
         let slot = class_slot(running.job.class);
+        self.running[p][slot] -= 1;
         let list = &mut self.by_pool[p][slot];
-        let pos = running.pos as usize;
-        list.swap_remove(pos);
-        if let Some(&moved) = list.get(pos)
-            && let Some(Some(r)) = self.slots.get_mut(moved as usize)
-        {
-            r.pos = pos as u32;
+        if list.len() > 2 * self.running[p][slot] + 64 {
+            let slots = &self.slots;
+            list.retain(|start| started_runs(slots, start));
         }
         let pool = &mut pools[p];
         pool.busy_milli[slot] -= u64::from(running.job.gpu_milli);
@@ -332,30 +342,58 @@ impl Jobs {
         })
     }
 
+    /// Jobs of class `slot` running on any pool.
+    pub(crate) fn running(&self, slot: usize) -> usize {
+        self.running.iter().map(|r| r[slot]).sum()
+    }
+
     /// Running job ids of class `slot` on pool `p` to preempt, newest
-    /// first, until at most `allowed_milli` stay busy.
-    pub(crate) fn victims(&self, p: usize, slot: usize, busy: u64, allowed_milli: u64) -> Vec<u32> {
+    /// first (the higher slab id first among jobs started together), until
+    /// at most `allowed_milli` stay busy.
+    pub(crate) fn victims(
+        &mut self,
+        p: usize,
+        slot: usize,
+        busy: u64,
+        allowed_milli: u64,
+    ) -> Vec<u32> {
         let mut out = Vec::new();
         let mut busy = busy;
-        if busy <= allowed_milli {
-            return out;
+        let slots = &self.slots;
+        let list = &mut self.by_pool[p][slot];
+        while list.last().is_some_and(|start| !started_runs(slots, start)) {
+            list.pop();
         }
-        // A heap yields the newest first without sorting every running job:
-        // usually a few of hundreds go. Keys (start, id) are distinct, so
-        // the order is the sorted one.
-        let list = &self.by_pool[p][slot];
-        let mut newest: BinaryHeap<(SimTime, u32)> = list
-            .iter()
-            .filter_map(|&id| self.slots[id as usize].as_ref().map(|r| (r.started, id)))
-            .collect();
-        while busy > allowed_milli
-            && let Some((_, id)) = newest.pop()
-        {
-            if let Some(r) = &self.slots[id as usize] {
-                busy -= u64::from(r.job.gpu_milli);
-                out.push(id);
+        // The list is in start order: walk back one start time at a time.
+        let mut end = list.len();
+        let mut together = Vec::new();
+        while busy > allowed_milli && end > 0 {
+            let started = list[end - 1].started;
+            let begin = list[..end].partition_point(|start| start.started < started);
+            together.clear();
+            together.extend(
+                list[begin..end]
+                    .iter()
+                    .filter(|start| started_runs(slots, start))
+                    .map(|start| start.id),
+            );
+            together.sort_unstable_by(|a, b| b.cmp(a));
+            for &id in &together {
+                if busy <= allowed_milli {
+                    break;
+                }
+                if let Some(Some(r)) = slots.get(id as usize) {
+                    busy -= u64::from(r.job.gpu_milli);
+                    out.push(id);
+                }
             }
+            end = begin;
         }
         out
     }
+}
+
+/// Whether the job of a list entry still runs.
+fn started_runs(slots: &[Option<Running>], start: &Start) -> bool {
+    matches!(slots.get(start.id as usize), Some(Some(r)) if r.generation == start.generation)
 }

@@ -354,12 +354,7 @@ pub(super) fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
 fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunResult {
     let counters: &JobCounters = &model.jobs.counters;
     let jobs = std::array::from_fn(|s| {
-        let running: u64 = model
-            .jobs
-            .by_pool
-            .iter()
-            .map(|lists| lists[s].len() as u64)
-            .sum();
+        let running = model.jobs.running(s) as u64;
         JobFigures {
             arrived: counters.arrived[s],
             rejected: counters.rejected[s],
