@@ -176,7 +176,8 @@ impl SiteLp {
     /// member's bound, `start` if the run holds step 0, or a neighbour's
     /// value (the runs merge). Each move fixes a run at a value of V or
     /// removes a run, so it ends with every value in V. A dynamic
-    /// programme over V per step is then exact: O(H·|V|²).
+    /// programme over V per step is then exact: O(H·|V|²), with |V| the
+    /// distinct values (often three or four).
     ///
     /// On ties the earlier candidate is kept (start, then 0, then the
     /// bounds in step order), at every step and for step 0.
@@ -186,11 +187,18 @@ impl SiteLp {
         let row = c * steps;
         let start = self.start[c];
         let down = self.down_cost[c];
+        // V without repeats (bounds are often equal from step to step): a
+        // repeat keeps the DP values of its first occurrence, which wins
+        // every tie, so dropping it changes nothing.
         self.values.clear();
-        self.values.push(start);
-        self.values.push(0.0);
-        self.values
-            .extend(self.upper[row..row + steps].iter().map(|u| u.max(0.0)));
+        for v in [start, 0.0]
+            .into_iter()
+            .chain(self.upper[row..row + steps].iter().map(|u| u.max(0.0)))
+        {
+            if !self.values.iter().any(|x| x.to_bits() == v.to_bits()) {
+                self.values.push(v);
+            }
+        }
         let n = self.values.len();
         self.from.clear();
         self.from.resize(n * steps, usize::MAX);
