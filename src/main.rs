@@ -8,9 +8,6 @@
 mod commands;
 mod memory;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 
 /// HCP Twin: a deterministic digital twin of operators that split power
