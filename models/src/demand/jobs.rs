@@ -7,7 +7,7 @@
 //! the number of arrivals is Poisson(jobs_per_day · load_scale · share ·
 //! step/86,400 s · D(UTC hour)); arrival instants are uniform within the
 //! step. Work is GPU-seconds at H100 speed: GPUs × runtime × duration scale.
-//! A record is 32 bytes.
+//! A record is 24 bytes.
 
 use hcp_engine::rng::{RngStreams, StreamId};
 use hcp_engine::time::SimTime;
@@ -22,17 +22,28 @@ use crate::series::Horizon;
 /// Customer id of jobs whose class has no customer.
 pub const NO_CUSTOMER: u16 = u16::MAX;
 
-/// One job arrival.
+/// What a job's `limit_s` is: the SLA of the customer who owns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobLimit {
+    /// No time limit (no owner, or an SLA without one).
+    None,
+    /// Finish within `limit_s` of arrival (P2 batch deadlines).
+    Deadline,
+    /// Checkpoint every `limit_s` (P3 training).
+    Checkpoint,
+}
+
+/// One job arrival (24 bytes: a year of the reference fleet holds about
+/// 4.4 million, shared by a replication's runs).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct JobArrival {
     /// Submission instant.
     pub arrival: SimTime,
     /// Work, GPU-seconds at H100 speed (duration = work / GPUs).
     pub work_gpu_s: f32,
-    /// P2: deadline, seconds after arrival (0 for other classes).
-    pub deadline_s: u32,
-    /// P3: checkpoint interval, seconds (0 for other classes).
-    pub checkpoint_s: u32,
+    /// Seconds of the job's time limit, as `limit` says.
+    pub limit_s: u32,
     /// Customer id ([`NO_CUSTOMER`] when the class has none).
     pub customer: u16,
     /// GPUs requested, milli-GPUs.
@@ -41,9 +52,29 @@ pub struct JobArrival {
     pub class: WorkloadClass,
     /// GPU model the job must run on, if any.
     pub gpu: Option<GpuModel>,
+    /// Which time limit `limit_s` holds.
+    pub limit: JobLimit,
 }
 
 impl JobArrival {
+    /// The deadline, seconds after arrival (0 when the job has none).
+    pub fn deadline_s(&self) -> u32 {
+        if self.limit == JobLimit::Deadline {
+            self.limit_s
+        } else {
+            0
+        }
+    }
+
+    /// The checkpoint interval, seconds (0 when the job has none).
+    pub fn checkpoint_s(&self) -> u32 {
+        if self.limit == JobLimit::Checkpoint {
+            self.limit_s
+        } else {
+            0
+        }
+    }
+
     /// GPUs requested (fractional for shared GPUs).
     pub fn gpus(&self) -> f64 {
         f64::from(self.gpu_milli) / 1000.0
@@ -319,22 +350,27 @@ impl ClassSampler {
                 self.owners[(((second >> 16) & 0xFFFF) as usize * self.owners.len()) >> 16]
             });
             let h100 = unit((second & 0xFFFF) << 16) < class.h100_only;
-            let (deadline_s, checkpoint_s) = match owner.map(|(_, sla)| sla) {
-                Some(Sla::Deadline { hours }) => {
-                    ((hours * 3600.0).max(p2_min_slack * duration), 0.0)
+            let (limit, limit_s) = match owner.map(|(_, sla)| sla) {
+                Some(Sla::Deadline { hours }) => (
+                    JobLimit::Deadline,
+                    (hours * 3600.0)
+                        .max(p2_min_slack * duration)
+                        .min(f64::from(u32::MAX)) as u32,
+                ),
+                Some(Sla::Checkpoint { minutes }) => {
+                    (JobLimit::Checkpoint, (f64::from(minutes) * 60.0) as u32)
                 }
-                Some(Sla::Checkpoint { minutes }) => (0.0, f64::from(minutes) * 60.0),
-                _ => (0.0, 0.0),
+                _ => (JobLimit::None, 0),
             };
             out.push(JobArrival {
                 arrival: SimTime::from_micros(base + offset),
                 work_gpu_s: (duration * f64::from(gpu_milli) / 1000.0) as f32,
-                deadline_s: deadline_s.min(f64::from(u32::MAX)) as u32,
-                checkpoint_s: checkpoint_s as u32,
+                limit_s,
                 customer: owner.map_or(NO_CUSTOMER, |(id, _)| id),
                 gpu_milli,
                 class: class.class,
                 gpu: h100.then_some(GpuModel::H100),
+                limit,
             });
         }
     }
@@ -352,12 +388,12 @@ mod tests {
         JobArrival {
             arrival: SimTime::from_micros(arrival_us),
             work_gpu_s: 1.0,
-            deadline_s: 0,
-            checkpoint_s: 0,
+            limit_s: 0,
             customer: NO_CUSTOMER,
             gpu_milli,
             class,
             gpu: None,
+            limit: JobLimit::None,
         }
     }
 

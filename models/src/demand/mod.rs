@@ -30,7 +30,7 @@ pub mod traces;
 pub mod validation;
 
 pub use customers::{CUSTOMER_STREAM, Customer, Price, Sla, customers};
-pub use jobs::{JobArrival, JobGenerator, NO_CUSTOMER, job_stream, jobs};
+pub use jobs::{JobArrival, JobGenerator, JobLimit, NO_CUSTOMER, job_stream, jobs};
 pub use params::{
     BUILT_IN, BurstParams, CreditBand, CustomerParams, DemandParams, FleetParams, GpuModel,
     GpuPool, InferenceOffering, JobClassParams, JobParams, RequestParams, RequestStreamParams,

@@ -14,7 +14,7 @@
 use hcp_engine::time::SimTime;
 
 use super::customers::{Customer, Sla};
-use super::jobs::{JobArrival, NO_CUSTOMER};
+use super::jobs::{JobArrival, JobLimit, NO_CUSTOMER};
 use super::params::WorkloadClass;
 use super::requests::{P1Stream, RateSeries};
 use super::traces::{PodList, RequestTrace};
@@ -87,16 +87,21 @@ pub fn replay_pods(
         let owner = (!owners[k].is_empty()).then(|| owners[k][turn[k] % owners[k].len()]);
         turn[k] += 1;
         let duration = pod.runtime_s * duration_scale;
-        let (deadline_s, checkpoint_s) = match owner.map(|c| c.sla) {
-            Some(Sla::Deadline { hours }) => ((hours * 3600.0).max(duration), 0.0),
-            Some(Sla::Checkpoint { minutes }) => (0.0, f64::from(minutes) * 60.0),
-            _ => (0.0, 0.0),
+        let (limit, limit_s) = match owner.map(|c| c.sla) {
+            Some(Sla::Deadline { hours }) => (
+                JobLimit::Deadline,
+                (hours * 3600.0).max(duration).min(f64::from(u32::MAX)) as u32,
+            ),
+            Some(Sla::Checkpoint { minutes }) => {
+                (JobLimit::Checkpoint, (f64::from(minutes) * 60.0) as u32)
+            }
+            _ => (JobLimit::None, 0),
         };
         out.push(JobArrival {
             arrival: SimTime::from_micros(at_us as u64),
             work_gpu_s: (duration * f64::from(pod.gpu_milli) / 1000.0) as f32,
-            deadline_s: deadline_s.min(f64::from(u32::MAX)) as u32,
-            checkpoint_s: checkpoint_s as u32,
+            limit_s,
+            limit,
             customer: owner.map_or(NO_CUSTOMER, |c| c.id),
             gpu_milli: u16::try_from(pod.gpu_milli).unwrap_or(u16::MAX),
             class,

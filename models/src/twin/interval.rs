@@ -542,7 +542,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let slot = class_slot(job.class);
         if done && job.class == WorkloadClass::P2 {
             let waited = (now - job.arrival).as_secs_f64();
-            let on_time = waited <= f64::from(job.deadline_s);
+            let on_time = waited <= f64::from(job.deadline_s());
             if !on_time {
                 self.jobs.counters.late[slot] += 1;
             }

@@ -314,8 +314,8 @@ impl Jobs {
         let (lost_s, progress) = match why {
             Stop::Done => (0.0, f64::from(job.work_gpu_s)),
             Stop::Preempted => {
-                let lost_s = if job.class == WorkloadClass::P3 && job.checkpoint_s > 0 {
-                    elapsed % f64::from(job.checkpoint_s)
+                let lost_s = if job.class == WorkloadClass::P3 && job.checkpoint_s() > 0 {
+                    elapsed % f64::from(job.checkpoint_s())
                 } else {
                     0.0
                 };

@@ -194,7 +194,7 @@ impl JobTimeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demand::WorkloadClass;
+    use crate::demand::{JobLimit, WorkloadClass};
 
     const STEP_US: u64 = 300_000_000;
 
@@ -206,12 +206,12 @@ mod tests {
         JobArrival {
             arrival: at(us),
             work_gpu_s: 1.0,
-            deadline_s: 0,
-            checkpoint_s: 0,
+            limit_s: 0,
             customer: 0,
             gpu_milli: 1000,
             class: WorkloadClass::P3,
             gpu: None,
+            limit: JobLimit::None,
         }
     }
 
