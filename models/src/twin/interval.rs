@@ -9,7 +9,7 @@ use hcp_engine::time::{SimDuration, SimTime};
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::{GpuPool, job_slot};
 use super::jobs::{Stop, Stopped, class_slot};
-use super::model::{Notice, TwinEvent, TwinModel};
+use super::model::{Closing, Notice, TwinEvent, TwinModel};
 use super::p1::meets;
 use super::result::{IntervalRecord, TwinSink};
 use super::timeline::JobEvent;
@@ -120,13 +120,22 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     fn size_p1(&mut self, s: &mut Scheduler<TwinEvent>) {
         let i = self.i();
         let beta = self.config.router.p1_staffing_beta;
-        let tape = self.tape.clone();
+        let tape = &self.tape;
+        self.p1_rates.clear();
+        self.p1_rates
+            .extend(self.p1.iter().map(|g| g.rate(tape, i)));
         let need: f64 = self
             .p1
             .iter()
-            .map(|g| g.gpus_needed(g.rate(&tape, i), beta))
+            .zip(&self.p1_rates)
+            .map(|(g, &rate)| g.gpus_needed(rate, beta))
             .sum();
-        let busy: f64 = self.p1.iter().map(|g| g.gpus_busy(g.rate(&tape, i))).sum();
+        let busy: f64 = self
+            .p1
+            .iter()
+            .zip(&self.p1_rates)
+            .map(|(g, &rate)| g.gpus_busy(rate))
+            .sum();
         let capacity = |pools: &[GpuPool]| -> f64 {
             pools
                 .iter()
@@ -177,9 +186,17 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .copied()
             .unwrap_or(0.0);
         let n = self.sites.len();
-        let mut asic_ws = vec![0.0; n];
-        let mut mining = vec![0.0; n];
-        let mut hash = vec![0.0; n];
+        let mut sums = std::mem::take(&mut self.closing);
+        for v in [&mut sums.asic_ws, &mut sums.mining, &mut sums.hash] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        let Closing {
+            asic_ws,
+            mining,
+            hash,
+            ..
+        } = &mut sums;
         // Fast (ancillary-qualified) ASIC energy, W·s, turned into MW below.
         self.fast_mw.fill(0.0);
         for cohort in &mut self.cohorts {
@@ -199,7 +216,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.figures.stock_hash_ths +=
                 f64::from(cohort.installed) * cohort.spec.hashrate_th * dt;
         }
-        let (gpu_ws, p1_gpus, gpu_hours, rental_usd) = self.close_gpus(now, i);
+        let (p1_gpus, gpu_hours, rental_usd) = self.close_gpus(now, i, &mut sums.gpu_ws);
+        let Closing {
+            asic_ws,
+            mining,
+            hash,
+            gpu_ws,
+        } = &sums;
         if rental_usd != 0.0 {
             self.ledger.post(Stream::GpuRental, rental_usd);
         }
@@ -241,16 +264,23 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 ai_usd: if site == 0 { usd } else { [0.0; 5] },
             });
         }
+        self.closing = sums;
         self.settle_grid(now, hours);
     }
 
-    /// Closes the GPU pools' interval: IT energy by site and use (W·s), P1
-    /// H100-equivalent GPUs (average), GPU-hours by use (P1, P2, P3, P4,
-    /// rental) and rental revenue.
-    fn close_gpus(&mut self, now: SimTime, i: usize) -> (Vec<[f64; 7]>, f64, [f64; 5], f64) {
+    /// Closes the GPU pools' interval: IT energy by site and use (W·s, into
+    /// `gpu_ws`); returns P1 H100-equivalent GPUs (average), GPU-hours by
+    /// use (P1, P2, P3, P4, rental) and rental revenue.
+    fn close_gpus(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        gpu_ws: &mut Vec<[f64; 7]>,
+    ) -> (f64, [f64; 5], f64) {
         let dt = self.step.as_secs_f64();
         let hours = dt / 3600.0;
-        let mut gpu_ws = vec![[0.0; 7]; self.sites.len()];
+        gpu_ws.clear();
+        gpu_ws.resize(self.sites.len(), [0.0; 7]);
         let mut p1_gpus = 0.0;
         let mut rental_usd = 0.0;
         let mut gpu_hours = [0.0; 5];
@@ -282,18 +312,19 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.figures.gpu_busy_s += (busy + p1 * pool.p1_utilisation + rented) * dt;
             self.figures.gpu_installed_s += f64::from(pool.installed) * dt;
         }
-        (gpu_ws, p1_gpus, gpu_hours, rental_usd)
+        (p1_gpus, gpu_hours, rental_usd)
     }
 
     /// P1 requests of interval `i` on `gpus` H100-equivalent GPUs.
     fn serve_p1(&mut self, i: usize, gpus: f64, dt: f64) {
         let beta = self.config.router.p1_staffing_beta;
-        let tape = self.tape.clone();
-        let rates: Vec<f64> = self.p1.iter().map(|g| g.rate(&tape, i)).collect();
+        let tape = &self.tape;
+        // The rates `size_p1` read when the interval opened.
+        let rates = &self.p1_rates;
         let need: f64 = self
             .p1
             .iter()
-            .zip(&rates)
+            .zip(rates)
             .map(|(g, &r)| g.gpus_needed(r, beta))
             .sum();
         for (g, group) in self.p1.iter().enumerate() {

@@ -155,6 +155,16 @@ impl GpuValue {
     }
 }
 
+/// Per-site sums of the interval being closed (ASIC W·s, mining USD,
+/// TH, GPU W·s by use), kept between intervals to save allocations.
+#[derive(Debug, Default)]
+pub(crate) struct Closing {
+    pub(crate) asic_ws: Vec<f64>,
+    pub(crate) mining: Vec<f64>,
+    pub(crate) hash: Vec<f64>,
+    pub(crate) gpu_ws: Vec<[f64; 7]>,
+}
+
 /// Per-device-group random streams.
 pub(crate) struct Streams {
     pub(crate) asic_failures: Vec<StreamRng>,
@@ -208,6 +218,11 @@ pub(crate) struct TwinModel<S: TwinSink> {
     /// Facility power of fast (ancillary-qualified) ASIC load over the
     /// last interval, MW, per site.
     pub(crate) fast_mw: Vec<f64>,
+    /// Request rate of each P1 group in the open interval, per second.
+    pub(crate) p1_rates: Vec<f64>,
+    /// Per-site sums of the interval being closed, reused from one
+    /// interval to the next.
+    pub(crate) closing: Closing,
     pub(crate) sink: S,
 }
 

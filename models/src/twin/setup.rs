@@ -11,7 +11,7 @@ use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
 use super::job_source::JobSource;
 use super::jobs::{JobCounters, Jobs, SiteSignal};
-use super::model::{Figures, Site, Streams, TwinModel};
+use super::model::{Closing, Figures, Site, Streams, TwinModel};
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
 use super::timeline::JobTimeline;
@@ -308,6 +308,8 @@ fn build<S: TwinSink + 'static>(
         p1: groups,
         p2_tokens_per_s: p2_tokens_per_s(setup, &tape),
         p2_input_ratio: input_ratio(&config.demand),
+        p1_rates: Vec::new(),
+        closing: Closing::default(),
         signals: vec![SiteSignal::default(); n_sites],
         ledger: Ledger::new(&tape.demand.customers, n_sites, months.len()),
         month: 0,
