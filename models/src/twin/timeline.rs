@@ -95,7 +95,11 @@ impl JobTimeline {
         };
         let mut list = std::mem::take(list);
         self.due.extend(list.drain(..).filter(|c| runs(c)));
-        self.due.sort_unstable_by(|a, b| b.cmp(a));
+        // Latest first; (end, start number) as one integer (start numbers
+        // are distinct, so the order is total).
+        self.due.sort_unstable_by_key(|c| {
+            std::cmp::Reverse((u128::from(c.end.as_micros()) << 64) | u128::from(c.generation))
+        });
         if list.capacity() > 0 {
             self.spare.push(list);
         }
