@@ -151,14 +151,14 @@ impl GpuPool {
     /// Updates the power integrals after a state change.
     pub(crate) fn refresh(&mut self, now: SimTime) {
         let p = |u: f64| self.spec.power_per_gpu_w(u);
-        let idle = p(0.0);
+        let idle = self.idle_w;
         let mut rates = [0.0; 7];
         rates[0] = f64::from(self.ready[0]) * p(self.p1_utilisation);
         let mut busy = [0.0; 3];
         for slot in 0..3 {
             let ready = f64::from(self.ready[slot + 1]);
             busy[slot] = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
-            rates[slot + 1] = busy[slot] * p(1.0) + (ready - busy[slot]) * idle;
+            rates[slot + 1] = busy[slot] * self.full_w + (ready - busy[slot]) * idle;
         }
         rates[4] = f64::from(self.ready[4]) * p(self.rental_utilisation);
         // A switching GPU draws half-load power (as `switch_energy_j` books it).
