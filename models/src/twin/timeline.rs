@@ -47,8 +47,10 @@ pub(crate) enum JobEvent {
 pub(crate) struct JobTimeline {
     /// Completions by the interval they fall in, in start order.
     later: Vec<Vec<Completion>>,
-    /// Emptied calendar lists, kept for their capacity.
+    /// Emptied calendar lists, kept for their capacity (at most [`NEAR`]).
     spare: Vec<Vec<Completion>>,
+    /// Index of the open interval.
+    interval: usize,
     /// Completions of the open interval, latest first.
     due: Vec<Completion>,
     /// End of the open interval, µs.
@@ -61,6 +63,10 @@ pub(crate) struct JobTimeline {
     /// (time, rank) of the wake-ups in the engine's queue, latest first.
     wakes: Vec<(SimTime, Rank)>,
 }
+
+/// Intervals ahead whose calendar lists reuse emptied ones (an hour at
+/// five-minute intervals).
+const NEAR: usize = 12;
 
 const DONE: Rank = 4;
 const ARRIVAL: Rank = 5;
@@ -82,6 +88,7 @@ impl JobTimeline {
     /// as `runs` tells) become due; its arrivals are to be appended to
     /// [`arrivals`](Self::arrivals), which this empties.
     pub(crate) fn open(&mut self, interval: usize, runs: impl Fn(&Completion) -> bool) {
+        self.interval = interval;
         self.interval_end_us = (interval as u64 + 1) * self.step_us;
         self.arrivals.clear();
         self.next_arrival = 0;
@@ -100,7 +107,7 @@ impl JobTimeline {
         self.due.sort_unstable_by_key(|c| {
             std::cmp::Reverse((u128::from(c.end.as_micros()) << 64) | u128::from(c.generation))
         });
-        if list.capacity() > 0 {
+        if list.capacity() > 0 && self.spare.len() < NEAR {
             self.spare.push(list);
         }
     }
@@ -122,7 +129,11 @@ impl JobTimeline {
         }
         let bucket = (end.as_micros() / self.step_us) as usize;
         if let Some(list) = self.later.get_mut(bucket) {
+            // The next hour's lists fill fastest: they reuse emptied ones.
+            // Lists further out hold a few long jobs each and grow their own,
+            // so that memory follows the completions filed, not the lists.
             if list.capacity() == 0
+                && bucket <= self.interval + NEAR
                 && let Some(spare) = self.spare.pop()
             {
                 *list = spare;
@@ -278,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn completions_of_stopped_jobs_are_dropped_and_lists_are_reused() {
+    fn completions_of_stopped_jobs_are_dropped() {
         let mut t = JobTimeline::new(3, STEP_US);
         t.open(0, |_| true);
         for g in 0..6_u64 {
@@ -290,13 +301,31 @@ mod tests {
         let running = |c: &Completion| c.generation.is_multiple_of(2);
         assert_eq!(drain(&mut t, running), vec![(20, DONE, 6)]);
         t.open(1, running);
-        assert_eq!(t.spare.len(), 1, "the emptied list is kept");
-        t.add(at(2 * STEP_US + 1), 8, 8);
-        assert!(
-            t.spare.is_empty(),
-            "and reused for the next interval's list"
-        );
         let got: Vec<u64> = drain(&mut t, running).iter().map(|e| e.2).collect();
         assert_eq!(got, vec![0, 2, 4]);
+    }
+
+    #[test]
+    fn completions_hours_ahead_come_back_in_their_interval() {
+        // Ends spread over hours, filed from many intervals, some past the
+        // horizon (dropped).
+        let intervals = 40;
+        let mut t = JobTimeline::new(intervals, STEP_US);
+        let mut want: Vec<Vec<u64>> = vec![Vec::new(); intervals + 1];
+        let mut generation = 0;
+        for i in 0..intervals {
+            t.open(i, |_| true);
+            let got: Vec<u64> = drain(&mut t, |_| true).iter().map(|e| e.0).collect();
+            assert_eq!(got, want[i], "interval {i}");
+            for k in 1..4_u64 {
+                let end = (i as u64 + k * 7) * STEP_US + (generation * 37) % STEP_US;
+                t.add(at(end), generation, generation as u32);
+                if let Some(list) = want.get_mut((end / STEP_US) as usize) {
+                    list.push(end);
+                    list.sort_unstable();
+                }
+                generation += 1;
+            }
+        }
     }
 }
