@@ -397,3 +397,106 @@ impl Jobs {
 fn started_runs(slots: &[Option<Running>], start: &Start) -> bool {
     matches!(slots.get(start.id as usize), Some(Some(r)) if r.generation == start.generation)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plant::GpuCatalog;
+
+    fn p3_job(gpu_milli: u16) -> JobArrival {
+        JobArrival {
+            arrival: SimTime::ZERO,
+            work_gpu_s: 3600.0,
+            limit_s: 0,
+            customer: crate::demand::NO_CUSTOMER,
+            gpu_milli,
+            class: WorkloadClass::P3,
+            gpu: None,
+            limit: crate::demand::JobLimit::None,
+        }
+    }
+
+    /// Dispatches P3; returns the milli-GPUs of the jobs it started, with
+    /// their slab ids.
+    fn dispatch(jobs: &mut Jobs, pools: &mut [GpuPool], router: &RouterConfig) -> Vec<(u16, u32)> {
+        let mut ids = Vec::new();
+        jobs.dispatch(
+            1,
+            pools,
+            &[SiteSignal::default()],
+            router,
+            SimTime::ZERO,
+            |id, _, _| {
+                ids.push(id);
+            },
+        );
+        ids.iter()
+            .map(|&id| {
+                (
+                    jobs.slots[id as usize]
+                        .as_ref()
+                        .map_or(0, |r| r.job.gpu_milli),
+                    id,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_blocked_window_waits_for_its_least_need_and_no_further_job() {
+        let spec = GpuCatalog::default().gpu("H100").unwrap().clone();
+        let mut pools = vec![GpuPool::new(0, spec, 8, true, 0.0)];
+        pools[0].ready = [0, 0, 8, 0, 0, 0];
+        let router = RouterConfig::default();
+        assert_eq!(window(&router), 17);
+        let mut jobs = Jobs::new(&pools);
+        let arrive = |jobs: &mut Jobs, pools: &mut [GpuPool], milli: u16| {
+            jobs.arrive(p3_job(milli), &router);
+            dispatch(jobs, pools, &router)
+        };
+        // 7 of 8 GPUs taken by two jobs; then sixteen 5-GPU jobs, a 2-GPU
+        // job last in the window and a 1-GPU job just behind it: none may
+        // start.
+        let big = arrive(&mut jobs, &mut pools, 6000);
+        let small = arrive(&mut jobs, &mut pools, 1000);
+        assert_eq!((big.len(), small.len()), (1, 1));
+        for _ in 0..16 {
+            assert!(arrive(&mut jobs, &mut pools, 5000).is_empty());
+        }
+        assert!(arrive(&mut jobs, &mut pools, 2000).is_empty());
+        assert!(arrive(&mut jobs, &mut pools, 1000).is_empty());
+        assert_eq!(jobs.window_need[1], Some((2000, u64::MAX)));
+        // The 1-GPU job ends: 2 GPUs free, exactly the window's least need.
+        jobs.stop(small[0].1, Stop::Done, &mut pools, SimTime::ZERO);
+        let started: Vec<u16> = dispatch(&mut jobs, &mut pools, &router)
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(started, vec![2000]);
+        // The 6-GPU job ends: a 5-GPU job, then the 1-GPU job now in the
+        // window.
+        jobs.stop(big[0].1, Stop::Done, &mut pools, SimTime::ZERO);
+        let started: Vec<u16> = dispatch(&mut jobs, &mut pools, &router)
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(started, vec![5000, 1000]);
+        assert_eq!(jobs.queues[1].len(), 15);
+        // A preempted job goes back to the head: the window changed.
+        let (_, id) = (0..jobs.slots.len() as u32)
+            .filter_map(|id| {
+                jobs.slots[id as usize]
+                    .as_ref()
+                    .map(|r| (r.job.gpu_milli, id))
+            })
+            .find(|&(milli, _)| milli == 2000)
+            .unwrap();
+        jobs.stop(id, Stop::Preempted, &mut pools, SimTime::ZERO);
+        assert_eq!(jobs.window_need[1], None);
+        let restarted: Vec<u16> = dispatch(&mut jobs, &mut pools, &router)
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(restarted, vec![2000]);
+    }
+}
