@@ -270,15 +270,10 @@ impl Jobs {
         self.window_need[slot] = Some(left);
     }
 
-    /// Whether slot `id` runs the job started as `generation` (a completion
-    /// event of a preempted job finds a later job, or none, there).
-    pub(crate) fn runs(&self, id: u32, generation: u64) -> bool {
-        matches!(self.slots.get(id as usize), Some(Some(r)) if r.generation == generation)
-    }
-
-    /// Whether the job of a timeline completion still runs.
+    /// Whether the job of a timeline completion still runs (a preempted
+    /// job's completion finds a later job, or none, in its slot).
     pub(crate) fn completes(&self, done: &Completion) -> bool {
-        self.runs(done.id, done.generation)
+        matches!(self.slots.get(done.id as usize), Some(Some(r)) if r.generation == done.generation)
     }
 
     /// Removes a running job from its slot and pool; returns what it leaves

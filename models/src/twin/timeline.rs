@@ -27,7 +27,7 @@ use super::model::TwinEvent;
 use crate::demand::JobArrival;
 
 /// A running job's end: (time, start number, slab id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Completion {
     pub(crate) end: SimTime,
     /// The start's generation: starts are numbered in order.
