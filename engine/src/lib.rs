@@ -69,6 +69,7 @@
 //! model, seed and replication give the same event trace on every machine.
 
 pub mod calendar;
+pub mod clock;
 pub mod hold;
 pub mod queue;
 pub mod queueing;

@@ -17,6 +17,7 @@
 
 use std::any::Any;
 
+use crate::clock::{Clock, SyncStatus};
 use crate::queue::{Event, EventHandle, EventId, EventQueue, Rank};
 use crate::time::{SimDuration, SimTime};
 
@@ -315,6 +316,46 @@ impl<M: Model> Simulation<M> {
     /// `horizon` (taking the samples due up to it).
     pub fn run_until(&mut self, horizon: SimTime) -> RunOutcome {
         self.run_loop(horizon, true, |_| false)
+    }
+
+    /// Handles every event with time ≤ `horizon` as [`run_until`] does,
+    /// but first lets `clock` wait for each event's simulated time (a
+    /// viewer's playback speed, a live loop's wall time). Returns how far
+    /// behind the clock the run fell at worst, zero if it kept up.
+    ///
+    /// [`run_until`]: Simulation::run_until
+    pub fn run_until_with_clock(
+        &mut self,
+        horizon: SimTime,
+        clock: &mut impl Clock,
+    ) -> (RunOutcome, SimDuration) {
+        let mut behind = SimDuration::ZERO;
+        loop {
+            match self.scheduler.queue.peek_time() {
+                Some(next) if next <= horizon => {
+                    if let SyncStatus::OutOfSync(late) = clock.synchronize(next) {
+                        behind = behind.max(late);
+                    }
+                    self.observe_before(next);
+                    self.scheduler.advance_limit = None;
+                    if let Some(e) = self.scheduler.queue.pop() {
+                        self.dispatch(e.time, e.event);
+                    }
+                    if self.scheduler.stop_requested {
+                        self.scheduler.stop_requested = false;
+                        return (RunOutcome::Stopped, behind);
+                    }
+                }
+                None if horizon == SimTime::MAX => return (RunOutcome::Exhausted, behind),
+                _ => {
+                    if horizon != SimTime::MAX {
+                        let _ = clock.synchronize(horizon);
+                    }
+                    self.advance_idle_to(horizon);
+                    return (RunOutcome::ReachedHorizon, behind);
+                }
+            }
+        }
     }
 
     /// Handles events until `done(model)` holds after one of them, no event is

@@ -24,7 +24,6 @@
 //! draws.
 
 pub mod check;
-pub mod contract;
 pub mod data;
 pub mod demand;
 pub mod describe;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use hcp_engine::rng::{RngStreams, StreamId, StreamRng};
-use hcp_models::contract::{Action, GpuAllocation, Observation, Persistence, Policy};
+use hcp_contract::{Action, GpuAllocation, Observation, Persistence, Policy};
 use hcp_models::demand::WorkloadClass;
 use hcp_models::ledger::Stream;
 use hcp_models::plant::PlantConfig;
@@ -351,8 +351,8 @@ impl Policy for GridCitizen {
         "grid-citizen"
     }
 
-    fn subscriptions(&self) -> hcp_models::contract::Subscriptions {
-        hcp_models::contract::Subscriptions {
+    fn subscriptions(&self) -> hcp_contract::Subscriptions {
+        hcp_contract::Subscriptions {
             forecast_steps: 12,
             ..Default::default()
         }
@@ -437,8 +437,8 @@ fn a_policy_deciding_hourly_is_asked_twelve_times_less() {
         fn name(&self) -> &'static str {
             "hourly"
         }
-        fn subscriptions(&self) -> hcp_models::contract::Subscriptions {
-            hcp_models::contract::Subscriptions {
+        fn subscriptions(&self) -> hcp_contract::Subscriptions {
+            hcp_contract::Subscriptions {
                 every_minutes: 60,
                 grid_notices: false,
                 ..Default::default()

@@ -21,7 +21,7 @@
 //! kind = "ai-first"
 //! ```
 
-use hcp_models::contract::{Action, GpuAllocation, Observation, Policy};
+use hcp_contract::{Action, GpuAllocation, Observation, Policy, WorkloadClass};
 use serde::{Deserialize, Serialize};
 
 use crate::power::{Headroom, hash_at_stock, job_demand, p1_shares, push_gpu, split};
@@ -56,10 +56,13 @@ impl AiFirst {
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub(crate) fn serve_all(o: &Observation, pool: usize, p1: u32) -> GpuAllocation {
     let view = &o.gpu_pools[pool];
-    let working = view.installed.saturating_sub(view.failed);
+    let working = view.working();
     let p1 = p1.min(working);
     let rest = working - p1;
-    let wants: Vec<f64> = (0..3).map(|k| job_demand(o, pool, k).ceil()).collect();
+    let wants: Vec<f64> = WorkloadClass::JOBS
+        .iter()
+        .map(|&class| job_demand(o, pool, class).ceil())
+        .collect();
     let total: f64 = wants.iter().sum();
     let jobs = if total > f64::from(rest) {
         split(rest, &wants)

@@ -41,12 +41,18 @@
 //! ```
 
 use hcp_engine::time::{SimDuration, SimTime};
-use hcp_models::contract::{Action, GpuAllocation, GpuUse, Observation, Policy};
-use hcp_models::plant::breakeven_usd_per_mwh;
+use std::collections::{BTreeMap, BTreeSet};
+
+use hcp_contract::{
+    Action, CohortId, GpuAllocation, GpuUse, Observation, Policy, WorkloadClass,
+    breakeven_usd_per_mwh,
+};
+
 use serde::{Deserialize, Serialize};
 
 use crate::power::{
-    Headroom, asic_budgets, fill_asics, fit_targets_to_cap, job_demand, p1_shares, push_gpu,
+    Headroom, asic_budgets, fill_asics, fit_targets_to_cap, hold_unknown, job_demand, p1_shares,
+    push_gpu, site_index,
 };
 use crate::seed_threshold::gpu_hour_value;
 
@@ -88,9 +94,11 @@ struct CohortState {
 #[derive(Debug, Clone)]
 pub struct Breakeven {
     params: BreakevenParams,
-    cohorts: Vec<CohortState>,
-    /// Grid events committed to.
-    committed: Vec<u32>,
+    /// Curtailment state of every cohort now in the fleet.
+    cohorts: BTreeMap<CohortId, CohortState>,
+    /// Announced grid events already answered (commitment offered or
+    /// declined), forgotten once their notice is gone.
+    committed: BTreeSet<u32>,
     targets: Vec<f64>,
     skip: Vec<bool>,
     pub(crate) gpu_plan: Vec<GpuAllocation>,
@@ -101,26 +109,39 @@ impl Breakeven {
     pub fn new(params: BreakevenParams) -> Self {
         Breakeven {
             params,
-            cohorts: Vec::new(),
-            committed: Vec::new(),
+            cohorts: BTreeMap::new(),
+            committed: BTreeSet::new(),
             targets: Vec::new(),
             skip: Vec::new(),
             gpu_plan: Vec::new(),
         }
     }
 
+    /// Grid events it remembers having answered: only those still
+    /// announced, so the state stays bounded however long it runs.
+    pub fn events_remembered(&self) -> usize {
+        self.committed.len()
+    }
+
     /// The target that earns most per device-hour, W.
     fn best_target(&self, o: &Observation, cohort: usize) -> f64 {
         let view = &o.asic_cohorts[cohort];
-        if !view.supports_power_target {
+        let site = o.site(&view.site);
+        let (Some(site), Some(hashprice), true) = (
+            site,
+            o.market.hashprice_usd_per_th_day,
+            view.supports_power_target,
+        ) else {
             return view.power_target_w;
-        }
-        let site = &o.sites[view.site];
-        let hashprice = o.market.hashprice_usd_per_th_day * (1.0 - o.market.pool_fee) / 24.0;
-        let energy = site.price_usd_per_mwh * site.pue / 1e6;
+        };
+        let Some(price) = site.price_usd_per_mwh else {
+            return view.power_target_w;
+        };
+        let hashprice = hashprice * (1.0 - o.market.pool_fee) / 24.0;
+        let energy = price * site.pue / 1e6;
         let (low, high) = view.power_range_w;
         let n = self.params.target_candidates.max(2);
-        let margin = |w: f64| hashprice * view.spec.hashrate_th_at(w) - energy * w;
+        let margin = |w: f64| hashprice * view.curve.hashrate_th_at(w) - energy * w;
         (0..n)
             .map(|k| low + (high - low) * f64::from(k) / f64::from(n - 1))
             .fold((high, f64::NEG_INFINITY), |best, w| {
@@ -149,6 +170,10 @@ impl Breakeven {
         if !self.params.demand_response {
             return during;
         }
+        // Notices that are over never come back: their ids are forgotten,
+        // so the state stays as small as the events now announced.
+        self.committed
+            .retain(|id| o.grid_notices.iter().any(|n| n.id == *id));
         for notice in &o.grid_notices {
             for (site, view) in o.sites.iter().enumerate() {
                 if !view.grid_events {
@@ -157,30 +182,25 @@ impl Breakeven {
                 let fast_mw: f64 = o
                     .asic_cohorts
                     .iter()
-                    .filter(|c| c.site == site && c.supports_power_target)
+                    .filter(|c| c.site == view.id && c.supports_power_target)
                     .map(|c| f64::from(c.on) * c.power_target_w * view.pue / 1e6)
                     .sum();
-                let mine = notice.committed_mw.get(site).copied().unwrap_or(0.0) > 0.0;
+                let mine = notice.committed_at(&view.id) > 0.0;
                 if !mine && !self.committed.contains(&notice.id) {
                     let mw = fast_mw.min(view.last_power_mw).max(0.0);
                     if mw > 0.0 {
                         actions.push(Action::DemandResponse {
                             event: notice.id,
-                            site,
+                            site: view.id.clone(),
                             mw,
                         });
                     }
                 }
-                if (mine || self.committed.contains(&notice.id))
-                    && notice.start <= o.time
-                    && o.time < notice.end
-                {
+                if (mine || self.committed.contains(&notice.id)) && notice.covers(o.time) {
                     during[site] = true;
                 }
             }
-            if !self.committed.contains(&notice.id) {
-                self.committed.push(notice.id);
-            }
+            self.committed.insert(notice.id);
         }
         during
     }
@@ -191,14 +211,18 @@ impl Breakeven {
         let p1 = p1_shares(o);
         self.gpu_plan.clear();
         for (pool, view) in o.gpu_pools.iter().enumerate() {
-            let working = view.installed.saturating_sub(view.failed);
-            let site = &o.sites[view.site];
-            let energy = site.price_usd_per_mwh * site.pue * view.max_power_per_gpu_w / 1e6;
-            let rental_price = gpu_hour_value(o, pool, 4);
+            let working = view.working();
+            // A pool at a site whose price is unknown is held (its action
+            // is dropped); its plan prices energy at 0 only to be complete.
+            let (price, pue) = o
+                .site(&view.site)
+                .map_or((0.0, 1.0), |s| (s.price_usd_per_mwh.unwrap_or(0.0), s.pue));
+            let energy = price * pue * view.max_power_per_gpu_w / 1e6;
+            let rental_price = gpu_hour_value(o, view, GpuUse::Rental);
             let mut uses: Vec<(GpuUse, f64)> = [GpuUse::P2, GpuUse::P3, GpuUse::P4, GpuUse::Rental]
                 .iter()
                 .map(|&u| {
-                    let earned = gpu_hour_value(o, pool, u.index());
+                    let earned = gpu_hour_value(o, view, u);
                     let value = if earned > 0.0 { earned } else { rental_price };
                     (u, value - energy)
                 })
@@ -212,9 +236,9 @@ impl Breakeven {
             let mut left = working - plan.p1;
             for (use_, _) in uses {
                 let want = match use_ {
-                    GpuUse::P2 => job_demand(o, pool, 0),
-                    GpuUse::P3 => job_demand(o, pool, 1),
-                    GpuUse::P4 => job_demand(o, pool, 2),
+                    GpuUse::P2 => job_demand(o, pool, WorkloadClass::P2),
+                    GpuUse::P3 => job_demand(o, pool, WorkloadClass::P3),
+                    GpuUse::P4 => job_demand(o, pool, WorkloadClass::P4),
                     _ => f64::from(left),
                 };
                 let give = want_gpus(want).min(left);
@@ -240,36 +264,43 @@ impl Policy for Breakeven {
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
         let during = self.demand_response(o, actions);
-        self.cohorts
-            .resize(o.asic_cohorts.len(), CohortState::default());
+        self.cohorts.retain(|id, _| o.cohort(id).is_some());
         self.targets.clear();
         self.skip.clear();
         for (cohort, view) in o.asic_cohorts.iter().enumerate() {
             let target = self.best_target(o, cohort);
-            let site = &o.sites[view.site];
-            let efficiency = target / view.spec.hashrate_th_at(target).max(1e-9);
-            let breakeven = breakeven_usd_per_mwh(
-                efficiency,
+            let site = site_index(o, &view.site);
+            let state = self.cohorts.get(&view.id).copied().unwrap_or_default();
+            let flip = match (
+                site.and_then(|s| o.sites[s].price_usd_per_mwh),
                 o.market.hashprice_usd_per_th_day,
-                o.market.pool_fee,
-                site.pue,
-            );
-            let state = self.cohorts[cohort];
-            let price = site.price_usd_per_mwh;
-            let flip = if state.curtailed {
-                price < breakeven * (1.0 - self.params.hysteresis)
-            } else {
-                price > breakeven
+            ) {
+                (Some(price), Some(hashprice)) => {
+                    let efficiency = target / view.curve.hashrate_th_at(target).max(1e-9);
+                    let pue = site.map_or(1.0, |s| o.sites[s].pue);
+                    let breakeven =
+                        breakeven_usd_per_mwh(efficiency, hashprice, o.market.pool_fee, pue);
+                    if state.curtailed {
+                        price < breakeven * (1.0 - self.params.hysteresis)
+                    } else {
+                        price > breakeven
+                    }
+                }
+                // An unknown price or hashprice: no reason to switch.
+                _ => false,
             };
-            if flip && self.dwell_over(state, o.time) {
-                self.cohorts[cohort] = CohortState {
+            let state = if flip && self.dwell_over(state, o.time) {
+                CohortState {
                     curtailed: !state.curtailed,
                     last_switch: Some(o.time),
-                };
-            }
-            let event = during[view.site] && view.supports_power_target;
+                }
+            } else {
+                state
+            };
+            self.cohorts.insert(view.id.clone(), state);
+            let event = site.is_some_and(|s| during[s]) && view.supports_power_target;
             self.targets.push(target);
-            self.skip.push(self.cohorts[cohort].curtailed || event);
+            self.skip.push(state.curtailed || event);
         }
         self.plan_gpus(o);
         let budgets = asic_budgets(o, &self.gpu_plan);
@@ -286,5 +317,6 @@ impl Policy for Breakeven {
             &mut headroom,
             actions,
         );
+        hold_unknown(o, true, actions);
     }
 }

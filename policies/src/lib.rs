@@ -10,12 +10,12 @@
 //!
 //! # The contract
 //!
-//! A policy implements [`hcp_models::contract::Policy`]: it reads an
-//! [`Observation`](hcp_models::contract::Observation) and pushes
-//! [`Action`](hcp_models::contract::Action)s. It sees nothing else — no
+//! A policy implements [`hcp_contract::Policy`]: it reads an
+//! [`Observation`](hcp_contract::Observation) and pushes
+//! [`Action`](hcp_contract::Action)s. It sees nothing else — no
 //! wall clock, no simulator state, no randomness it does not own — so the
 //! same object runs in the twin and in the live bridge. Its
-//! [`Subscriptions`](hcp_models::contract::Subscriptions) say when it is
+//! [`Subscriptions`](hcp_contract::Subscriptions) say when it is
 //! woken (every n-th market interval, grid notices, price spikes, queue
 //! lengths) and how far ahead it wants the scenario's forecaster to look.
 //! Actions are requests: the plant clips what does not fit. Every policy

@@ -18,7 +18,7 @@
 //! kind = "mining-only"
 //! ```
 
-use hcp_models::contract::{Action, GpuAllocation, Observation, Policy};
+use hcp_contract::{Action, GpuAllocation, Observation, Policy};
 use serde::{Deserialize, Serialize};
 
 use crate::power::{Headroom, hash_at_stock, push_gpu};
@@ -52,12 +52,9 @@ impl Policy for MiningOnly {
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
         // A BTC-only operator takes no batch, training or background work.
-        for queue in &o.queues {
+        for (class, queue) in o.queues.iter() {
             if queue.admitting {
-                actions.push(Action::Admission {
-                    class: queue.class,
-                    open: false,
-                });
+                actions.push(Action::Admission { class, open: false });
             }
         }
         let mut headroom = Headroom::of(o);

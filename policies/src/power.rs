@@ -19,7 +19,9 @@
 // the fleet's size (far below 2^32).
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
-use hcp_models::contract::{Action, AsicCohortView, GpuAllocation, GpuUse, Observation};
+use hcp_contract::{
+    Action, AsicCohortView, GpuAllocation, GpuUse, Observation, SiteId, WorkloadClass,
+};
 
 /// Facility W left unbudgeted at each site, against rounding in the plant's
 /// sum of committed power.
@@ -32,7 +34,8 @@ pub(crate) struct Headroom {
 }
 
 impl Headroom {
-    /// The observed headroom of every site, less a small margin.
+    /// The observed headroom of every site, less a small margin (in the
+    /// observation's site order).
     pub(crate) fn of(o: &Observation) -> Self {
         Headroom {
             left_w: o
@@ -59,21 +62,49 @@ impl Headroom {
     }
 }
 
+/// Position of `site` in the observation's sites (a policy's positions
+/// hold for one decision only; its state across decisions is keyed by id).
+pub(crate) fn site_index(o: &Observation, site: &SiteId) -> Option<usize> {
+    o.site_index(site)
+}
+
 /// Site budgets for a plan, IT W: the cap over the PUE, less every GPU at
 /// full load in its planned use and every ASIC at standby.
 pub(crate) fn asic_budgets(o: &Observation, gpu_plan: &[GpuAllocation]) -> Vec<f64> {
     let mut budget: Vec<f64> = o.sites.iter().map(|s| s.cap_mw * 1e6 / s.pue).collect();
     for (view, plan) in o.gpu_pools.iter().zip(gpu_plan) {
-        if let Some(b) = budget.get_mut(view.site) {
+        if let Some(b) = site_index(o, &view.site).and_then(|i| budget.get_mut(i)) {
             *b -= f64::from(plan.powered()) * view.max_power_per_gpu_w;
         }
     }
     for view in &o.asic_cohorts {
-        if let Some(b) = budget.get_mut(view.site) {
+        if let Some(b) = site_index(o, &view.site).and_then(|i| budget.get_mut(i)) {
             *b -= f64::from(view.installed) * view.standby_w;
         }
     }
     budget
+}
+
+/// Whether a site's spot price is known.
+pub(crate) fn priced(o: &Observation, site: &SiteId) -> bool {
+    o.site(site).is_some_and(|s| s.price_usd_per_mwh.is_some())
+}
+
+/// Holds what a policy cannot judge: drops every ASIC and GPU action at a
+/// site whose spot price is unknown, and every ASIC action when the
+/// hashprice is unknown and the policy weighs it (`needs_hashprice`).
+/// Those devices keep their current settings — neither switched on at a
+/// price that may be dear nor off at one that may pay — until the reading
+/// comes back. Commitments to grid events stand.
+pub(crate) fn hold_unknown(o: &Observation, needs_hashprice: bool, actions: &mut Vec<Action>) {
+    let hashprice_unknown = needs_hashprice && o.market.hashprice_usd_per_th_day.is_none();
+    actions.retain(|action| match action {
+        Action::Asic { cohort, .. } => {
+            !hashprice_unknown && o.cohort(cohort).is_some_and(|c| priced(o, &c.site))
+        }
+        Action::Gpu { pool, .. } => o.pool(pool).is_some_and(|p| priced(o, &p.site)),
+        _ => true,
+    });
 }
 
 /// Lowers the targets of each site's power-target cohorts so that every
@@ -90,16 +121,17 @@ pub(crate) fn fit_targets_to_cap(
     skip: &[bool],
     budgets: &[f64],
 ) {
-    for (site, &budget) in budgets.iter().enumerate() {
+    for (site, &budget) in o.sites.iter().zip(budgets) {
+        let site = &site.id;
         let (mut fixed, mut flexible) = (0.0, 0.0);
         for (cohort, view) in o.asic_cohorts.iter().enumerate() {
-            if view.site != site || skip.get(cohort).copied().unwrap_or(false) {
+            if &view.site != site || skip.get(cohort).copied().unwrap_or(false) {
                 continue;
             }
             let Some(&target) = targets.get(cohort) else {
                 continue;
             };
-            let working = f64::from(view.installed.saturating_sub(view.failed));
+            let working = f64::from(view.working());
             let need = working * (target - view.standby_w).max(0.0);
             if view.supports_power_target {
                 flexible += need;
@@ -111,7 +143,7 @@ pub(crate) fn fit_targets_to_cap(
             continue;
         };
         for (cohort, view) in o.asic_cohorts.iter().enumerate() {
-            if view.site != site
+            if &view.site != site
                 || !view.supports_power_target
                 || skip.get(cohort).copied().unwrap_or(false)
             {
@@ -149,8 +181,8 @@ pub(crate) fn asics_in_budget(
     budget_w: &mut [f64],
 ) -> u32 {
     let view = &o.asic_cohorts[cohort];
-    let working = view.installed.saturating_sub(view.failed);
-    let Some(budget) = budget_w.get_mut(view.site) else {
+    let working = view.working();
+    let Some(budget) = site_index(o, &view.site).and_then(|i| budget_w.get_mut(i)) else {
         return 0;
     };
     let per_device = (target_w - view.standby_w).max(1.0);
@@ -173,7 +205,8 @@ pub(crate) fn push_asic(
     actions: &mut Vec<Action>,
 ) -> bool {
     let view = &o.asic_cohorts[cohort];
-    let pue = o.sites.get(view.site).map_or(1.0, |s| s.pue);
+    let site = site_index(o, &view.site);
+    let pue = site.map_or(1.0, |s| o.sites[s].pue);
     let (low, high) = view.power_range_w;
     let mut target = if view.supports_power_target {
         target_w.clamp(low, high)
@@ -183,7 +216,7 @@ pub(crate) fn push_asic(
     if target > view.power_target_w {
         let devices = f64::from(view.on + view.curtailing);
         let cost = (target - view.power_target_w) * devices * pue;
-        if let Some(left) = headroom.left_w.get_mut(view.site) {
+        if let Some(left) = site.and_then(|s| headroom.left_w.get_mut(s)) {
             if cost > *left {
                 target = view.power_target_w + *left / (devices * pue);
             }
@@ -192,18 +225,19 @@ pub(crate) fn push_asic(
     }
     let complete_target = !view.supports_power_target || target >= target_w.clamp(low, high);
     let standby = view
-        .installed
-        .saturating_sub(view.failed + view.on + view.curtailing);
-    let planned = on.min(view.installed.saturating_sub(view.failed));
+        .working()
+        .saturating_sub(view.on + view.curtailing);
+    let planned = on.min(view.working());
     let mut on = planned;
     if on > view.on {
         let each = (target - view.standby_w).max(0.0) * pue;
-        on = view.on + headroom.take_devices(view.site, each, (on - view.on).min(standby));
+        let fits = site.map_or(0, |s| headroom.take_devices(s, each, (on - view.on).min(standby)));
+        on = view.on + fits;
     }
     let retarget = view.supports_power_target && (target - view.power_target_w).abs() > 0.5;
     if on != view.on || retarget {
         actions.push(Action::Asic {
-            cohort,
+            cohort: view.id.clone(),
             on,
             power_target_w: retarget.then_some(target),
         });
@@ -222,8 +256,9 @@ pub(crate) fn push_gpu(
     actions: &mut Vec<Action>,
 ) -> bool {
     let view = &o.gpu_pools[pool];
-    let pue = o.sites.get(view.site).map_or(1.0, |s| s.pue);
-    let working = view.installed.saturating_sub(view.failed);
+    let site = site_index(o, &view.site);
+    let pue = site.map_or(1.0, |s| o.sites[s].pue);
+    let working = view.working();
     let current = view.allocation;
     let mut plan = plan;
     let over = plan.powered().saturating_sub(working);
@@ -231,7 +266,9 @@ pub(crate) fn push_gpu(
     let growth = plan.powered().saturating_sub(current.powered());
     let mut complete = true;
     if growth > 0 {
-        let fits = headroom.take_devices(view.site, view.max_power_per_gpu_w * pue, growth);
+        let fits = site.map_or(0, |s| {
+            headroom.take_devices(s, view.max_power_per_gpu_w * pue, growth)
+        });
         if fits < growth {
             complete = false;
             let mut grow = GpuAllocation::default();
@@ -249,7 +286,7 @@ pub(crate) fn push_gpu(
     }
     if worth_switching(&current, &plan, working) {
         actions.push(Action::Gpu {
-            pool,
+            pool: view.id.clone(),
             allocation: plan,
         });
     }
@@ -285,12 +322,12 @@ pub(crate) fn p1_shares(o: &Observation) -> Vec<u32> {
     let capacity: f64 = o
         .gpu_pools
         .iter()
-        .map(|p| f64::from(p.installed.saturating_sub(p.failed)) * p.job_speed)
+        .map(|p| f64::from(p.working()) * p.job_speed)
         .sum();
     o.gpu_pools
         .iter()
         .map(|p| {
-            let working = p.installed.saturating_sub(p.failed);
+            let working = p.working();
             if capacity <= 0.0 || need <= 0.0 {
                 return 0;
             }
@@ -300,24 +337,20 @@ pub(crate) fn p1_shares(o: &Observation) -> Vec<u32> {
         .collect()
 }
 
-/// GPUs a pool's jobs of class slot `k` (0 = P2, 1 = P3, 2 = P4) want: the
-/// GPUs busy with them plus the pool's share of the queue's requested GPUs
-/// (in proportion to its working GPUs among all pools').
-pub(crate) fn job_demand(o: &Observation, pool: usize, k: usize) -> f64 {
-    let total: u32 = o
-        .gpu_pools
-        .iter()
-        .map(|p| p.installed.saturating_sub(p.failed))
-        .sum();
+/// GPUs a pool's jobs of `class` (P2, P3 or P4) want: the GPUs busy with
+/// them plus the pool's share of the queue's requested GPUs (in proportion
+/// to its working GPUs among all pools').
+pub(crate) fn job_demand(o: &Observation, pool: usize, class: WorkloadClass) -> f64 {
+    let total: u32 = o.gpu_pools.iter().map(|p| p.working()).sum();
     let view = &o.gpu_pools[pool];
-    let working = view.installed.saturating_sub(view.failed);
-    let queued = o.queues.get(k).map_or(0.0, |q| q.gpus.max(0.0));
+    let working = view.working();
+    let queued = o.queues.get(class).map_or(0.0, |q| q.gpus.max(0.0));
     let share = if total > 0 {
         f64::from(working) / f64::from(total)
     } else {
         0.0
     };
-    view.busy[k].max(0.0) + queued * share
+    view.busy.get(class).map_or(0.0, |b| b.max(0.0)) + queued * share
 }
 
 /// Splits `gpus` in proportion to `weights` (largest remainders, so the
@@ -353,7 +386,7 @@ pub(crate) fn split(gpus: u32, weights: &[f64]) -> Vec<u32> {
 
 /// The stock target of a cohort, W (its spec's stock power).
 pub(crate) fn stock_w(o: &Observation, cohort: usize) -> f64 {
-    o.asic_cohorts[cohort].spec.power_w
+    o.asic_cohorts[cohort].curve.stock_power_w
 }
 
 /// Every ASIC cohort at its stock power, as many devices on as the site's

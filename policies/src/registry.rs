@@ -5,7 +5,7 @@
 //! one variant per file of this crate; adding a policy is one variant here
 //! plus one line in each `match`.
 
-use hcp_models::contract::{Forecaster, Persistence, Policy};
+use hcp_contract::{Forecaster, Persistence, Policy};
 use serde::{Deserialize, Serialize};
 
 use crate::ai_first::{AiFirst, AiFirstParams};

@@ -32,11 +32,16 @@
 //! check_interval_minutes = 15
 //! ```
 
-use hcp_models::contract::{Action, GpuAllocation, Observation, Policy, Subscriptions};
+use std::collections::BTreeMap;
+
+use hcp_contract::{
+    Action, CohortId, GpuAllocation, GpuPoolView, GpuUse, Observation, PerGpuUse, Policy, PoolId,
+    SiteId, SiteView, Subscriptions,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::ai_first::serve_all;
-use crate::power::{Headroom, fill_asics, p1_shares, push_gpu, stock_w};
+use crate::power::{Headroom, fill_asics, hold_unknown, p1_shares, push_gpu, stock_w};
 
 /// Parameters of [`SeedThreshold`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -60,6 +65,13 @@ impl Default for SeedThresholdParams {
 }
 
 /// The use a site's capacity is in.
+/// Working devices of every cohort and pool when the plan was last made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Working {
+    cohorts: BTreeMap<CohortId, u32>,
+    pools: BTreeMap<PoolId, u32>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Mining,
@@ -71,9 +83,9 @@ enum Mode {
 #[derive(Debug, Clone)]
 pub struct SeedThreshold {
     params: SeedThresholdParams,
-    modes: Vec<Option<Mode>>,
+    modes: BTreeMap<SiteId, Mode>,
     /// Working devices (cohorts, then pools) when last planned.
-    working: Vec<u32>,
+    working: Working,
     settled: bool,
     gpu_plan: Vec<GpuAllocation>,
     targets: Vec<f64>,
@@ -84,8 +96,8 @@ impl SeedThreshold {
     pub fn new(params: SeedThresholdParams) -> Self {
         SeedThreshold {
             params,
-            modes: Vec::new(),
-            working: Vec::new(),
+            modes: BTreeMap::new(),
+            working: Working::default(),
             settled: false,
             gpu_plan: Vec::new(),
             targets: Vec::new(),
@@ -94,68 +106,81 @@ impl SeedThreshold {
 }
 
 /// Energy cost of a MW of IT power at a site, USD per hour.
-fn energy_per_mw_hour(o: &Observation, site: usize) -> f64 {
-    o.sites
-        .get(site)
-        .map_or(0.0, |s| s.price_usd_per_mwh * s.pue)
+/// A site's energy price per MW-hour of IT power, USD (`None`: unknown).
+fn energy_per_mw_hour(site: &SiteView) -> Option<f64> {
+    site.price_usd_per_mwh.map(|price| price * site.pue)
 }
 
-/// Net value of a MW mining at `site` (best cohort at stock), USD per
-/// MW-hour; `None` without ASICs there.
-pub(crate) fn mining_value(o: &Observation, site: usize) -> Option<f64> {
-    let hashprice = o.market.hashprice_usd_per_th_day * (1.0 - o.market.pool_fee);
+/// What a MW hashing earns at `site` net of energy, USD per MW-hour: the
+/// best cohort at stock (`None` without working ASICs, or when the price or
+/// the hashprice is unknown).
+pub(crate) fn mining_value(o: &Observation, site: &SiteView) -> Option<f64> {
+    let hashprice = o.market.hashprice_usd_per_th_day? * (1.0 - o.market.pool_fee);
+    let energy = energy_per_mw_hour(site)?;
     o.asic_cohorts
         .iter()
-        .filter(|c| c.site == site && c.installed > c.failed && c.spec.power_w > 0.0)
-        .map(|c| hashprice * c.spec.hashrate_th / c.spec.power_w * 1e6 / 24.0)
+        .filter(|c| c.site == site.id && c.working() > 0 && c.curve.stock_power_w > 0.0)
+        .map(|c| hashprice * c.curve.stock_hashrate_th / c.curve.stock_power_w * 1e6 / 24.0)
         .max_by(f64::total_cmp)
-        .map(|gross| gross - energy_per_mw_hour(o, site))
+        .map(|gross| gross - energy)
 }
 
-/// What a GPU-hour of pool `pool` earns in `use_index` (P1, P2, P3, P4,
-/// rental), USD: the recent earnings, or the rental market's price while
-/// rental has earned nothing yet.
-pub(crate) fn gpu_hour_value(o: &Observation, pool: usize, use_index: usize) -> f64 {
-    let earned = o.market.gpu_usd_per_gpu_hour[use_index];
-    if use_index == 4 && earned <= 0.0 {
-        let view = &o.gpu_pools[pool];
-        return view
-            .rental_price
-            .and_then(|i| o.market.gpu_rental_usd_per_gpu_hour.get(i))
-            .map_or(0.0, |&(_, price)| price);
+/// What a GPU-hour of `pool` has earned lately in `use_`, USD: the
+/// operator's billing, or the rental market's price while rental has
+/// earned nothing yet.
+pub(crate) fn gpu_hour_value(o: &Observation, pool: &GpuPoolView, use_: GpuUse) -> f64 {
+    let earned = o
+        .market
+        .gpu_usd_per_gpu_hour
+        .get(use_)
+        .copied()
+        .flatten()
+        .unwrap_or(0.0);
+    if use_ == GpuUse::Rental && earned <= 0.0 {
+        return o.market.rental_price(pool).unwrap_or(0.0);
     }
     earned
 }
 
-/// Net value of a MW of GPUs at `site` (best pool, best use), USD per
-/// MW-hour; `None` without GPUs there.
-pub(crate) fn ai_value(o: &Observation, site: usize) -> Option<f64> {
+/// What a MW of GPUs earns at `site` net of energy, USD per MW-hour: the
+/// best pool's best use (`None` without working GPUs, or when the price is
+/// unknown).
+pub(crate) fn ai_value(o: &Observation, site: &SiteView) -> Option<f64> {
+    let energy = energy_per_mw_hour(site)?;
     o.gpu_pools
         .iter()
-        .enumerate()
-        .filter(|(_, p)| p.site == site && p.installed > p.failed && p.max_power_per_gpu_w > 0.0)
-        .map(|(pool, p)| {
-            let best = (0..5)
-                .map(|u| gpu_hour_value(o, pool, u))
+        .filter(|p| p.site == site.id && p.working() > 0 && p.max_power_per_gpu_w > 0.0)
+        .map(|p| {
+            let best = PerGpuUse::<f64>::EARNING
+                .into_iter()
+                .map(|u| gpu_hour_value(o, p, u))
                 .fold(0.0, f64::max);
             best / (p.max_power_per_gpu_w / 1e6)
         })
         .max_by(f64::total_cmp)
-        .map(|gross| gross - energy_per_mw_hour(o, site))
+        .map(|gross| gross - energy)
 }
 
 impl SeedThreshold {
-    /// The mode `site` should be in, given the one it is in.
-    fn next_mode(&self, o: &Observation, site: usize, current: Option<Mode>) -> Mode {
+    /// The site's mode after this check: the current one unless the other
+    /// use wins by more than the threshold. A site whose price (or, with
+    /// miners, the hashprice) is unknown keeps its mode.
+    fn next_mode(&self, o: &Observation, site: &SiteView, current: Option<Mode>) -> Option<Mode> {
+        let has_miners = o.asic_cohorts.iter().any(|c| c.site == site.id);
+        if site.price_usd_per_mwh.is_none()
+            || (has_miners && o.market.hashprice_usd_per_th_day.is_none())
+        {
+            return current;
+        }
         let (mining, ai) = match (mining_value(o, site), ai_value(o, site)) {
             (Some(m), Some(a)) => (m, a),
-            (None, Some(_)) => return Mode::Ai,
-            _ => return Mode::Mining,
+            (None, Some(_)) => return Some(Mode::Ai),
+            _ => return Some(Mode::Mining),
         };
         let wins = |challenger: f64, incumbent: f64| {
             challenger - incumbent > self.params.threshold * incumbent.abs()
         };
-        match current {
+        Some(match current {
             None => {
                 if ai > mining {
                     Mode::Ai
@@ -166,7 +191,7 @@ impl SeedThreshold {
             Some(Mode::Mining) if wins(ai, mining) => Mode::Ai,
             Some(Mode::Ai) if wins(mining, ai) => Mode::Mining,
             Some(mode) => mode,
-        }
+        })
     }
 }
 
@@ -183,23 +208,28 @@ impl Policy for SeedThreshold {
     }
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
-        self.modes.resize(o.sites.len(), None);
+        self.modes.retain(|site, _| o.site(site).is_some());
         let mut moved = false;
-        for site in 0..o.sites.len() {
-            let next = self.next_mode(o, site, self.modes[site]);
-            moved |= self.modes[site] != Some(next);
-            self.modes[site] = Some(next);
+        for site in &o.sites {
+            let current = self.modes.get(&site.id).copied();
+            let next = self.next_mode(o, site, current);
+            moved |= current != next;
+            if let Some(mode) = next {
+                self.modes.insert(site.id.clone(), mode);
+            }
         }
-        let working: Vec<u32> = o
-            .asic_cohorts
-            .iter()
-            .map(|c| c.installed.saturating_sub(c.failed))
-            .chain(
-                o.gpu_pools
-                    .iter()
-                    .map(|p| p.installed.saturating_sub(p.failed)),
-            )
-            .collect();
+        let working = Working {
+            cohorts: o
+                .asic_cohorts
+                .iter()
+                .map(|c| (c.id.clone(), c.working()))
+                .collect(),
+            pools: o
+                .gpu_pools
+                .iter()
+                .map(|p| (p.id.clone(), p.working()))
+                .collect(),
+        };
         if !moved && self.settled && working == self.working {
             return;
         }
@@ -209,7 +239,7 @@ impl Policy for SeedThreshold {
         let mut settled = true;
         self.gpu_plan.clear();
         for (pool, view) in o.gpu_pools.iter().enumerate() {
-            let plan = match self.modes.get(view.site).copied().flatten() {
+            let plan = match self.modes.get(&view.site).copied() {
                 Some(Mode::Ai) => serve_all(o, pool, p1[pool]),
                 _ => GpuAllocation {
                     p1: p1[pool],
@@ -230,6 +260,10 @@ impl Policy for SeedThreshold {
             &mut headroom,
             actions,
         );
-        self.settled = settled;
+        // Devices at a site whose price is unknown stay as they are; the
+        // plan is made again once it is known.
+        let planned = actions.len();
+        hold_unknown(o, true, actions);
+        self.settled = settled && actions.len() == planned;
     }
 }

@@ -3,25 +3,21 @@
 //! beats persistence on an AR(1) series.
 
 use chrono::{TimeZone, Utc};
-use hcp_models::contract::{Forecast, Forecaster, Observation, Persistence, SiteView};
+use hcp_contract::{Forecast, Forecaster, Observation, Persistence, SiteId, SiteView};
 use hcp_policies::ForecasterConfig;
 
 fn observation(price: f64, hashprice: f64) -> Observation {
     let mut o = Observation::empty(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
     o.interval_s = 900.0;
-    o.market.hashprice_usd_per_th_day = hashprice;
-    o.sites.push(SiteView {
-        name: "test".into(),
-        node: "HB_WEST".into(),
-        price_usd_per_mwh: price,
-        cap_mw: 10.0,
-        pue: 1.0,
-        committed_mw: 0.0,
-        headroom_mw: 10.0,
-        last_power_mw: 0.0,
-        grid_events: false,
-    });
+    o.market.hashprice_usd_per_th_day = Some(hashprice);
+    let mut site = SiteView::new(SiteId::from("test"), "HB_WEST".into(), 10.0, 1.0, false);
+    site.price_usd_per_mwh = Some(price);
+    o.sites.push(site);
     o
+}
+
+fn test_site() -> SiteId {
+    SiteId::from("test")
 }
 
 fn daily(i: usize) -> f64 {
@@ -38,13 +34,13 @@ fn seasonal_naive_repeats_a_daily_cycle_exactly_after_one_day() {
     }
     // Less than a day seen: persistence.
     f.forecast(4, &mut out);
-    assert_eq!(out.price_usd_per_mwh[0], vec![daily(94); 4]);
+    assert_eq!(out.price(&test_site()), vec![daily(94); 4].as_slice());
     for i in 95..300 {
         f.observe(&observation(daily(i), 0.05 + i as f64 * 1e-4));
         f.forecast(200, &mut out);
         for k in 1..=200 {
             assert_eq!(
-                out.price_usd_per_mwh[0][k - 1],
+                out.price(&test_site())[k - 1],
                 daily(i + k),
                 "at {i} + {k}"
             );
@@ -91,8 +87,8 @@ fn autoregressive_beats_persistence_on_an_ar1_series() {
         ar.forecast(steps, &mut out_ar);
         naive.forecast(steps, &mut out_naive);
         for k in 1..=steps {
-            err_ar += (out_ar.price_usd_per_mwh[0][k - 1] - series[t + k]).abs();
-            err_naive += (out_naive.price_usd_per_mwh[0][k - 1] - series[t + k]).abs();
+            err_ar += (out_ar.price(&test_site())[k - 1] - series[t + k]).abs();
+            err_naive += (out_naive.price(&test_site())[k - 1] - series[t + k]).abs();
             n += 1.0;
         }
     }
@@ -101,4 +97,35 @@ fn autoregressive_beats_persistence_on_an_ar1_series() {
         mae_ar < 0.95 * mae_naive,
         "AR {mae_ar} vs persistence {mae_naive}"
     );
+}
+
+#[test]
+fn an_unknown_price_teaches_nothing_and_a_new_site_starts_its_own_history() {
+    for name in ["seasonal-naive", "autoregressive"] {
+        let mut f = ForecasterConfig::by_name(name).unwrap().build();
+        let mut out = Forecast::default();
+        for i in 0..10 {
+            f.observe(&observation(daily(i), 0.05));
+        }
+        // A late price feed: the forecast stays on the last known price.
+        let mut late = observation(0.0, 0.05);
+        late.sites[0].price_usd_per_mwh = None;
+        f.observe(&late);
+        f.forecast(3, &mut out);
+        assert_eq!(out.price(&test_site()), vec![daily(9); 3].as_slice(), "{name}");
+        // A second site joins: its own series, the first one's untouched.
+        let mut two = observation(daily(10), 0.05);
+        let mut other = two.sites[0].clone();
+        other.id = SiteId::from("other");
+        other.price_usd_per_mwh = Some(500.0);
+        two.sites.insert(0, other);
+        f.observe(&two);
+        f.forecast(3, &mut out);
+        assert_eq!(out.price(&SiteId::from("other")), vec![500.0; 3].as_slice(), "{name}");
+        assert_eq!(out.price(&test_site()), vec![daily(10); 3].as_slice(), "{name}");
+        // It leaves again: its forecast goes with it.
+        f.observe(&observation(daily(11), 0.05));
+        f.forecast(3, &mut out);
+        assert!(out.price(&SiteId::from("other")).is_empty(), "{name}");
+    }
 }

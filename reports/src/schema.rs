@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use hcp_models::contract::GpuUse;
+use hcp_contract::GpuUse;
 use hcp_models::ledger::Stream;
 
 /// Version of the column layout, written as `hcp.schema_version`.

@@ -14,7 +14,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, RecordBatch};
 use hcp_engine::rng::RngStreams;
-use hcp_models::contract::Persistence;
+use hcp_contract::Persistence;
 use hcp_models::ledger::Stream;
 use hcp_models::plant::PlantConfig;
 use hcp_models::twin::{

@@ -10,20 +10,22 @@ use serde::{Deserialize, Serialize};
 
 use super::quantiles::QuantileTable;
 
-/// The four workload classes, highest priority first.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[repr(u8)]
-pub enum WorkloadClass {
+pub use hcp_contract::WorkloadClass;
+
+/// The JSON Schema of [`WorkloadClass`], which lives in the contract crate
+/// (free of schemars): the same four names.
+#[derive(JsonSchema)]
+#[schemars(rename = "WorkloadClass")]
+#[allow(dead_code)]
+enum WorkloadClassSchema {
     /// Real-time inference under a latency SLA.
-    P1 = 1,
+    P1,
     /// Batch inference with a deadline.
-    P2 = 2,
+    P2,
     /// Training, preemptible at a checkpoint cost.
-    P3 = 3,
+    P3,
     /// Interruptible background work.
-    P4 = 4,
+    P4,
 }
 
 /// GPU models of the reference fleet.
@@ -235,6 +237,7 @@ pub struct JobParams {
 #[serde(deny_unknown_fields)]
 pub struct JobClassParams {
     /// P2, P3 or P4.
+    #[schemars(with = "WorkloadClassSchema")]
     pub class: WorkloadClass,
     /// Share of all job arrivals.
     pub share: f64,

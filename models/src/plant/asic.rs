@@ -10,6 +10,7 @@
 //! catalog is `models/params/asic.toml`; sources and the fit of β are in
 //! `docs/models/asic.md`.
 
+use hcp_contract::PowerCurve;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,21 +48,31 @@ impl AsicSpec {
         self.power_w / self.hashrate_th
     }
 
+    /// The power-target curve a policy sees (the contract's copy of the
+    /// stock point, window and exponent).
+    pub fn curve(&self) -> PowerCurve {
+        PowerCurve {
+            stock_hashrate_th: self.hashrate_th,
+            stock_power_w: self.power_w,
+            min_power_w: self.min_power_w,
+            max_power_w: self.max_power_w,
+            exponent: self.curve_exponent,
+        }
+    }
+
     /// `w` clamped into `[min_power_w, max_power_w]`, W.
     pub fn clamp_power_w(&self, w: f64) -> f64 {
-        w.clamp(self.min_power_w, self.max_power_w)
+        self.curve().clamp_power_w(w)
     }
 
     /// Hashrate at power target `power_w` (clamped first), TH/s. O(1).
     pub fn hashrate_th_at(&self, power_w: f64) -> f64 {
-        let p = self.clamp_power_w(power_w);
-        self.hashrate_th * (p / self.power_w).powf(self.curve_exponent)
+        self.curve().hashrate_th_at(power_w)
     }
 
     /// Efficiency at power target `power_w` (clamped first), J/TH.
     pub fn efficiency_j_per_th_at(&self, power_w: f64) -> f64 {
-        let p = self.clamp_power_w(power_w);
-        p / self.hashrate_th_at(p)
+        self.curve().efficiency_j_per_th_at(power_w)
     }
 
     /// Checks every range; a sentence naming the first problem.

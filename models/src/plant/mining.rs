@@ -18,8 +18,10 @@ pub const DEFAULT_POOL_FEE: f64 = 0.025;
 /// Seconds per day.
 pub const SECONDS_PER_DAY: f64 = 86_400.0;
 
-/// MWh burnt by one TH/s at 1 J/TH over one day: 86,400 J = 2.4·10⁻⁵ MWh.
-pub const MWH_PER_JTH_DAY: f64 = SECONDS_PER_DAY / 3.6e9;
+/// MWh burnt by one TH/s at 1 J/TH over one day (86,400 J = 2.4·10⁻⁵
+/// MWh) and the breakeven power price: defined once, in the contract that
+/// policies read them from.
+pub use hcp_contract::{MWH_PER_JTH_DAY, breakeven_usd_per_mwh};
 
 /// Revenue of `hashrate_th` TH/s hashing for `seconds` at
 /// `hashprice_usd_per_th_day`, net of the pool fee, USD.
@@ -47,16 +49,6 @@ pub fn btc_mined(
 /// `usd_per_mwh`, the facility overhead included through `pue`, USD.
 pub fn energy_cost_usd(power_w: f64, seconds: f64, usd_per_mwh: f64, pue: f64) -> f64 {
     power_w * pue * seconds / 3.6e9 * usd_per_mwh
-}
-
-/// The power price at which revenue equals energy cost, USD/MWh.
-pub fn breakeven_usd_per_mwh(
-    efficiency_j_per_th: f64,
-    hashprice_usd_per_th_day: f64,
-    pool_fee: f64,
-    pue: f64,
-) -> f64 {
-    hashprice_usd_per_th_day * (1.0 - pool_fee) / (efficiency_j_per_th * pue * MWH_PER_JTH_DAY)
 }
 
 #[cfg(test)]

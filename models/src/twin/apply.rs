@@ -16,25 +16,14 @@ use hcp_engine::time::SimTime;
 use super::jobs::class_slot;
 use super::model::{TwinEvent, TwinModel};
 use super::result::{ClipReason, ClipRecord, SwitchRecord, TwinSink};
-use crate::contract::{Action, GpuAllocation, GpuUse, Trigger};
-use crate::demand::WorkloadClass;
+use hcp_contract::{Action, GpuAllocation, GpuUse, SiteId, Trigger, WorkloadClass};
 
 impl<S: TwinSink + 'static> TwinModel<S> {
-    /// Asks the policy and applies its actions.
+    /// Asks the policy through the decision loop and applies its actions.
     pub(crate) fn decide(&mut self, trigger: Trigger, s: &mut Scheduler<TwinEvent>) {
-        self.figures.decisions += 1;
-        self.observation.trigger = trigger;
-        let steps = self.subscriptions.forecast_steps as usize;
-        if steps > 0 {
-            let forecast = self
-                .observation
-                .forecast
-                .get_or_insert_with(Default::default);
-            self.forecaster.forecast(steps, forecast);
-        }
         let mut actions = std::mem::take(&mut self.actions);
-        actions.clear();
-        self.policy.decide(&self.observation, &mut actions);
+        self.decisions
+            .decide(trigger, &mut self.observation, &mut actions);
         self.apply(&actions, s);
         self.actions = actions;
         self.track_committed();
@@ -84,18 +73,22 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     pub(crate) fn apply(&mut self, actions: &[Action], s: &mut Scheduler<TwinEvent>) {
         let now = s.now();
         let mut released = vec![0u32; self.pools.len()];
+        // Each GPU action's allocation cut to its pool's working GPUs, found
+        // (and clipped, once) in pass 1 and raised to in pass 2.
+        let mut fitted: Vec<Option<GpuAllocation>> = vec![None; actions.len()];
         // Pass 1: everything that lowers power.
         for (k, action) in actions.iter().enumerate() {
-            match *action {
-                Action::Asic {
-                    cohort,
+            match action {
+                &Action::Asic {
+                    ref cohort,
                     on,
                     power_target_w,
                 } => {
-                    let Some(c) = self.cohorts.get(cohort) else {
-                        self.clip(now, k, ClipReason::UnknownIndex, cohort as f64, 0.0);
+                    let Some(&cohort) = self.ids.cohorts.get(cohort) else {
+                        self.clip(now, k, ClipReason::UnknownIndex, f64::from(on), 0.0);
                         continue;
                     };
+                    let c = &self.cohorts[cohort];
                     let working = c.working();
                     if on > working {
                         self.clip(
@@ -134,11 +127,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     }
                 }
                 Action::Gpu { pool, allocation } => {
-                    if pool >= self.pools.len() {
-                        self.clip(now, k, ClipReason::UnknownIndex, pool as f64, 0.0);
+                    let Some(&pool) = self.ids.pools.get(pool) else {
+                        let asked = f64::from(allocation.powered());
+                        self.clip(now, k, ClipReason::UnknownIndex, asked, 0.0);
                         continue;
-                    }
-                    let desired = self.fitted_allocation(now, k, pool, &allocation);
+                    };
+                    let desired = self.fitted_allocation(now, k, pool, allocation);
+                    fitted[k] = Some(desired);
                     for use_ in GpuUse::ALL {
                         let target = self.pools[pool].target.get(use_);
                         let want = desired.get(use_);
@@ -148,7 +143,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         }
                     }
                 }
-                Action::Admission { class, open } => {
+                &Action::Admission { class, open } => {
                     if class == WorkloadClass::P1 {
                         // P1 admission is contractual: not switchable.
                         self.clip(now, k, ClipReason::UnknownIndex, 1.0, 0.0);
@@ -156,36 +151,38 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         self.jobs.admitting[class_slot(class)] = open;
                     }
                 }
-                Action::DemandResponse { event, site, mw } => {
+                &Action::DemandResponse {
+                    event,
+                    ref site,
+                    mw,
+                } => {
                     self.commit_dr(now, k, event, site, mw);
                 }
                 Action::Ancillary { site, service, mw } => {
-                    self.offer_ancillary(now, k, site, service, mw);
+                    self.offer_ancillary(now, k, site, service, *mw);
                 }
             }
         }
         // Pass 2: everything that raises power, within the headroom.
         for (k, action) in actions.iter().enumerate() {
-            match *action {
-                Action::Asic {
-                    cohort,
+            match action {
+                &Action::Asic {
+                    ref cohort,
                     on,
                     power_target_w,
-                } if cohort < self.cohorts.len() => {
-                    self.raise_asic(now, k, cohort, on, power_target_w, s);
+                } => {
+                    if let Some(&cohort) = self.ids.cohorts.get(cohort) {
+                        self.raise_asic(now, k, cohort, on, power_target_w, s);
+                    }
                 }
-                Action::Gpu { pool, allocation } if pool < self.pools.len() => {
-                    let desired = self.fitted_allocation(now, usize::MAX, pool, &allocation);
-                    self.raise_gpu(now, k, pool, desired, &mut released[pool], s);
+                Action::Gpu { pool, .. } => {
+                    if let (Some(&pool), Some(desired)) = (self.ids.pools.get(pool), fitted[k]) {
+                        self.raise_gpu(now, k, pool, desired, &mut released[pool], s);
+                    }
                 }
                 _ => {}
             }
         }
-    }
-
-    /// Headroom of a site, facility W.
-    fn headroom_w(&self, site: usize) -> f64 {
-        (self.sites[site].cap_w - self.committed_facility_w(site)).max(0.0)
     }
 
     fn raise_asic(
@@ -381,25 +378,27 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         });
     }
 
-    fn commit_dr(&mut self, now: SimTime, k: usize, event: u32, site: usize, mw: f64) {
+    fn commit_dr(&mut self, now: SimTime, k: usize, event: u32, site: &SiteId, mw: f64) {
         let Some(n) = self.notices.iter().position(|n| n.event == event as usize) else {
-            self.clip(now, k, ClipReason::UnknownIndex, f64::from(event), 0.0);
+            self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;
         };
-        if site >= self.sites.len() || !self.sites[site].grid_events {
-            self.clip(now, k, ClipReason::UnknownIndex, site as f64, 0.0);
+        let Some(&site) = self.ids.sites.get(site).filter(|&&s| self.sites[s].grid_events) else {
+            self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;
-        }
+        };
         let applied = self.commitment(now, k, mw, self.last_mw[site]);
         self.notices[n].committed_mw[site] = applied;
     }
 
-    fn offer_ancillary(&mut self, now: SimTime, k: usize, site: usize, service: usize, mw: f64) {
-        if site >= self.sites.len()
-            || service >= self.tape.grid.ancillary.len()
-            || !self.sites[site].grid_events
-        {
-            self.clip(now, k, ClipReason::UnknownIndex, service as f64, 0.0);
+    fn offer_ancillary(&mut self, now: SimTime, k: usize, site: &SiteId, service: &str, mw: f64) {
+        let (Some(&site), Some(&service)) = (self.ids.sites.get(site), self.ids.services.get(service))
+        else {
+            self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
+            return;
+        };
+        if !self.sites[site].grid_events {
+            self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;
         }
         // Only load that firmware can shed within seconds qualifies.

@@ -2,7 +2,9 @@
 //! pool split by fixed shares, every ASIC on at its current target as far
 //! as the site's cap allows. It reads only its [`Observation`].
 
-use crate::contract::{Action, GpuAllocation, Observation, Policy};
+use std::collections::BTreeMap;
+
+use hcp_contract::{Action, GpuAllocation, Observation, Policy, PoolId};
 
 /// Fixed GPU shares; ASICs on up to the cap.
 ///
@@ -14,7 +16,7 @@ pub struct FixedPolicy {
     /// the rest idle.
     pub gpu_shares: [f64; 5],
     /// Working GPUs per pool when its shares were last set.
-    set_for: Vec<Option<u32>>,
+    set_for: BTreeMap<PoolId, u32>,
 }
 
 impl Default for FixedPolicy {
@@ -31,7 +33,7 @@ impl FixedPolicy {
     pub fn new(gpu_shares: [f64; 5]) -> Self {
         FixedPolicy {
             gpu_shares,
-            set_for: Vec::new(),
+            set_for: BTreeMap::new(),
         }
     }
 }
@@ -43,7 +45,12 @@ impl Policy for FixedPolicy {
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
         let mut budget_w: Vec<f64> = o.sites.iter().map(|s| s.cap_mw * 1e6 / s.pue).collect();
-        for (pool, view) in o.gpu_pools.iter().enumerate() {
+        let mut spend = |site, w: f64| {
+            if let Some(b) = o.site_index(site).and_then(|i| budget_w.get_mut(i)) {
+                *b -= w;
+            }
+        };
+        for view in &o.gpu_pools {
             let working = view.installed - view.failed;
             let share = |k: usize| (f64::from(working) * self.gpu_shares[k]).floor() as u32;
             let mut allocation = GpuAllocation {
@@ -55,27 +62,30 @@ impl Policy for FixedPolicy {
                 idle: 0,
             };
             allocation.idle = working - allocation.powered();
-            budget_w[view.site] -= f64::from(working) * view.max_power_per_gpu_w;
-            if self.set_for.len() <= pool {
-                self.set_for.resize(pool + 1, None);
-            }
-            if self.set_for[pool] != Some(working) {
-                self.set_for[pool] = Some(working);
-                actions.push(Action::Gpu { pool, allocation });
+            spend(&view.site, f64::from(working) * view.max_power_per_gpu_w);
+            if self.set_for.get(&view.id) != Some(&working) {
+                self.set_for.insert(view.id.clone(), working);
+                actions.push(Action::Gpu {
+                    pool: view.id.clone(),
+                    allocation,
+                });
             }
         }
         for view in &o.asic_cohorts {
-            budget_w[view.site] -= f64::from(view.installed) * view.standby_w;
+            spend(&view.site, f64::from(view.installed) * view.standby_w);
         }
-        for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+        for view in &o.asic_cohorts {
+            let Some(site) = o.site_index(&view.site) else {
+                continue;
+            };
             let working = view.installed - view.failed;
             let per_device = (view.power_target_w - view.standby_w).max(1.0);
-            let fits = (budget_w[view.site].max(0.0) / per_device).floor() as u32;
+            let fits = (budget_w[site].max(0.0) / per_device).floor() as u32;
             let on = working.min(fits);
-            budget_w[view.site] -= f64::from(on) * per_device;
+            budget_w[site] -= f64::from(on) * per_device;
             if on != view.on {
                 actions.push(Action::Asic {
-                    cohort,
+                    cohort: view.id.clone(),
                     on,
                     power_target_w: None,
                 });

@@ -11,7 +11,7 @@
 use hcp_engine::time::SimTime;
 
 use super::integral::Integral;
-use crate::contract::{GpuAllocation, GpuUse};
+use hcp_contract::{GpuAllocation, GpuUse, WorkloadClass};
 use crate::plant::GpuSpec;
 
 /// GPUs switching into a use, ready at `done`.
@@ -60,6 +60,12 @@ pub(crate) struct GpuPool {
 }
 
 /// Index of a job class's use in `busy_milli` (P2 = 0).
+/// The GPU use that serves the job class of slot `slot` (0 = P2, 1 = P3,
+/// 2 = P4).
+pub(crate) fn slot_use(slot: usize) -> GpuUse {
+    GpuUse::of_class(WorkloadClass::JOBS[slot])
+}
+
 pub(crate) fn job_slot(use_: GpuUse) -> Option<usize> {
     match use_ {
         GpuUse::P2 => Some(0),
@@ -124,8 +130,8 @@ impl GpuPool {
 
     /// Free milli-GPUs of a job class's ready GPUs.
     pub(crate) fn free_milli(&self, slot: usize) -> u64 {
-        u64::from(self.ready[slot + 1]) * 1000
-            - self.busy_milli[slot].min(u64::from(self.ready[slot + 1]) * 1000)
+        u64::from(self.ready[slot_use(slot).index()]) * 1000
+            - self.busy_milli[slot].min(u64::from(self.ready[slot_use(slot).index()]) * 1000)
     }
 
     /// IT power the pool may draw at most now, W: every powered GPU at
@@ -141,10 +147,10 @@ impl GpuPool {
     /// (the only change a job start or finish makes).
     #[inline]
     pub(crate) fn refresh_jobs(&mut self, now: SimTime, slot: usize) {
-        let ready = f64::from(self.ready[slot + 1]);
+        let ready = f64::from(self.ready[slot_use(slot).index()]);
         let busy = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
         let rate = busy * self.full_w + (ready - busy) * self.idle_w;
-        self.power[slot + 1].set(now, rate);
+        self.power[slot_use(slot).index()].set(now, rate);
         self.busy_gpus[slot].set(now, busy);
     }
 
@@ -156,9 +162,9 @@ impl GpuPool {
         rates[0] = f64::from(self.ready[0]) * p(self.p1_utilisation);
         let mut busy = [0.0; 3];
         for slot in 0..3 {
-            let ready = f64::from(self.ready[slot + 1]);
+            let ready = f64::from(self.ready[slot_use(slot).index()]);
             busy[slot] = (self.busy_milli[slot] as f64 / 1000.0).min(ready);
-            rates[slot + 1] = busy[slot] * self.full_w + (ready - busy[slot]) * idle;
+            rates[slot_use(slot).index()] = busy[slot] * self.full_w + (ready - busy[slot]) * idle;
         }
         rates[4] = f64::from(self.ready[4]) * p(self.rental_utilisation);
         // A switching GPU draws half-load power (as `switch_energy_j` books it).

@@ -1,5 +1,6 @@
 //! The twin: the engine, one replication's world tape and the plant,
-//! driven by a policy through the contract of [`crate::contract`].
+//! driven by a policy through the contract crate (`hcp_contract`) and its
+//! decision loop.
 //!
 //! ```text
 //!   WorldTape ──prices, hashprice, P1 rates, grid events──┐
@@ -25,10 +26,13 @@
 
 mod apply;
 mod asic_cohort;
+mod books;
 mod fixed;
 mod gpu_pool;
+mod grid_settlement;
 mod integral;
 mod interval;
+mod job_lifecycle;
 mod job_source;
 mod jobs;
 mod model;
@@ -36,6 +40,8 @@ mod observe;
 mod oracle;
 mod p1;
 mod placement;
+mod power_cap;
+mod prices;
 mod result;
 mod setup;
 mod timeline;

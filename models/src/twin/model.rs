@@ -17,10 +17,11 @@ use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
 use super::job_source::JobSource;
 use super::jobs::{Jobs, SiteSignal};
+use super::observe::Ids;
 use super::p1::P1Group;
 use super::result::TwinSink;
 use super::timeline::JobTimeline;
-use crate::contract::{Action, Forecaster, Observation, Policy, Subscriptions};
+use hcp_contract::{Action, DecisionLoop, GpuHourValue, Observation, PerGpuUse, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
 use crate::world::WorldTape;
@@ -88,10 +89,16 @@ pub(crate) struct Notice {
     pub(crate) baseline_mw: Vec<f64>,
 }
 
+/// SLA outcomes as (met weight, total weight), P1 and P2.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct SlaTally {
+    pub(crate) p1: (f64, f64),
+    pub(crate) p2: (f64, f64),
+}
+
 /// Run-wide figures gathered on the way.
 #[derive(Debug, Default)]
 pub(crate) struct Figures {
-    pub(crate) decisions: u64,
     pub(crate) clips: u64,
     pub(crate) warm: LatencyHistogram,
     pub(crate) cold: LatencyHistogram,
@@ -103,55 +110,31 @@ pub(crate) struct Figures {
     pub(crate) stock_hash_ths: f64,
     pub(crate) gpu_busy_s: f64,
     pub(crate) gpu_installed_s: f64,
-    /// Month-to-date SLA (met weight, total weight), P1 and P2.
-    pub(crate) sla_month: [(f64, f64); 2],
-    /// Whole-run SLA (met weight, total weight), P1 and P2.
-    pub(crate) sla_run: [(f64, f64); 2],
+    /// Month-to-date SLA.
+    pub(crate) sla_month: SlaTally,
+    /// Whole-run SLA.
+    pub(crate) sla_run: SlaTally,
     /// Recent USD per GPU-hour by use, for observations.
-    pub(crate) gpu_value: GpuValue,
-    /// USD earned in the open interval by use (P1, P2, P3, P4, rental).
-    pub(crate) interval_usd: [f64; 5],
+    pub(crate) gpu_value: GpuHourValue,
+    /// USD earned in the open interval by use.
+    pub(crate) interval_usd: PerGpuUse<f64>,
 }
 
 impl Figures {
-    /// Records an SLA outcome of class `k` (0 = P1, 1 = P2) of `weight`.
-    pub(crate) fn sla(&mut self, k: usize, weight: f64, met: bool) {
-        for tally in [&mut self.sla_month[k], &mut self.sla_run[k]] {
+    /// Records an SLA outcome of `class` (P1 or P2; others have no SLA
+    /// tally) of `weight`.
+    pub(crate) fn sla(&mut self, class: WorkloadClass, weight: f64, met: bool) {
+        for tally in [&mut self.sla_month, &mut self.sla_run] {
+            let tally = match class {
+                WorkloadClass::P1 => &mut tally.p1,
+                WorkloadClass::P2 => &mut tally.p2,
+                WorkloadClass::P3 | WorkloadClass::P4 => return,
+            };
             tally.1 += weight;
             if met {
                 tally.0 += weight;
             }
         }
-    }
-}
-
-/// USD earned per GPU-hour by use (P1, P2, P3, P4, rental), exponentially
-/// weighted over about a day: revenue and GPU-hours decay alike.
-#[derive(Debug, Default)]
-pub(crate) struct GpuValue {
-    usd: [f64; 5],
-    gpu_hours: [f64; 5],
-}
-
-impl GpuValue {
-    /// Adds an interval's revenue and GPU-hours after decaying the past by
-    /// `keep` (e^(−interval/day)).
-    pub(crate) fn record(&mut self, keep: f64, usd: &[f64; 5], gpu_hours: &[f64; 5]) {
-        for k in 0..5 {
-            self.usd[k] = self.usd[k] * keep + usd[k];
-            self.gpu_hours[k] = self.gpu_hours[k] * keep + gpu_hours[k];
-        }
-    }
-
-    /// USD per GPU-hour by use (0 where nothing ran).
-    pub(crate) fn usd_per_gpu_hour(&self) -> [f64; 5] {
-        std::array::from_fn(|k| {
-            if self.gpu_hours[k] > 0.0 {
-                self.usd[k] / self.gpu_hours[k]
-            } else {
-                0.0
-            }
-        })
     }
 }
 
@@ -199,10 +182,11 @@ pub(crate) struct TwinModel<S: TwinSink> {
     pub(crate) ledger: Ledger,
     pub(crate) month: usize,
     pub(crate) months: BillingMonths,
-    pub(crate) policy: Box<dyn Policy>,
-    pub(crate) subscriptions: Subscriptions,
-    pub(crate) forecaster: Box<dyn Forecaster>,
+    /// The policy, its forecaster and subscriptions.
+    pub(crate) decisions: DecisionLoop,
     pub(crate) observation: Observation,
+    /// Positions of the ids actions name.
+    pub(crate) ids: Ids,
     pub(crate) actions: Vec<Action>,
     pub(crate) notices: Vec<Notice>,
     /// MW offered per site per ancillary service.

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::contract::GpuUse;
+use hcp_contract::GpuUse;
 use crate::ledger::{Invoice, LedgerSummary};
 
 /// What identifies one run of a sweep: the scenario, the policy, the

@@ -12,10 +12,11 @@ use super::gpu_pool::GpuPool;
 use super::job_source::JobSource;
 use super::jobs::{JobCounters, Jobs, SiteSignal};
 use super::model::{Closing, Figures, Site, Streams, TwinModel};
+use super::observe::Ids;
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
 use super::timeline::JobTimeline;
-use crate::contract::{Forecaster, Observation, Policy};
+use hcp_contract::{DecisionLoop, Forecaster, Observation, Policy, SlaView};
 use crate::demand::{GpuModel, GpuPool as DemandPool, JobArrival, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{
@@ -169,7 +170,7 @@ pub fn run<S: TwinSink + 'static>(
     sink: S,
 ) -> (RunResult, S) {
     let mut model = build(setup, tape, streams, policy, forecaster, sink);
-    model.observation = model.initial_observation();
+    (model.observation, model.ids) = model.initial_observation();
     let mut simulation = Simulation::new(model);
     simulation.run();
     let events = simulation.events_handled();
@@ -314,10 +315,9 @@ fn build<S: TwinSink + 'static>(
         ledger: Ledger::new(&tape.demand.customers, n_sites, months.len()),
         month: 0,
         months,
-        subscriptions: policy.subscriptions(),
-        policy,
-        forecaster,
+        decisions: DecisionLoop::new(policy, forecaster),
         observation: Observation::empty(horizon.epoch.start()),
+        ids: Ids::default(),
         actions: Vec::new(),
         notices: Vec::new(),
         ancillary_mw: vec![vec![0.0; tape.grid.ancillary.len()]; n_sites],
@@ -375,10 +375,10 @@ fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunRes
         }
     };
     RunResult {
-        policy: model.policy.name().to_owned(),
+        policy: model.decisions.policy_name().to_owned(),
         intervals: model.interval,
         events,
-        decisions: f.decisions,
+        decisions: model.decisions.decisions(),
         ledger: model.ledger.summary(),
         invoices: model.ledger.invoices(),
         jobs,
@@ -399,12 +399,7 @@ fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunRes
             0.0
         },
         failures: f.failures,
-        sla_attainment_pct: f.sla_run.map(|(met, total)| {
-            if total > 0.0 {
-                100.0 * met / total
-            } else {
-                100.0
-            }
-        }),
+        sla_attainment_pct: [f.sla_run.p1, f.sla_run.p2]
+            .map(|(met, total)| SlaView::attainment_pct(met, total)),
     }
 }

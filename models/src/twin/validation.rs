@@ -10,7 +10,7 @@ use hcp_engine::rng::RngStreams;
 
 use super::{FixedPolicy, MemorySink, TwinSetup, run};
 use crate::check::Check;
-use crate::contract::Persistence;
+use hcp_contract::Persistence;
 use crate::ledger::Stream;
 use crate::plant::PlantConfig;
 use crate::world::WorldConfig;

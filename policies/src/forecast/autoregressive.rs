@@ -12,10 +12,12 @@
 //! slot plus the AR recursion of the deviations. Until the window holds
 //! enough rows (ten per coefficient) it forecasts persistence.
 
-use hcp_models::contract::{Forecast, Forecaster, Observation};
+use std::collections::BTreeMap;
+
+use hcp_contract::{Forecast, Forecaster, Observation, SiteId};
 use serde::{Deserialize, Serialize};
 
-use super::{intervals_in, observed_values};
+use super::intervals_in;
 
 /// Highest order the forecaster fits (its solver works on the stack).
 pub const MAX_ORDER: usize = 16;
@@ -58,6 +60,8 @@ struct Series {
     xty: Vec<f64>,
     rows: usize,
     last: f64,
+    /// Values pushed so far.
+    seen: usize,
 }
 
 /// AR(p) around a rolling daily profile.
@@ -67,8 +71,8 @@ pub struct Autoregressive {
     params: AutoregressiveParams,
     period: usize,
     window: usize,
-    seen: usize,
-    series: Vec<Series>,
+    prices: BTreeMap<SiteId, Series>,
+    hashprice: Option<Series>,
 }
 
 impl Autoregressive {
@@ -79,8 +83,8 @@ impl Autoregressive {
             params,
             period: 0,
             window: 0,
-            seen: 0,
-            series: Vec::new(),
+            prices: BTreeMap::new(),
+            hashprice: None,
         }
     }
 
@@ -94,6 +98,7 @@ impl Autoregressive {
             xty: vec![0.0; self.p],
             rows: 0,
             last: 0.0,
+            seen: 0,
         }
     }
 
@@ -115,6 +120,15 @@ impl Autoregressive {
             0 => s.last,
             c => s.slot_sum[slot] / f64::from(c),
         }
+    }
+
+    /// Adds the value of the interval that started (the last one again
+    /// when it is unknown).
+    fn push_reading(&self, s: &mut Series, value: Option<f64>) {
+        let t = s.seen;
+        let value = value.unwrap_or(s.last);
+        self.push(s, t, value);
+        s.seen += 1;
     }
 
     fn push(&self, s: &mut Series, t: usize, value: f64) {
@@ -189,13 +203,13 @@ impl Autoregressive {
     fn forecast_series(&self, s: &Series, steps: usize, out: &mut Vec<f64>) {
         out.clear();
         let mut phi = [0.0; MAX_ORDER];
-        if self.seen == 0 || !self.fit(s, &mut phi) {
+        if s.seen == 0 || !self.fit(s, &mut phi) {
             out.resize(steps, s.last);
             return;
         }
         let p = self.p;
         let n = s.dev.len();
-        let last = self.seen - 1;
+        let last = s.seen - 1;
         // Recent deviations, newest first, shifted as the recursion runs.
         let mut recent = [0.0; MAX_ORDER];
         for (i, r) in recent.iter_mut().take(p).enumerate() {
@@ -222,26 +236,26 @@ impl Forecaster for Autoregressive {
                 .max(self.period)
                 .max(self.p + 1);
         }
-        let n = observation.sites.len() + 1;
-        if self.series.len() != n {
-            self.series = (0..n).map(|_| self.new_series()).collect();
+        let mut prices = std::mem::take(&mut self.prices);
+        prices.retain(|site, _| observation.site(site).is_some());
+        for site in &observation.sites {
+            let s = prices
+                .entry(site.id.clone())
+                .or_insert_with(|| self.new_series());
+            self.push_reading(s, site.price_usd_per_mwh);
         }
-        let t = self.seen;
-        let mut series = std::mem::take(&mut self.series);
-        for (s, value) in series.iter_mut().zip(observed_values(observation)) {
-            self.push(s, t, value);
-        }
-        self.series = series;
-        self.seen += 1;
+        self.prices = prices;
+        let mut hashprice = self.hashprice.take().unwrap_or_else(|| self.new_series());
+        self.push_reading(&mut hashprice, observation.market.hashprice_usd_per_th_day);
+        self.hashprice = Some(hashprice);
     }
 
     fn forecast(&self, steps: usize, out: &mut Forecast) {
-        let sites = self.series.len().saturating_sub(1);
-        out.price_usd_per_mwh.resize_with(sites, Vec::new);
-        for (target, s) in out.price_usd_per_mwh.iter_mut().zip(&self.series) {
-            self.forecast_series(s, steps, target);
+        out.retain_sites(|site| self.prices.contains_key(site));
+        for (site, s) in &self.prices {
+            self.forecast_series(s, steps, out.price_mut(site));
         }
-        if let Some(s) = self.series.last() {
+        if let Some(s) = &self.hashprice {
             self.forecast_series(s, steps, &mut out.hashprice_usd_per_th_day);
         } else {
             out.hashprice_usd_per_th_day.clear();

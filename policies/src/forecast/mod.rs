@@ -12,8 +12,8 @@
 //! seen) until they have seen enough. [`Persistence`] itself is built into
 //! the contract.
 //!
-//! [`Forecaster`]: hcp_models::contract::Forecaster
-//! [`Persistence`]: hcp_models::contract::Persistence
+//! [`Forecaster`]: hcp_contract::Forecaster
+//! [`Persistence`]: hcp_contract::Persistence
 
 mod autoregressive;
 mod seasonal_naive;
@@ -21,7 +21,7 @@ mod seasonal_naive;
 pub use autoregressive::{Autoregressive, AutoregressiveParams};
 pub use seasonal_naive::{SeasonalNaive, SeasonalNaiveParams};
 
-use hcp_models::contract::Observation;
+use hcp_contract::Observation;
 
 /// Intervals in `period_hours` at the observation's interval length (at
 /// least one).
@@ -35,13 +35,4 @@ pub(crate) fn intervals_in(period_hours: f64, o: &Observation) -> usize {
     } else {
         1
     }
-}
-
-/// The series a forecaster follows, in forecast order: every site's price,
-/// then the hashprice.
-pub(crate) fn observed_values(o: &Observation) -> impl Iterator<Item = f64> + '_ {
-    o.sites
-        .iter()
-        .map(|s| s.price_usd_per_mwh)
-        .chain(std::iter::once(o.market.hashprice_usd_per_th_day))
 }

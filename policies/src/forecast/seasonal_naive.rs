@@ -4,10 +4,12 @@
 //! seen it forecasts persistence (the last value). Units are those of the
 //! observation: USD/MWh for prices, USD per TH/s per day for hashprice.
 
-use hcp_models::contract::{Forecast, Forecaster, Observation};
+use std::collections::BTreeMap;
+
+use hcp_contract::{Forecast, Forecaster, Observation, SiteId};
 use serde::{Deserialize, Serialize};
 
-use super::{intervals_in, observed_values};
+use super::intervals_in;
 
 /// Parameters of [`SeasonalNaive`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -24,16 +26,53 @@ impl Default for SeasonalNaiveParams {
     }
 }
 
-/// Repeats the last period.
+/// One series' ring of the last period's values.
+#[derive(Debug, Clone, Default)]
+struct Ring {
+    values: Vec<f64>,
+    /// Values pushed so far.
+    seen: usize,
+}
+
+impl Ring {
+    /// Pushes the value of the interval that started (the last one again
+    /// when it is unknown).
+    fn push(&mut self, period: usize, value: Option<f64>) {
+        if self.values.len() != period {
+            self.values = vec![0.0; period];
+        }
+        let last = self.seen.checked_sub(1).map(|t| self.values[t % period]);
+        let value = value.or(last).unwrap_or(0.0);
+        self.values[self.seen % period] = value;
+        self.seen += 1;
+    }
+
+    /// `steps` values ahead.
+    fn forecast(&self, period: usize, steps: usize, out: &mut Vec<f64>) {
+        out.clear();
+        let full = self.seen >= period && period > 0;
+        let last = self.seen.saturating_sub(1);
+        out.extend((1..=steps).map(|k| {
+            if self.values.is_empty() || self.seen == 0 {
+                0.0
+            } else if full {
+                // Interval last + k repeats last + k − period, which the
+                // ring holds at (last + k) mod period.
+                self.values[(last + k) % period]
+            } else {
+                self.values[last % period]
+            }
+        }));
+    }
+}
+
+/// Each interval ahead equals the same interval one period back.
 #[derive(Debug, Clone)]
 pub struct SeasonalNaive {
     params: SeasonalNaiveParams,
-    /// Intervals per period (0 until the first observation).
     period: usize,
-    /// Observations seen.
-    seen: usize,
-    /// One ring of `period` values per series (sites, then hashprice).
-    rings: Vec<Vec<f64>>,
+    prices: BTreeMap<SiteId, Ring>,
+    hashprice: Ring,
 }
 
 impl SeasonalNaive {
@@ -42,8 +81,8 @@ impl SeasonalNaive {
         SeasonalNaive {
             params,
             period: 0,
-            seen: 0,
-            rings: Vec::new(),
+            prices: BTreeMap::new(),
+            hashprice: Ring::default(),
         }
     }
 }
@@ -57,43 +96,23 @@ impl Forecaster for SeasonalNaive {
         if self.period == 0 {
             self.period = intervals_in(self.params.period_hours, observation);
         }
-        let n = observation.sites.len() + 1;
-        if self.rings.len() != n {
-            self.rings = vec![vec![0.0; self.period]; n];
+        self.prices.retain(|site, _| observation.site(site).is_some());
+        for site in &observation.sites {
+            self.prices
+                .entry(site.id.clone())
+                .or_default()
+                .push(self.period, site.price_usd_per_mwh);
         }
-        let slot = self.seen % self.period;
-        for (ring, value) in self.rings.iter_mut().zip(observed_values(observation)) {
-            ring[slot] = value;
-        }
-        self.seen += 1;
+        self.hashprice
+            .push(self.period, observation.market.hashprice_usd_per_th_day);
     }
 
     fn forecast(&self, steps: usize, out: &mut Forecast) {
-        let sites = self.rings.len().saturating_sub(1);
-        out.price_usd_per_mwh.resize_with(sites, Vec::new);
-        let full = self.seen >= self.period && self.period > 0;
-        let last = self.seen.saturating_sub(1);
-        let value = |ring: &[f64], k: usize| -> f64 {
-            if ring.is_empty() || self.seen == 0 {
-                0.0
-            } else if full {
-                // Interval last + k repeats last + k − period, which the
-                // ring holds at (last + k) mod period.
-                ring[(last + k) % self.period]
-            } else {
-                ring[last % self.period]
-            }
-        };
-        for (series, ring) in out.price_usd_per_mwh.iter_mut().zip(&self.rings) {
-            series.clear();
-            series.extend((1..=steps).map(|k| value(ring, k)));
+        out.retain_sites(|site| self.prices.contains_key(site));
+        for (site, ring) in &self.prices {
+            ring.forecast(self.period, steps, out.price_mut(site));
         }
-        out.hashprice_usd_per_th_day.clear();
-        if let Some(ring) = self.rings.last() {
-            out.hashprice_usd_per_th_day
-                .extend((1..=steps).map(|k| value(ring, k)));
-        } else {
-            out.hashprice_usd_per_th_day.resize(steps, 0.0);
-        }
+        self.hashprice
+            .forecast(self.period, steps, &mut out.hashprice_usd_per_th_day);
     }
 }

@@ -53,11 +53,15 @@ mod lp;
 mod targets;
 
 use hcp_engine::time::SimDuration;
-use hcp_models::contract::{Action, AsicCohortView, Observation, Policy, Subscriptions};
+use std::collections::BTreeMap;
+
+use hcp_contract::{Action, AsicCohortView, CohortId, Observation, Policy, Subscriptions};
 use serde::{Deserialize, Serialize};
 
 use crate::breakeven::{Breakeven, BreakevenParams};
-use crate::power::{Headroom, asic_budgets, cap_scale, push_asic, push_gpu, shrunk_target};
+use crate::power::{
+    Headroom, asic_budgets, cap_scale, hold_unknown, push_asic, push_gpu, shrunk_target,
+};
 use lp::SiteLp;
 use targets::TargetGrid;
 
@@ -120,11 +124,17 @@ pub struct Mpc {
     /// GPU planning and demand response, shared with `breakeven`.
     inner: Breakeven,
     lp: SiteLp,
-    /// The last plan's first step per cohort (devices, fractional).
+    /// The last plan's first step per cohort (devices, fractional), kept
+    /// by id from one decision to the next.
+    last_plan: BTreeMap<CohortId, f64>,
+    /// Candidate targets and their hashrates per cohort, kept by id.
+    last_grids: BTreeMap<CohortId, TargetGrid>,
+    /// This decision's first step per cohort, in the observation's order.
     plan: Vec<f64>,
     /// Power target of each cohort in the plan's first step, W.
     targets: Vec<f64>,
-    /// Candidate targets and their hashrates, per cohort.
+    /// This decision's candidate targets per cohort, in the observation's
+    /// order.
     grids: Vec<TargetGrid>,
     /// Cohorts of the site being planned.
     members: Vec<usize>,
@@ -144,6 +154,8 @@ impl Mpc {
                 ..BreakevenParams::default()
             }),
             lp: SiteLp::default(),
+            last_plan: BTreeMap::new(),
+            last_grids: BTreeMap::new(),
             plan: Vec::new(),
             targets: Vec::new(),
             grids: Vec::new(),
@@ -153,10 +165,10 @@ impl Mpc {
         }
     }
 
-    /// The last decision's plan for the current interval: devices on per
-    /// cohort (fractional, before rounding down to whole devices).
-    pub fn planned_on(&self) -> &[f64] {
-        &self.plan
+    /// The last decision's plan for the current interval of `cohort`:
+    /// devices on (fractional, before rounding down to whole devices).
+    pub fn planned_on(&self, cohort: &CohortId) -> Option<f64> {
+        self.last_plan.get(cohort).copied()
     }
 
     /// Splits the horizon into the LP's steps, `(first interval, intervals)`:
@@ -180,8 +192,9 @@ impl Mpc {
     /// `self.plan` and `self.targets`.
     fn plan_site(&mut self, o: &Observation, site: usize, budget_w: f64, during: bool) {
         self.members.clear();
+        let id = &o.sites[site].id;
         self.members
-            .extend((0..o.asic_cohorts.len()).filter(|&c| o.asic_cohorts[c].site == site));
+            .extend((0..o.asic_cohorts.len()).filter(|&c| &o.asic_cohorts[c].site == id));
         if self.members.is_empty() {
             return;
         }
@@ -206,7 +219,7 @@ impl Mpc {
                 None
             } else {
                 let w = cohort.power_target_w;
-                Some((w, cohort.spec.hashrate_th_at(w)))
+                Some((w, cohort.curve.hashrate_th_at(w)))
             };
             for (h, &(from, len)) in self.blocks.iter().enumerate() {
                 let (price, hashprice) = block_prices(o, site, from, len);
@@ -284,7 +297,7 @@ impl Mpc {
                 if extra_w >= self.lp.watts[i] {
                     continue;
                 }
-                let revenue_h = usd_per_th_h * cohort.spec.hashrate_th_at(target);
+                let revenue_h = usd_per_th_h * cohort.curve.hashrate_th_at(target);
                 self.lp.margin[i] =
                     (revenue_h - price * pue * extra_w / 1e6) * dt_h * f64::from(len);
                 self.lp.watts[i] = extra_w;
@@ -302,7 +315,7 @@ impl Mpc {
     // Counts are floors of non-negative plans bounded by the cohort's size.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     fn devices(&self, cohort: &AsicCohortView, planned: f64) -> u32 {
-        let working = cohort.installed.saturating_sub(cohort.failed);
+        let working = cohort.working();
         let on = ((planned + WHOLE).floor().max(0.0) as u32).min(working);
         if on.abs_diff(cohort.on) < self.params.min_change_devices {
             cohort.on.min(working)
@@ -316,9 +329,10 @@ impl Mpc {
 /// then the forecast (its last value repeated if it is short; now's when
 /// there is none).
 fn step_prices(o: &Observation, site: usize, h: usize) -> (f64, f64) {
+    // Only sites with a known price and hashprice are planned.
     let now = (
-        o.sites[site].price_usd_per_mwh,
-        o.market.hashprice_usd_per_th_day,
+        o.sites[site].price_usd_per_mwh.unwrap_or(0.0),
+        o.market.hashprice_usd_per_th_day.unwrap_or(0.0),
     );
     if h == 0 {
         return now;
@@ -327,10 +341,7 @@ fn step_prices(o: &Observation, site: usize, h: usize) -> (f64, f64) {
         return now;
     };
     let pick = |v: &[f64], fallback: f64| v.get(h - 1).or(v.last()).copied().unwrap_or(fallback);
-    let price = f
-        .price_usd_per_mwh
-        .get(site)
-        .map_or(now.0, |v| pick(v, now.0));
+    let price = pick(f.price(&o.sites[site].id), now.0);
     (price, pick(&f.hashprice_usd_per_th_day, now.1))
 }
 
@@ -350,7 +361,7 @@ fn in_event(o: &Observation, site: usize, h: usize) -> bool {
     let ahead = o.interval_s * f64::from(u32::try_from(h).unwrap_or(u32::MAX));
     let t = o.time + SimDuration::try_from_secs_f64(ahead).unwrap_or(SimDuration::ZERO);
     o.grid_notices.iter().any(|n| {
-        n.committed_mw.get(site).copied().unwrap_or(0.0) > 0.0 && n.start <= t && t < n.end
+        n.committed_at(&o.sites[site].id) > 0.0 && n.covers(t)
     })
 }
 
@@ -370,14 +381,37 @@ impl Policy for Mpc {
         let during = self.inner.demand_response(o, actions);
         self.inner.plan_gpus(o);
         let n = o.asic_cohorts.len();
-        self.plan.resize(n, f64::NAN);
+        // State kept by id, laid out in this observation's order.
+        self.plan.clear();
+        self.plan.extend(
+            o.asic_cohorts
+                .iter()
+                .map(|c| self.last_plan.get(&c.id).copied().unwrap_or(f64::NAN)),
+        );
+        self.grids.clear();
+        for c in &o.asic_cohorts {
+            let grid = self.last_grids.remove(&c.id).unwrap_or_default();
+            self.grids.push(grid);
+        }
         self.targets.resize(n, 0.0);
-        self.grids.resize_with(n, TargetGrid::default);
         let budgets = asic_budgets(o, &self.inner.gpu_plan);
+        let hashprice_known = o.market.hashprice_usd_per_th_day.is_some();
         for site in 0..o.sites.len() {
+            // A site whose price (or the hashprice) is unknown keeps its
+            // last plan; its actions are held below.
+            if !hashprice_known || o.sites[site].price_usd_per_mwh.is_none() {
+                continue;
+            }
             let budget = budgets.get(site).copied().unwrap_or(0.0);
             let event = during.get(site).copied().unwrap_or(false);
             self.plan_site(o, site, budget, event);
+        }
+        self.last_plan.clear();
+        self.last_grids.clear();
+        for (c, cohort) in o.asic_cohorts.iter().enumerate() {
+            self.last_plan.insert(cohort.id.clone(), self.plan[c]);
+            self.last_grids
+                .insert(cohort.id.clone(), std::mem::take(&mut self.grids[c]));
         }
         let mut headroom = Headroom::of(o);
         for (pool, &plan) in self.inner.gpu_plan.iter().enumerate() {
@@ -387,5 +421,6 @@ impl Policy for Mpc {
             let on = self.devices(cohort, self.plan[c]);
             let _ = push_asic(o, c, on, self.targets[c], &mut headroom, actions);
         }
+        hold_unknown(o, true, actions);
     }
 }

@@ -8,7 +8,7 @@
 //! exactly), so the targets and hashrates are the very numbers a fresh
 //! evaluation gives. Units: W, TH/s, USD per device-hour.
 
-use hcp_models::contract::AsicCohortView;
+use hcp_contract::AsicCohortView;
 
 /// One cohort's candidate targets and their hashrates.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,16 +29,16 @@ impl TargetGrid {
     /// rebuilding it only if it does not already.
     pub(crate) fn update(&mut self, view: &AsicCohortView, n: u32) {
         let n = n.max(2);
-        let s = &view.spec;
+        let s = &view.curve;
         let (low, high) = view.power_range_w;
         let key = [
             low,
             high,
-            s.hashrate_th,
-            s.power_w,
+            s.stock_hashrate_th,
+            s.stock_power_w,
             s.min_power_w,
             s.max_power_w,
-            s.curve_exponent,
+            s.exponent,
         ]
         .map(f64::to_bits);
         if key == self.key && n == self.n {
@@ -73,7 +73,7 @@ impl TargetGrid {
             (self.watts[k], self.hash_th[k])
         } else {
             let high = view.power_range_w.1;
-            (high, view.spec.hashrate_th_at(high))
+            (high, view.curve.hashrate_th_at(high))
         }
     }
 }
@@ -81,7 +81,7 @@ impl TargetGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hcp_models::plant::AsicCatalog;
+    use hcp_contract::{AsicCohortSpec, PowerCurve, SiteId};
 
     /// Every candidate tried with a fresh hashrate, as a plan did before
     /// the grid: (target W, hashrate TH/s).
@@ -91,34 +91,43 @@ mod tests {
         let mut best = (high, f64::NEG_INFINITY);
         for k in 0..n {
             let w = low + (high - low) * f64::from(k) / f64::from(n - 1);
-            let m = usd_per_th_h * view.spec.hashrate_th_at(w) - energy * w;
+            let m = usd_per_th_h * view.curve.hashrate_th_at(w) - energy * w;
             if m > best.1 {
                 best = (w, m);
             }
         }
-        (best.0, view.spec.hashrate_th_at(best.0))
+        (best.0, view.curve.hashrate_th_at(best.0))
     }
 
+    /// A LuxOS cohort of the public spec sheets' S21 (200 TH/s at
+    /// 3,500 W) or S19 XP (140 TH/s at 3,010 W), on a window of 55–115 % of
+    /// stock power and the curve exponent 0.629 of docs/models/asic.md.
     fn view(model: &str) -> AsicCohortView {
-        let spec = AsicCatalog::default()
-            .model(model)
-            .expect("model in the catalog")
-            .clone();
-        AsicCohortView {
-            site: 0,
-            firmware: "luxos".into(),
-            installed: 10,
-            failed: 0,
-            on: 10,
-            curtailing: 0,
-            power_target_w: spec.power_w,
-            power_range_w: (spec.min_power_w, spec.max_power_w),
-            supports_power_target: true,
-            hashrate_th: spec.hashrate_th,
-            efficiency_j_per_th: spec.efficiency_j_per_th(),
-            standby_w: 20.0,
-            spec,
-        }
+        let (hashrate, power) = match model {
+            "S21" => (200.0, 3500.0),
+            _ => (140.0, 3010.0),
+        };
+        let curve = PowerCurve {
+            stock_hashrate_th: hashrate,
+            stock_power_w: power,
+            min_power_w: power * 0.55,
+            max_power_w: power * 1.15,
+            exponent: 0.629,
+        };
+        let mut v = AsicCohortView::new(
+            AsicCohortSpec {
+                site: SiteId::from("site"),
+                model: model.into(),
+                firmware: "luxos".into(),
+                curve,
+                installed: 10,
+                supports_power_target: true,
+                standby_w: 20.0,
+            },
+            power,
+        );
+        v.on = 10;
+        v
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use hcp_models::contract::GpuUse;
+use hcp_contract::GpuUse;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

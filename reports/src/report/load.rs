@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use hcp_models::contract::GpuUse;
+use hcp_contract::GpuUse;
 
 use super::frame::Frame;
 use crate::error::ReportError;

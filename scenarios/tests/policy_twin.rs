@@ -4,7 +4,7 @@
 mod common;
 
 use common::setup;
-use hcp_models::contract::{Persistence, Policy};
+use hcp_contract::{Persistence, Policy};
 use hcp_models::ledger::Stream;
 use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup};
 use hcp_policies::PolicyConfig;

@@ -6,7 +6,7 @@ mod common;
 
 use common::setup;
 use hcp_engine::rng::RngStreams;
-use hcp_models::contract::{Action, Observation, Persistence, Policy};
+use hcp_contract::{Action, Observation, Persistence, Policy};
 use hcp_models::twin::{RunResult, TwinSetup, oracle};
 use hcp_policies::PolicyConfig;
 

@@ -9,8 +9,11 @@ mod common;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use hcp_models::contract::{Action, AsicCohortView, Forecast, Observation, Policy, SiteView};
-use hcp_models::plant::{AsicSpec, PlantConfig, breakeven_usd_per_mwh, catalogs};
+use hcp_contract::{
+    Action, AsicCohortSpec, AsicCohortView, CohortId, Forecast, Observation, Policy, SiteId,
+    SiteView, breakeven_usd_per_mwh,
+};
+use hcp_models::plant::{AsicSpec, PlantConfig, catalogs};
 use hcp_models::twin::{ClipReason, MemorySink, RunResult, TwinSetup};
 use hcp_models::world::WorldConfig;
 use hcp_policies::PolicyConfig;
@@ -32,57 +35,59 @@ fn spec(model: &str) -> AsicSpec {
 fn observation(cap_mw: f64, cohorts: &[(&str, bool, u32)], now: f64, ahead: &[f64]) -> Observation {
     let mut o = Observation::empty(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
     o.interval_s = 300.0;
-    o.market.hashprice_usd_per_th_day = HASHPRICE;
+    o.market.hashprice_usd_per_th_day = Some(HASHPRICE);
     o.market.pool_fee = FEE;
     let mut committed = 0.0;
-    for &(model, fast, on) in cohorts {
+    let site = SiteId::from("test");
+    for (k, &(model, fast, on)) in cohorts.iter().enumerate() {
         let spec = spec(model);
         committed += f64::from(on) * spec.power_w + f64::from(1000 - on) * STANDBY_W;
-        o.asic_cohorts.push(AsicCohortView {
-            site: 0,
-            firmware: if fast { "luxos" } else { "stock" }.into(),
-            installed: 1000,
-            failed: 0,
-            on,
-            curtailing: 0,
-            power_target_w: spec.power_w,
-            power_range_w: if fast {
-                (spec.min_power_w, spec.max_power_w)
-            } else {
-                (spec.power_w, spec.power_w)
+        let mut view = AsicCohortView::new(
+            AsicCohortSpec {
+                site: site.clone(),
+                model: spec.name.clone(),
+                firmware: if fast { "luxos" } else { "stock" }.into(),
+                curve: spec.curve(),
+                installed: 1000,
+                supports_power_target: fast,
+                standby_w: STANDBY_W,
             },
-            supports_power_target: fast,
-            hashrate_th: spec.hashrate_th,
-            efficiency_j_per_th: spec.efficiency_j_per_th(),
-            standby_w: STANDBY_W,
-            spec,
-        });
+            spec.power_w,
+        );
+        view.id = id(k);
+        view.on = on;
+        o.asic_cohorts.push(view);
     }
     let committed_mw = committed / 1e6;
-    o.sites.push(SiteView {
-        name: "test".into(),
-        node: "HB_WEST".into(),
-        price_usd_per_mwh: now,
-        cap_mw,
-        pue: 1.0,
-        committed_mw,
-        headroom_mw: cap_mw - committed_mw,
-        last_power_mw: committed_mw,
-        grid_events: false,
-    });
+    let mut view = SiteView::new(site.clone(), "HB_WEST".into(), cap_mw, 1.0, false);
+    view.price_usd_per_mwh = Some(now);
+    view.set_committed(committed_mw);
+    view.last_power_mw = committed_mw;
+    o.sites.push(view);
     o.forecast = Some(Forecast {
-        price_usd_per_mwh: vec![ahead.to_vec()],
+        price_usd_per_mwh: [(site, ahead.to_vec())].into_iter().collect(),
         hashprice_usd_per_th_day: vec![HASHPRICE; ahead.len()],
     });
     o
 }
 
+/// The id of the `k`-th cohort of an observation built here.
+fn id(k: usize) -> CohortId {
+    CohortId::from(format!("c{k}"))
+}
+
 /// Devices asked of `cohort`, if the actions name it.
 fn asked_on(actions: &[Action], cohort: usize) -> Option<u32> {
-    actions.iter().find_map(|a| match *a {
-        Action::Asic { cohort: c, on, .. } if c == cohort => Some(on),
+    actions.iter().find_map(|a| match a {
+        Action::Asic { cohort: c, on, .. } if *c == id(cohort) => Some(*on),
         _ => None,
     })
+}
+/// The plan of the first two cohorts (`c0`, `c1`), devices on.
+fn plan(mpc: &Mpc) -> Vec<f64> {
+    (0..2)
+        .filter_map(|k| mpc.planned_on(&id(k)))
+        .collect()
 }
 
 fn decide(policy: &mut dyn Policy, o: &Observation) -> Vec<Action> {
@@ -123,9 +128,9 @@ fn rides_out_a_short_spike_and_curtails_for_a_long_one() {
         "{actions:?}"
     );
     assert!(
-        (mpc.planned_on()[0] - 1000.0).abs() < 1e-6,
+        (plan(&mpc)[0] - 1000.0).abs() < 1e-6,
         "{:?}",
-        mpc.planned_on()
+        plan(&mpc)
     );
     // breakeven, myopic, curtails the same observation.
     let mut breakeven_policy = PolicyConfig::by_name("breakeven").unwrap().build();
@@ -166,7 +171,7 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let o = observation(20.0, &cohorts, 105.0, &[105.0; 11]);
     let mut mpc = Mpc::new(free);
     let actions = decide(&mut mpc, &o);
-    let plan = mpc.planned_on();
+    let plan = plan(&mpc);
     assert!(
         (plan[0] - 1000.0).abs() < 1e-6 && plan[1].abs() < 1e-6,
         "{plan:?}"
@@ -182,7 +187,7 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let per_s19 = spec("S19 XP").power_w - STANDBY_W;
     let s19_on = (4.0e6 - 1000.0 * per_s21) / per_s19;
     assert!(s19_on > 100.0 && s19_on < 900.0, "{s19_on}");
-    let plan = mpc.planned_on();
+    let plan = self::plan(&mpc);
     assert!((plan[0] - 1000.0).abs() < 1e-6, "{plan:?}");
     assert!((plan[1] - s19_on).abs() < 1e-6, "{plan:?} vs {s19_on}");
     // Above both: everything off.
@@ -190,9 +195,9 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let mut mpc = Mpc::new(free);
     let _ = decide(&mut mpc, &o);
     assert!(
-        mpc.planned_on().iter().all(|x| x.abs() < 1e-6),
+        plan(&mpc).iter().all(|x| x.abs() < 1e-6),
         "{:?}",
-        mpc.planned_on()
+        plan(&mpc)
     );
 }
 
