@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use hcp_contract::{Action, GpuAllocation, Observation, Persistence, Policy, SiteId};
 use hcp_engine::rng::{RngStreams, StreamId, StreamRng};
-use hcp_contract::{Action, GpuAllocation, Observation, Persistence, Policy};
 use hcp_models::demand::WorkloadClass;
 use hcp_models::ledger::Stream;
 use hcp_models::plant::PlantConfig;
@@ -57,20 +57,30 @@ impl RandomPolicy {
     }
 }
 
+impl RandomPolicy {
+    /// A site of the observation, or one that does not exist.
+    fn site(&mut self, o: &Observation) -> SiteId {
+        let k = self.rng.random_range(0..o.sites.len() + 1);
+        o.sites
+            .get(k)
+            .map_or_else(|| SiteId::from("nowhere"), |s| s.id.clone())
+    }
+}
+
 impl Policy for RandomPolicy {
     fn name(&self) -> &'static str {
         "random"
     }
 
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
-        for (cohort, view) in o.asic_cohorts.iter().enumerate() {
+        for view in &o.asic_cohorts {
             if self.rng.random::<f64>() < 0.5 {
                 continue;
             }
             let on = self.count(view.installed);
             let power_target_w = match self.rng.random_range(0..4) {
                 0 => None,
-                1 => Some(view.spec.power_w * self.rng.random_range(0.2..1.6)),
+                1 => Some(view.curve.stock_power_w * self.rng.random_range(0.2..1.6)),
                 2 => Some(f64::NAN),
                 _ => Some(
                     view.power_range_w.0
@@ -78,12 +88,12 @@ impl Policy for RandomPolicy {
                 ),
             };
             actions.push(Action::Asic {
-                cohort,
+                cohort: view.id.clone(),
                 on,
                 power_target_w,
             });
         }
-        for (pool, view) in o.gpu_pools.iter().enumerate() {
+        for view in &o.gpu_pools {
             if self.rng.random::<f64>() < 0.5 {
                 continue;
             }
@@ -96,16 +106,19 @@ impl Policy for RandomPolicy {
                 rental: self.count(n / 8),
                 idle: self.count(n / 8),
             };
-            actions.push(Action::Gpu { pool, allocation });
+            actions.push(Action::Gpu {
+                pool: view.id.clone(),
+                allocation,
+            });
         }
         if self.rng.random::<f64>() < 0.05 {
             actions.push(Action::Asic {
-                cohort: 999,
+                cohort: "nowhere/S21/stock".into(),
                 on: 1,
                 power_target_w: None,
             });
             actions.push(Action::Gpu {
-                pool: 999,
+                pool: "nowhere/H100".into(),
                 allocation: GpuAllocation::default(),
             });
         }
@@ -125,16 +138,24 @@ impl Policy for RandomPolicy {
             };
             actions.push(Action::DemandResponse {
                 event: notice.id,
-                site: self.rng.random_range(0..o.sites.len() + 1),
+                site: self.site(o),
                 mw,
             });
         }
         if !o.market.ancillary_services.is_empty() && self.rng.random::<f64>() < 0.1 {
+            let k = self
+                .rng
+                .random_range(0..o.market.ancillary_services.len() + 1);
+            let service = o
+                .market
+                .ancillary_services
+                .keys()
+                .nth(k)
+                .cloned()
+                .unwrap_or_else(|| "no-such-service".into());
             actions.push(Action::Ancillary {
-                site: self.rng.random_range(0..o.sites.len()),
-                service: self
-                    .rng
-                    .random_range(0..o.market.ancillary_services.len() + 1),
+                site: self.site(o),
+                service,
                 mw: self.rng.random_range(-10.0..80.0),
             });
         }
@@ -362,9 +383,11 @@ impl Policy for GridCitizen {
         let forecast = o.forecast.as_ref().expect("a forecast was asked for");
         assert_eq!(forecast.hashprice_usd_per_th_day.len(), 12);
         assert_eq!(forecast.price_usd_per_mwh.len(), o.sites.len());
-        for (site, series) in o.sites.iter().zip(&forecast.price_usd_per_mwh) {
+        for site in &o.sites {
             // Persistence: the last price seen, never the tape's future.
-            assert!(series.iter().all(|&p| p == site.price_usd_per_mwh));
+            let series = forecast.price(&site.id);
+            assert_eq!(series.len(), 12);
+            assert!(series.iter().all(|&p| Some(p) == site.price_usd_per_mwh));
         }
         self.forecasts_seen += 1;
         let in_event = o
@@ -372,21 +395,21 @@ impl Policy for GridCitizen {
             .iter()
             .any(|n| n.start <= o.time && o.time < n.end);
         for notice in &o.grid_notices {
-            for (site, view) in o.sites.iter().enumerate() {
-                if view.grid_events && notice.committed_mw[site] == 0.0 {
+            for view in &o.sites {
+                if view.grid_events && notice.committed_at(&view.id) == 0.0 {
                     actions.push(Action::DemandResponse {
                         event: notice.id,
-                        site,
+                        site: view.id.clone(),
                         mw: view.last_power_mw,
                     });
                 }
             }
         }
         if self.curtail && in_event {
-            for (cohort, view) in o.asic_cohorts.iter().enumerate() {
-                if o.sites[view.site].grid_events && view.on > 0 {
+            for view in &o.asic_cohorts {
+                if o.site(&view.site).is_some_and(|s| s.grid_events) && view.on > 0 {
                     actions.push(Action::Asic {
-                        cohort,
+                        cohort: view.id.clone(),
                         on: 0,
                         power_target_w: None,
                     });

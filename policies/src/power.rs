@@ -224,14 +224,14 @@ pub(crate) fn push_asic(
         }
     }
     let complete_target = !view.supports_power_target || target >= target_w.clamp(low, high);
-    let standby = view
-        .working()
-        .saturating_sub(view.on + view.curtailing);
+    let standby = view.working().saturating_sub(view.on + view.curtailing);
     let planned = on.min(view.working());
     let mut on = planned;
     if on > view.on {
         let each = (target - view.standby_w).max(0.0) * pue;
-        let fits = site.map_or(0, |s| headroom.take_devices(s, each, (on - view.on).min(standby)));
+        let fits = site.map_or(0, |s| {
+            headroom.take_devices(s, each, (on - view.on).min(standby))
+        });
         on = view.on + fits;
     }
     let retarget = view.supports_power_target && (target - view.power_target_w).abs() > 0.5;

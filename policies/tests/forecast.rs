@@ -39,11 +39,7 @@ fn seasonal_naive_repeats_a_daily_cycle_exactly_after_one_day() {
         f.observe(&observation(daily(i), 0.05 + i as f64 * 1e-4));
         f.forecast(200, &mut out);
         for k in 1..=200 {
-            assert_eq!(
-                out.price(&test_site())[k - 1],
-                daily(i + k),
-                "at {i} + {k}"
-            );
+            assert_eq!(out.price(&test_site())[k - 1], daily(i + k), "at {i} + {k}");
         }
         assert_eq!(out.hashprice_usd_per_th_day.len(), 200);
     }
@@ -112,7 +108,11 @@ fn an_unknown_price_teaches_nothing_and_a_new_site_starts_its_own_history() {
         late.sites[0].price_usd_per_mwh = None;
         f.observe(&late);
         f.forecast(3, &mut out);
-        assert_eq!(out.price(&test_site()), vec![daily(9); 3].as_slice(), "{name}");
+        assert_eq!(
+            out.price(&test_site()),
+            vec![daily(9); 3].as_slice(),
+            "{name}"
+        );
         // A second site joins: its own series, the first one's untouched.
         let mut two = observation(daily(10), 0.05);
         let mut other = two.sites[0].clone();
@@ -121,8 +121,16 @@ fn an_unknown_price_teaches_nothing_and_a_new_site_starts_its_own_history() {
         two.sites.insert(0, other);
         f.observe(&two);
         f.forecast(3, &mut out);
-        assert_eq!(out.price(&SiteId::from("other")), vec![500.0; 3].as_slice(), "{name}");
-        assert_eq!(out.price(&test_site()), vec![daily(10); 3].as_slice(), "{name}");
+        assert_eq!(
+            out.price(&SiteId::from("other")),
+            vec![500.0; 3].as_slice(),
+            "{name}"
+        );
+        assert_eq!(
+            out.price(&test_site()),
+            vec![daily(10); 3].as_slice(),
+            "{name}"
+        );
         // It leaves again: its forecast goes with it.
         f.observe(&observation(daily(11), 0.05));
         f.forecast(3, &mut out);

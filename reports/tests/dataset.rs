@@ -13,8 +13,8 @@ use arrow_array::types::{
     Date32Type, Float64Type, TimestampMicrosecondType, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, RecordBatch};
-use hcp_engine::rng::RngStreams;
 use hcp_contract::Persistence;
+use hcp_engine::rng::RngStreams;
 use hcp_models::ledger::Stream;
 use hcp_models::plant::PlantConfig;
 use hcp_models::twin::{

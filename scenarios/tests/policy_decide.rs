@@ -3,11 +3,11 @@
 //! moves nothing while the two uses are within 10 %.
 
 use chrono::{TimeZone, Utc};
-use hcp_engine::time::SimTime;
 use hcp_contract::{
     Action, AsicCohortSpec, AsicCohortView, CohortId, GpuAllocation, GpuPoolView, Observation,
     PerGpuUse, Policy, SiteId, SiteView, breakeven_usd_per_mwh,
 };
+use hcp_engine::time::SimTime;
 use hcp_models::plant::{PlantConfig, catalogs};
 use hcp_policies::PolicyConfig;
 

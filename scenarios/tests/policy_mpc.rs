@@ -84,10 +84,8 @@ fn asked_on(actions: &[Action], cohort: usize) -> Option<u32> {
     })
 }
 /// The plan of the first two cohorts (`c0`, `c1`), devices on.
-fn plan(mpc: &Mpc) -> Vec<f64> {
-    (0..2)
-        .filter_map(|k| mpc.planned_on(&id(k)))
-        .collect()
+fn plan_of(mpc: &Mpc) -> Vec<f64> {
+    (0..2).filter_map(|k| mpc.planned_on(&id(k))).collect()
 }
 
 fn decide(policy: &mut dyn Policy, o: &Observation) -> Vec<Action> {
@@ -128,9 +126,9 @@ fn rides_out_a_short_spike_and_curtails_for_a_long_one() {
         "{actions:?}"
     );
     assert!(
-        (plan(&mpc)[0] - 1000.0).abs() < 1e-6,
+        (plan_of(&mpc)[0] - 1000.0).abs() < 1e-6,
         "{:?}",
-        plan(&mpc)
+        plan_of(&mpc)
     );
     // breakeven, myopic, curtails the same observation.
     let mut breakeven_policy = PolicyConfig::by_name("breakeven").unwrap().build();
@@ -171,7 +169,7 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let o = observation(20.0, &cohorts, 105.0, &[105.0; 11]);
     let mut mpc = Mpc::new(free);
     let actions = decide(&mut mpc, &o);
-    let plan = plan(&mpc);
+    let plan = plan_of(&mpc);
     assert!(
         (plan[0] - 1000.0).abs() < 1e-6 && plan[1].abs() < 1e-6,
         "{plan:?}"
@@ -187,7 +185,7 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let per_s19 = spec("S19 XP").power_w - STANDBY_W;
     let s19_on = (4.0e6 - 1000.0 * per_s21) / per_s19;
     assert!(s19_on > 100.0 && s19_on < 900.0, "{s19_on}");
-    let plan = self::plan(&mpc);
+    let plan = plan_of(&mpc);
     assert!((plan[0] - 1000.0).abs() < 1e-6, "{plan:?}");
     assert!((plan[1] - s19_on).abs() < 1e-6, "{plan:?} vs {s19_on}");
     // Above both: everything off.
@@ -195,9 +193,9 @@ fn with_free_switching_the_plan_is_the_step_by_step_optimum() {
     let mut mpc = Mpc::new(free);
     let _ = decide(&mut mpc, &o);
     assert!(
-        plan(&mpc).iter().all(|x| x.abs() < 1e-6),
+        plan_of(&mpc).iter().all(|x| x.abs() < 1e-6),
         "{:?}",
-        plan(&mpc)
+        plan_of(&mpc)
     );
 }
 

@@ -5,8 +5,8 @@
 mod common;
 
 use common::setup;
-use hcp_engine::rng::RngStreams;
 use hcp_contract::{Action, Observation, Persistence, Policy};
+use hcp_engine::rng::RngStreams;
 use hcp_models::twin::{RunResult, TwinSetup, oracle};
 use hcp_policies::PolicyConfig;
 
@@ -29,11 +29,11 @@ impl Policy for Grabber {
     fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
         self.inner.decide(o, actions);
         for notice in &o.grid_notices {
-            for (site, view) in o.sites.iter().enumerate() {
+            for view in &o.sites {
                 if view.grid_events {
                     actions.push(Action::DemandResponse {
                         event: notice.id,
-                        site,
+                        site: view.id.clone(),
                         mw: view.last_power_mw,
                     });
                 }
@@ -43,15 +43,14 @@ impl Policy for Grabber {
             .market
             .ancillary_services
             .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
-            .map(|(k, _)| k);
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(name, _)| name.clone());
         if let Some(service) = dearest {
-            for (site, view) in o.sites.iter().enumerate() {
+            for view in &o.sites {
                 if view.grid_events {
                     actions.push(Action::Ancillary {
-                        site,
-                        service,
+                        site: view.id.clone(),
+                        service: service.clone(),
                         mw: view.last_power_mw,
                     });
                 }

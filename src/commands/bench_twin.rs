@@ -7,8 +7,8 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, ValueEnum};
-use hcp_engine::rng::RngStreams;
 use hcp_contract::Persistence;
+use hcp_engine::rng::RngStreams;
 use hcp_models::data::default_data_dir;
 use hcp_models::plant::PlantConfig;
 use hcp_models::twin::{FixedPolicy, NoSink, TwinSetup, run as run_twin};

@@ -383,7 +383,12 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;
         };
-        let Some(&site) = self.ids.sites.get(site).filter(|&&s| self.sites[s].grid_events) else {
+        let Some(&site) = self
+            .ids
+            .sites
+            .get(site)
+            .filter(|&&s| self.sites[s].grid_events)
+        else {
             self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;
         };
@@ -392,7 +397,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
     }
 
     fn offer_ancillary(&mut self, now: SimTime, k: usize, site: &SiteId, service: &str, mw: f64) {
-        let (Some(&site), Some(&service)) = (self.ids.sites.get(site), self.ids.services.get(service))
+        let (Some(&site), Some(&service)) =
+            (self.ids.sites.get(site), self.ids.services.get(service))
         else {
             self.clip(now, k, ClipReason::UnknownIndex, mw, 0.0);
             return;

@@ -11,8 +11,8 @@
 use hcp_engine::time::SimTime;
 
 use super::integral::Integral;
-use hcp_contract::{GpuAllocation, GpuUse, WorkloadClass};
 use crate::plant::GpuSpec;
+use hcp_contract::{GpuAllocation, GpuUse, WorkloadClass};
 
 /// GPUs switching into a use, ready at `done`.
 #[derive(Debug, Clone, Copy)]

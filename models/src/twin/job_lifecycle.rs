@@ -37,7 +37,12 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         let slot = class_slot(job.class);
         self.jobs.arrive(job, &self.config.router);
         self.dispatch(slot, s);
-        if self.decisions.subscriptions().queue_threshold_jobs.is_some() {
+        if self
+            .decisions
+            .subscriptions()
+            .queue_threshold_jobs
+            .is_some()
+        {
             let class = job.class;
             self.refresh_observation(s.now());
             if let Some(trigger) = self

@@ -21,10 +21,10 @@ use super::observe::Ids;
 use super::p1::P1Group;
 use super::result::TwinSink;
 use super::timeline::JobTimeline;
-use hcp_contract::{Action, DecisionLoop, GpuHourValue, Observation, PerGpuUse, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{PlantConfig, ReliabilityParams, SwitchingParams};
 use crate::world::WorldTape;
+use hcp_contract::{Action, DecisionLoop, GpuHourValue, Observation, PerGpuUse, WorkloadClass};
 
 /// The twin's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

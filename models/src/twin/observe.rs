@@ -88,7 +88,9 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             ..MarketView::default()
         };
         for g in &self.tape.market.gpu_rental {
-            market.gpu_rental_usd_per_gpu_hour.insert(g.model.clone(), 0.0);
+            market
+                .gpu_rental_usd_per_gpu_hour
+                .insert(g.model.clone(), 0.0);
         }
         let services: Vec<String> = self
             .tape
@@ -108,7 +110,13 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .iter()
             .zip(&site_ids)
             .map(|(s, id)| {
-                SiteView::new(id.clone(), s.node.clone(), s.cap_w / 1e6, s.pue, s.grid_events)
+                SiteView::new(
+                    id.clone(),
+                    s.node.clone(),
+                    s.cap_w / 1e6,
+                    s.pue,
+                    s.grid_events,
+                )
             })
             .collect();
         let mut taken = std::collections::BTreeSet::new();

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use hcp_contract::GpuUse;
 use crate::ledger::{Invoice, LedgerSummary};
+use hcp_contract::GpuUse;
 
 /// What identifies one run of a sweep: the scenario, the policy, the
 /// replication and the master seed it was drawn from.

@@ -16,13 +16,13 @@ use super::observe::Ids;
 use super::p1;
 use super::result::{JobFigures, RunResult, TwinSink};
 use super::timeline::JobTimeline;
-use hcp_contract::{DecisionLoop, Forecaster, Observation, Policy, SlaView};
 use crate::demand::{GpuModel, GpuPool as DemandPool, JobArrival, WorkloadClass};
 use crate::ledger::{BillingMonths, Ledger};
 use crate::plant::{
     AsicCatalog, GpuCatalog, PlantConfig, PlantError, ReliabilityParams, catalogs, check,
 };
 use crate::world::{World, WorldConfig, WorldError, WorldTape};
+use hcp_contract::{DecisionLoop, Forecaster, Observation, Policy, SlaView};
 
 /// What is wrong with a scenario's world or plant.
 #[derive(Debug, thiserror::Error)]

@@ -10,10 +10,10 @@ use hcp_engine::rng::RngStreams;
 
 use super::{FixedPolicy, MemorySink, TwinSetup, run};
 use crate::check::Check;
-use hcp_contract::Persistence;
 use crate::ledger::Stream;
 use crate::plant::PlantConfig;
 use crate::world::WorldConfig;
+use hcp_contract::Persistence;
 
 const GROUP: &str = "plant";
 const SOURCE: &str = "identity of the twin's books (docs/models/plant.md)";

@@ -162,7 +162,9 @@ impl DecisionLoop {
                         site: site.id.clone(),
                     })
             }
-            Occasion::GridNotice { event } => s.grid_notices.then_some(Trigger::GridNotice { event }),
+            Occasion::GridNotice { event } => {
+                s.grid_notices.then_some(Trigger::GridNotice { event })
+            }
             Occasion::QueueGrew { class } => {
                 let threshold = s.queue_threshold_jobs?;
                 let queue = observation.queues.get(class)?;

@@ -39,10 +39,34 @@ impl GpuHourValue {
     /// Adds an interval's revenue and busy GPU-hours by use after decaying
     /// the past by `keep` ([`GpuHourValue::keep_after`]).
     pub fn record(&mut self, keep: f64, usd: &PerGpuUse<f64>, gpu_hours: &PerGpuUse<f64>) {
-        record_one(&mut self.usd.p1, &mut self.gpu_hours.p1, keep, usd.p1, gpu_hours.p1);
-        record_one(&mut self.usd.p2, &mut self.gpu_hours.p2, keep, usd.p2, gpu_hours.p2);
-        record_one(&mut self.usd.p3, &mut self.gpu_hours.p3, keep, usd.p3, gpu_hours.p3);
-        record_one(&mut self.usd.p4, &mut self.gpu_hours.p4, keep, usd.p4, gpu_hours.p4);
+        record_one(
+            &mut self.usd.p1,
+            &mut self.gpu_hours.p1,
+            keep,
+            usd.p1,
+            gpu_hours.p1,
+        );
+        record_one(
+            &mut self.usd.p2,
+            &mut self.gpu_hours.p2,
+            keep,
+            usd.p2,
+            gpu_hours.p2,
+        );
+        record_one(
+            &mut self.usd.p3,
+            &mut self.gpu_hours.p3,
+            keep,
+            usd.p3,
+            gpu_hours.p3,
+        );
+        record_one(
+            &mut self.usd.p4,
+            &mut self.gpu_hours.p4,
+            keep,
+            usd.p4,
+            gpu_hours.p4,
+        );
         record_one(
             &mut self.usd.rental,
             &mut self.gpu_hours.rental,

@@ -512,6 +512,10 @@ impl Default for SlaView {
 impl SlaView {
     /// Attainment from (met, total) weights: 100 % while there is none.
     pub fn attainment_pct(met: f64, total: f64) -> f64 {
-        if total > 0.0 { 100.0 * met / total } else { 100.0 }
+        if total > 0.0 {
+            100.0 * met / total
+        } else {
+            100.0
+        }
     }
 }

@@ -49,7 +49,9 @@ impl Clock for WallClock {
             SyncStatus::Synchronized
         } else {
             let late_s = (elapsed - due).as_secs_f64() * self.speed;
-            SyncStatus::OutOfSync(SimDuration::try_from_secs_f64(late_s).unwrap_or(SimDuration::MAX))
+            SyncStatus::OutOfSync(
+                SimDuration::try_from_secs_f64(late_s).unwrap_or(SimDuration::MAX),
+            )
         }
     }
 }

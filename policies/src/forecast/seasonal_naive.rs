@@ -96,7 +96,8 @@ impl Forecaster for SeasonalNaive {
         if self.period == 0 {
             self.period = intervals_in(self.params.period_hours, observation);
         }
-        self.prices.retain(|site, _| observation.site(site).is_some());
+        self.prices
+            .retain(|site, _| observation.site(site).is_some());
         for site in &observation.sites {
             self.prices
                 .entry(site.id.clone())

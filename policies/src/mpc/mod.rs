@@ -360,9 +360,9 @@ fn block_prices(o: &Observation, site: usize, from: usize, len: u32) -> (f64, f6
 fn in_event(o: &Observation, site: usize, h: usize) -> bool {
     let ahead = o.interval_s * f64::from(u32::try_from(h).unwrap_or(u32::MAX));
     let t = o.time + SimDuration::try_from_secs_f64(ahead).unwrap_or(SimDuration::ZERO);
-    o.grid_notices.iter().any(|n| {
-        n.committed_at(&o.sites[site].id) > 0.0 && n.covers(t)
-    })
+    o.grid_notices
+        .iter()
+        .any(|n| n.committed_at(&o.sites[site].id) > 0.0 && n.covers(t))
 }
 
 impl Policy for Mpc {

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use hcp_engine::rng::RngStreams;
 use hcp_contract::{Forecaster, Policy};
+use hcp_engine::rng::RngStreams;
 use hcp_models::plant::PlantConfig;
 use hcp_models::twin::{MemorySink, RunResult, TwinSetup, run};
 use hcp_models::world::WorldConfig;
