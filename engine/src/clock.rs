@@ -6,7 +6,7 @@
 //! catches up with each event's simulated time before it is handled
 //! ([`Simulation::run_until_with_clock`]). The engine never reads the wall
 //! clock itself: a clock that does lives outside the engine and the models
-//! (`hcp_contract::realtime::WallClock`).
+//! (`hcp_realtime::WallClock`, in `live-bridge/realtime/`).
 //!
 //! [`Simulation::run_until_with_clock`]: crate::simulation::Simulation::run_until_with_clock
 

@@ -81,6 +81,7 @@ pub mod time;
 /// The names most models need.
 pub mod prelude {
     pub use crate::calendar::Epoch;
+    pub use crate::clock::{Clock, NoClock, SyncStatus};
     pub use crate::queue::{Event, EventHandle, EventId, Rank};
     pub use crate::rng::{RngStreams, StreamId, StreamRng};
     pub use crate::simulation::{Fired, Model, Observer, RunOutcome, Scheduler, Simulation};

@@ -20,7 +20,7 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 use hcp_contract::{
-    Action, AsicCohortView, GpuAllocation, GpuUse, Observation, SiteId, WorkloadClass,
+    Action, AsicCohortView, GpuAllocation, GpuPoolView, GpuUse, Observation, SiteId, WorkloadClass,
 };
 
 /// Facility W left unbudgeted at each site, against rounding in the plant's
@@ -341,7 +341,7 @@ pub(crate) fn p1_shares(o: &Observation) -> Vec<u32> {
 /// them plus the pool's share of the queue's requested GPUs (in proportion
 /// to its working GPUs among all pools').
 pub(crate) fn job_demand(o: &Observation, pool: usize, class: WorkloadClass) -> f64 {
-    let total: u32 = o.gpu_pools.iter().map(|p| p.working()).sum();
+    let total: u32 = o.gpu_pools.iter().map(GpuPoolView::working).sum();
     let view = &o.gpu_pools[pool];
     let working = view.working();
     let queued = o.queues.get(class).map_or(0.0, |q| q.gpus.max(0.0));

@@ -88,43 +88,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                         self.clip(now, k, ClipReason::UnknownIndex, f64::from(on), 0.0);
                         continue;
                     };
-                    let c = &self.cohorts[cohort];
-                    let working = c.working();
-                    if on > working {
-                        self.clip(
-                            now,
-                            k,
-                            ClipReason::NotEnoughDevices,
-                            f64::from(on),
-                            f64::from(working),
-                        );
-                    }
-                    if let Some(w) = power_target_w {
-                        let c = &self.cohorts[cohort];
-                        let clamped = c.spec.clamp_power_w(w);
-                        if c.firmware.supports_power_target {
-                            if !w.is_finite() || (clamped - w).abs() > 1e-9 {
-                                self.clip(now, k, ClipReason::PowerTarget, w, clamped);
-                            }
-                            if clamped < self.cohorts[cohort].target_w {
-                                self.cohorts[cohort].set_target(now, clamped);
-                            }
-                        } else if !w.is_finite() || (w - c.target_w).abs() > 0.5 {
-                            self.clip(now, k, ClipReason::PowerTarget, w, c.target_w);
-                        }
-                    }
-                    let c = &self.cohorts[cohort];
-                    let desired = on.min(working);
-                    let current = c.on;
-                    if desired < current {
-                        let latency = c
-                            .firmware
-                            .curtail_latency(&mut self.streams.firmware[cohort]);
-                        let done = now + latency;
-                        if self.cohorts[cohort].curtail(now, current - desired, done) > 0 {
-                            s.schedule_at(done, TwinEvent::AsicDone(cohort as u32));
-                        }
-                    }
+                    self.lower_asic(now, k, cohort, on, power_target_w, s);
                 }
                 Action::Gpu { pool, allocation } => {
                     let Some(&pool) = self.ids.pools.get(pool) else {
@@ -181,6 +145,56 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Pass 1 of an ASIC action: a lower target, and devices curtailed
+    /// through the firmware's latency; what asks too much is clipped.
+    fn lower_asic(
+        &mut self,
+        now: SimTime,
+        k: usize,
+        cohort: usize,
+        on: u32,
+        power_target_w: Option<f64>,
+        s: &mut Scheduler<TwinEvent>,
+    ) {
+        let c = &self.cohorts[cohort];
+        let working = c.working();
+        if on > working {
+            self.clip(
+                now,
+                k,
+                ClipReason::NotEnoughDevices,
+                f64::from(on),
+                f64::from(working),
+            );
+        }
+        if let Some(w) = power_target_w {
+            let c = &self.cohorts[cohort];
+            let clamped = c.spec.clamp_power_w(w);
+            if c.firmware.supports_power_target {
+                if !w.is_finite() || (clamped - w).abs() > 1e-9 {
+                    self.clip(now, k, ClipReason::PowerTarget, w, clamped);
+                }
+                if clamped < self.cohorts[cohort].target_w {
+                    self.cohorts[cohort].set_target(now, clamped);
+                }
+            } else if !w.is_finite() || (w - c.target_w).abs() > 0.5 {
+                self.clip(now, k, ClipReason::PowerTarget, w, c.target_w);
+            }
+        }
+        let c = &self.cohorts[cohort];
+        let desired = on.min(working);
+        let current = c.on;
+        if desired < current {
+            let latency = c
+                .firmware
+                .curtail_latency(&mut self.streams.firmware[cohort]);
+            let done = now + latency;
+            if self.cohorts[cohort].curtail(now, current - desired, done) > 0 {
+                s.schedule_at(done, TwinEvent::AsicDone(cohort as u32));
             }
         }
     }

@@ -61,7 +61,7 @@ impl Ids {
 
 /// `id`, or `id#2`, `id#3`, … if taken.
 fn unique<T: Ord + Clone + From<String> + std::fmt::Display>(
-    id: T,
+    id: &T,
     taken: &mut std::collections::BTreeSet<T>,
 ) -> T {
     let mut candidate = id.clone();
@@ -136,7 +136,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     },
                     c.target_w,
                 );
-                view.id = unique(view.id.clone(), &mut taken);
+                view.id = unique(&view.id, &mut taken);
                 view
             })
             .collect();
@@ -153,7 +153,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                     p.spec.job_speed,
                     p.prewarmed,
                 );
-                view.id = unique(view.id.clone(), &mut taken);
+                view.id = unique(&view.id, &mut taken);
                 view.allocation = p.target;
                 view.rental_market = p
                     .rental_series

@@ -33,7 +33,6 @@ mod forecast;
 mod grid;
 mod ids;
 mod observation;
-pub mod realtime;
 
 pub use action::Action;
 pub use class::{GpuAllocation, GpuUse, PerGpuUse, PerJobClass, WorkloadClass};

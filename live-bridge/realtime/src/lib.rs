@@ -1,3 +1,5 @@
+//! Real-time pacing for HCP Twin's engine.
+//!
 //! [`WallClock`]: the engine's [`Clock`] paced by real time, for drivers
 //! that run a simulation as it would unfold (the viewer's playback, a live
 //! loop). It is the one place in the product where simulated time meets the
@@ -48,7 +50,7 @@ impl Clock for WallClock {
             std::thread::sleep(wait);
             SyncStatus::Synchronized
         } else {
-            let late_s = (elapsed - due).as_secs_f64() * self.speed;
+            let late_s = elapsed.saturating_sub(due).as_secs_f64() * self.speed;
             SyncStatus::OutOfSync(
                 SimDuration::try_from_secs_f64(late_s).unwrap_or(SimDuration::MAX),
             )
