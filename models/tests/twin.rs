@@ -536,3 +536,65 @@ fn a_run_on_the_shared_job_list_equals_a_run_drawing_its_jobs() {
     assert_eq!(sink_a.intervals, sink_b.intervals);
     assert_eq!(sink_a.switches, sink_b.switches);
 }
+
+/// Asks once, at the first decision, for more GPUs than the first pool has
+/// and for a pool and a cohort that do not exist.
+struct OverAsker {
+    asked: bool,
+}
+
+impl Policy for OverAsker {
+    fn name(&self) -> &'static str {
+        "over-asker"
+    }
+
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        if std::mem::replace(&mut self.asked, true) {
+            return;
+        }
+        let pool = &o.gpu_pools[0];
+        actions.push(Action::Gpu {
+            pool: pool.id.clone(),
+            allocation: GpuAllocation {
+                p3: pool.installed + 100,
+                ..GpuAllocation::default()
+            },
+        });
+        actions.push(Action::Gpu {
+            pool: "texas-north/B200".into(),
+            allocation: GpuAllocation {
+                p3: 8,
+                ..GpuAllocation::default()
+            },
+        });
+        actions.push(Action::Asic {
+            cohort: "texas-north/S9/stock".into(),
+            on: 5,
+            power_target_w: None,
+        });
+    }
+}
+
+#[test]
+fn a_gpu_action_beyond_the_working_gpus_is_clipped_once_and_unknown_ids_are_refused() {
+    let setup = setup(1, PlantConfig::default());
+    let (result, sink) = play(&setup, 5, Box::new(OverAsker { asked: false }));
+    let at_start: Vec<_> = sink.clips.iter().filter(|c| c.time_us == 0).collect();
+    let too_many: Vec<_> = at_start
+        .iter()
+        .filter(|c| c.reason == ClipReason::NotEnoughDevices)
+        .collect();
+    // One record, for action 0 — not a second one from the raising pass.
+    assert_eq!(too_many.len(), 1, "{at_start:?}");
+    assert_eq!(too_many[0].action, 0);
+    assert!(sink.clips.iter().all(|c| c.action != usize::MAX));
+    let refused: Vec<_> = at_start
+        .iter()
+        .filter(|c| c.reason == ClipReason::UnknownIndex)
+        .map(|c| c.action)
+        .collect();
+    assert_eq!(refused, vec![1, 2], "{at_start:?}");
+    // A refused action touches no other device: the only switch is pool 0's.
+    assert!(sink.switches.iter().filter(|s| s.time_us == 0).all(|s| s.pool == 0));
+    assert_eq!(result.clips, sink.clips.len() as u64);
+}

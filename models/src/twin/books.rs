@@ -192,7 +192,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             if let Some(view) = self.observation.p1.get_mut(g) {
                 view.rate_per_s = rate;
                 view.gpus_needed = group.gpus_needed(rate, beta);
-                view.p99_wait_ms = outcome.p99_wait_ms;
+                view.p99_wait_ms = Some(outcome.p99_wait_ms).filter(|ms| ms.is_finite());
             }
             for &(customer, k) in &group.members {
                 let r = tape.demand.p1[k]

@@ -169,7 +169,7 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 model: g.model.clone(),
                 rate_per_s: 0.0,
                 gpus_needed: 0.0,
-                p99_wait_ms: 0.0,
+                p99_wait_ms: Some(0.0),
             })
             .collect();
         o.sla = SlaView::default();

@@ -224,3 +224,139 @@ pub fn intervals_per_decision(every_minutes: u32, interval_s: f64) -> u64 {
     let step_minutes = ((interval_s / 60.0).floor().max(0.0) as u64).max(1);
     (u64::from(every_minutes) / step_minutes).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::forecast::Persistence;
+    use crate::ids::SiteId;
+    use crate::observation::SiteView;
+
+    /// Counts its decisions; subscribes as told.
+    struct Counter {
+        subscriptions: Subscriptions,
+        decided: u32,
+    }
+
+    impl Policy for Counter {
+        fn name(&self) -> &'static str {
+            "counter"
+        }
+        fn subscriptions(&self) -> Subscriptions {
+            self.subscriptions
+        }
+        fn decide(&mut self, observation: &Observation, _: &mut Vec<Action>) {
+            self.decided += 1;
+            assert!(observation.forecast.is_some() == (self.subscriptions.forecast_steps > 0));
+        }
+    }
+
+    fn decision_loop(subscriptions: Subscriptions) -> DecisionLoop {
+        let policy = Counter {
+            subscriptions,
+            decided: 0,
+        };
+        DecisionLoop::new(Box::new(policy), Box::new(Persistence::default()))
+    }
+
+    /// Interval `i` of a 5-minute market with one site at `price`.
+    fn at(i: u64, price: Option<f64>) -> Observation {
+        let mut o = Observation::empty(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+        o.interval = i;
+        o.interval_s = 300.0;
+        let mut site = SiteView::new(SiteId::from("a"), "HB_WEST".into(), 10.0, 1.0, true);
+        site.price_usd_per_mwh = price;
+        o.sites.push(site);
+        o
+    }
+
+    #[test]
+    fn every_fifteen_minutes_on_a_five_minute_market_is_every_third_interval() {
+        let l = decision_loop(Subscriptions {
+            every_minutes: 15,
+            ..Subscriptions::default()
+        });
+        let due: Vec<u64> = (0..10)
+            .filter(|&i| l.due(Occasion::IntervalStart, &at(i, Some(40.0))).is_some())
+            .collect();
+        assert_eq!(due, vec![0, 3, 6, 9]);
+        assert_eq!(intervals_per_decision(15, 900.0), 1);
+        assert_eq!(intervals_per_decision(0, 300.0), 1);
+        assert_eq!(intervals_per_decision(60, 300.0), 12);
+    }
+
+    #[test]
+    fn a_known_price_at_the_spike_level_wakes_the_policy_between_its_epochs_and_an_unknown_one_never() {
+        let l = decision_loop(Subscriptions {
+            every_minutes: 60,
+            price_spike_usd_per_mwh: Some(1000.0),
+            ..Subscriptions::default()
+        });
+        assert_eq!(
+            l.due(Occasion::IntervalStart, &at(5, Some(1000.0))),
+            Some(Trigger::PriceSpike {
+                site: SiteId::from("a")
+            })
+        );
+        assert_eq!(l.due(Occasion::IntervalStart, &at(5, Some(999.0))), None);
+        assert_eq!(l.due(Occasion::IntervalStart, &at(5, None)), None);
+        assert_eq!(
+            l.due(Occasion::IntervalStart, &at(12, None)),
+            Some(Trigger::Interval)
+        );
+    }
+
+    #[test]
+    fn grid_notices_and_queue_thresholds_follow_the_subscriptions() {
+        let quiet = decision_loop(Subscriptions {
+            grid_notices: false,
+            ..Subscriptions::default()
+        });
+        let grid = Occasion::GridNotice { event: 7 };
+        let o = at(1, Some(40.0));
+        assert_eq!(quiet.due(grid, &o), None);
+        assert_eq!(
+            decision_loop(Subscriptions::default()).due(grid, &o),
+            Some(Trigger::GridNotice { event: 7 })
+        );
+        let queued = decision_loop(Subscriptions {
+            queue_threshold_jobs: Some(3),
+            ..Subscriptions::default()
+        });
+        let grew = Occasion::QueueGrew {
+            class: WorkloadClass::P2,
+        };
+        let mut o = at(1, Some(40.0));
+        o.queues.p2.jobs = 2;
+        assert_eq!(queued.due(grew, &o), None);
+        o.queues.p2.jobs = 3;
+        assert_eq!(
+            queued.due(grew, &o),
+            Some(Trigger::QueueThreshold {
+                class: WorkloadClass::P2
+            })
+        );
+        let p1 = Occasion::QueueGrew {
+            class: WorkloadClass::P1,
+        };
+        assert_eq!(queued.due(p1, &o), None);
+    }
+
+    #[test]
+    fn a_step_feeds_the_forecaster_and_writes_the_forecast_before_the_policy_decides() {
+        let mut l = decision_loop(Subscriptions {
+            forecast_steps: 4,
+            ..Subscriptions::default()
+        });
+        let mut actions = Vec::new();
+        let mut o = at(0, Some(42.0));
+        let trigger = l.step(Occasion::IntervalStart, &mut o, &mut actions);
+        assert_eq!(trigger, Some(Trigger::Interval));
+        assert_eq!(l.decisions(), 1);
+        let forecast = o.forecast.as_ref().unwrap();
+        assert_eq!(forecast.price(&SiteId::from("a")), &[42.0; 4]);
+        assert_eq!(o.trigger, Trigger::Interval);
+    }
+}

@@ -485,8 +485,9 @@ pub struct P1ModelView {
     pub rate_per_s: f64,
     /// H100-equivalent GPUs that serve this rate at the target utilisation.
     pub gpus_needed: f64,
-    /// p99 wait over the last interval, ms.
-    pub p99_wait_ms: f64,
+    /// p99 wait over the last interval, ms (`None`: unbounded, the
+    /// requests had no capacity to wait for).
+    pub p99_wait_ms: Option<f64>,
 }
 
 /// Month-to-date SLA attainment, %.
