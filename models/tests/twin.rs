@@ -595,6 +595,11 @@ fn a_gpu_action_beyond_the_working_gpus_is_clipped_once_and_unknown_ids_are_refu
         .collect();
     assert_eq!(refused, vec![1, 2], "{at_start:?}");
     // A refused action touches no other device: the only switch is pool 0's.
-    assert!(sink.switches.iter().filter(|s| s.time_us == 0).all(|s| s.pool == 0));
+    assert!(
+        sink.switches
+            .iter()
+            .filter(|s| s.time_us == 0)
+            .all(|s| s.pool == 0)
+    );
     assert_eq!(result.clips, sink.clips.len() as u64);
 }

@@ -71,11 +71,18 @@ fn observations_and_actions_of_a_twin_run_read_back_and_replay_to_the_same_decis
         }
         let back: Vec<(Observation, Vec<Action>)> = lines
             .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {}", &line[line.len().min(4700)..line.len().min(4830)])))
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("{e}: {}", &line[line.len().min(4700)..line.len().min(4830)])
+                })
+            })
             .collect();
         assert_eq!(back.len(), log.len());
         for (k, (original, read)) in log.iter().zip(&back).enumerate() {
-            assert!(original == read, "{policy}: record {k} reads back different");
+            assert!(
+                original == read,
+                "{policy}: record {k} reads back different"
+            );
         }
         // A fresh policy on the read-back observations: the same actions.
         let mut fresh = PolicyConfig::by_name(policy).unwrap().build();

@@ -288,7 +288,8 @@ mod tests {
     }
 
     #[test]
-    fn a_known_price_at_the_spike_level_wakes_the_policy_between_its_epochs_and_an_unknown_one_never() {
+    fn a_known_price_at_the_spike_level_wakes_the_policy_between_its_epochs_and_an_unknown_one_never()
+     {
         let l = decision_loop(Subscriptions {
             every_minutes: 60,
             price_spike_usd_per_mwh: Some(1000.0),
