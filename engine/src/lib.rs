@@ -11,10 +11,10 @@
 //! # Tutorial: a model in four steps
 //!
 //! 1. Put all mutable state in one struct and all its events in one enum.
-//! 2. Give the enum a tie-break with [`Event::rank`] (or take the default).
-//! 3. Implement [`Model`]: `start` schedules the first events, `handle`
-//!    reacts to one event through the [`Scheduler`].
-//! 4. Wrap it in a [`Simulation`] and drive it: `run`, `run_until`,
+//! 2. Give the enum a tie-break with [`Event::rank`](queue::Event::rank) (or take the default).
+//! 3. Implement [`Model`](simulation::Model): `start` schedules the first events, `handle`
+//!    reacts to one event through the [`Scheduler`](simulation::Scheduler).
+//! 4. Wrap it in a [`Simulation`](simulation::Simulation) and drive it: `run`, `run_until`,
 //!    `run_until_condition` or `step`, with observers sampling on the way.
 //!
 //! ```

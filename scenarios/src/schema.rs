@@ -3,7 +3,7 @@
 //!
 //! It describes the complete scenario (every key, as [`Scenario`] holds
 //! it); a file may leave out any key of a table, which then keeps the
-//! reference scenario's value (see [`crate::load`]). Unknown keys are
+//! reference scenario's value (see [`crate::load()`]). Unknown keys are
 //! refused (`additionalProperties: false`).
 
 use crate::scenario::Scenario;

@@ -4,8 +4,8 @@
 //! - M/M/c (Erlang C): probability of waiting, mean wait, mean queue length
 //!   and the waiting-time distribution P(W_q > t) = C · e^{−(cμ−λ)t}
 //!   (Kleinrock, *Queueing Systems* vol. 1, §3.5; Gross & Harris, §2.3).
-//! - M/G/1 (Pollaczek–Khinchine): W_q = λ·E[S²] / (2(1−ρ)), which gives M/M/1
-//!   (E[S²] = 2/μ²) and M/D/1 (E[S²] = 1/μ²) as special cases.
+//! - M/G/1 (Pollaczek–Khinchine): W_q = λ·E\[S²\] / (2(1−ρ)), which gives M/M/1
+//!   (E\[S²\] = 2/μ²) and M/D/1 (E\[S²\] = 1/μ²) as special cases.
 //!
 //! Erlang C is computed through the Erlang B recursion
 //! B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)), C = c·B / (c − a(1 − B)),

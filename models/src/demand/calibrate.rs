@@ -4,7 +4,7 @@
 //!
 //! Burstiness is fitted by matching the expected sample index of dispersion
 //! of per-window counts (windows of 1, 10 and 60 s, over the trace's own
-//! span) of the batched Cox model in [`super::requests`] to the trace's, on a
+//! span) of the batched Cox model in `demand/requests.rs` to the trace's, on a
 //! log scale: the batch mean follows from the 1-second value in closed form,
 //! σ and τ from a deterministic grid search refined twice. Token counts are
 //! stored as empirical quantile tables; the daily shape as 24 mean-one

@@ -387,7 +387,7 @@ pub fn residual_mean(residual: &[f64; KNOTS]) -> f64 {
 /// The generator's expected price in month `m` without level offset, as
 /// `(a, b)` with E = a + k·b for spike scale k: given the mean base price
 /// of that month's intervals, the stationary spike share π = p/(p + 1/L)
-/// at entry rate p, the mean excess E[J] = exp(μ + σ²/2) during spikes and,
+/// at entry rate p, the mean excess E\[J\] = exp(μ + σ²/2) during spikes and,
 /// per episode, a/(1−a) + d/(1−d) excess-worths on the intervals around it.
 pub fn expected_price(node: &NodeParams, market: &MarketParams, m: usize, base: f64) -> (f64, f64) {
     let enter = (market.spike_rate * market.month_weight[m]).clamp(0.0, 1.0);

@@ -164,7 +164,7 @@ pub fn generate_btc_price(
     RegularSeries::new(horizon.time_of(0), horizon.step, values)
 }
 
-/// Daily log-returns of a daily price series: ln(p[i+1] / p[i]).
+/// Daily log-returns of a daily price series: ln(p\[i+1\] / p\[i\]).
 pub fn log_returns(prices: &[f64]) -> Vec<f64> {
     prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
 }

@@ -3,7 +3,7 @@
 //! **What it does.** At every market interval it plans the next
 //! `horizon_steps` intervals (the current one first, then the
 //! forecaster's prices and hashprice) with one small linear program per
-//! site ([`lp`]), and acts on the plan's first step:
+//! site (`mpc/lp.rs`), and acts on the plan's first step:
 //! - *ASICs.* Per cohort and step, the devices on, each at the power target
 //!   that earns most at that step's forecast prices (as `breakeven` picks
 //!   it). A device on earns hashprice × (1 − fee) × H(P) ÷ 24 − price × PUE

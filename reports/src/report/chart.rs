@@ -1,5 +1,5 @@
 //! What every figure shares: the embedded font, the palette, number
-//! formats, and [`render`], which draws a [`Plot`] twice — as SVG text and
+//! formats, and `render`, which draws a `Plot` twice — as SVG text and
 //! as a PNG — and writes both atomically beside the report.
 //!
 //! PNG text is drawn by ab_glyph from DejaVu Sans, embedded in the binary

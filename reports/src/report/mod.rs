@@ -4,7 +4,7 @@
 //! [`write_report`] loads every scenario under the folder
 //! ([`load`]: runs, and the intervals of one median detail replication),
 //! summarises the runs with the sweep's own statistics ([`stats`]), draws
-//! the figures ([`fig_runs`] over replications, [`fig_series`] over time,
+//! the figures (`fig_runs` over replications, `fig_series` over time,
 //! both through [`chart`]), and writes `report/index.html` (self-contained),
 //! `report/summary.md` and each figure as `.svg` and `.png`, every file
 //! through a temporary and a rename. Bytes depend only on the dataset.
