@@ -5,8 +5,10 @@
 //!
 //! 1. `time` — the simulated instant the event was scheduled for;
 //! 2. `rank` — a fixed tie-break chosen by the event's type through
-//!    [`Event::rank`] (lower first), so that, for example, a price update at
-//!    12:00 is always seen before a policy decision at 12:00;
+//!    [`Event::rank`] (lower first), so that, for example, a model can have
+//!    its interval boundary at 12:00 always handled before any other event
+//!    at 12:00 (the twin ranks the boundary 0 and a grid notice 1, so a
+//!    notice that coincides with a boundary is heard in the new interval);
 //! 3. `sequence` — the order in which events were scheduled (a counter that
 //!    never repeats), so equal-time, equal-rank events fire first-in first-out.
 //!

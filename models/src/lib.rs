@@ -1,7 +1,7 @@
 //! The world and plant models of HCP Twin, on top of `hcp-engine`.
 //!
-//! Today this crate holds the world outside the fence — everything no policy
-//! can change — as calibrated stochastic generators and as replays of real
+//! This crate holds the world outside the fence — everything no policy can
+//! change — as calibrated stochastic generators and as replays of real
 //! series:
 //!
 //! - [`market`]: BTC/USD price, network hashrate and difficulty (blocks,
@@ -13,6 +13,15 @@
 //! - [`world`]: the scenario's exogenous *tape* — every process above
 //!   generated once per (seed, replication) on a common time grid, so that
 //!   every policy sees exactly the same world.
+//!
+//! and the plant inside it and the twin that plays a policy on both:
+//!
+//! - [`plant`]: sites and caps, ASIC and GPU specs, firmware, reliability,
+//!   the GPU switching state machine, P1 serving;
+//! - [`ledger`]: every dollar by stream, invoices, SLA credits;
+//! - [`twin`]: the twin on the engine, which drives a policy through the
+//!   contract crate (`hcp_contract`: observations, actions, the decision
+//!   loop) and never lets it see the tape.
 //!
 //! Shared plumbing: [`data`] reads and checks input files (CSV or Parquet),
 //! [`series`] holds regular time series on simulated time, [`describe`]

@@ -10,6 +10,10 @@
 //! power on the power left under each site's cap with the GPUs at full
 //! load.
 //!
+//! **Unknown readings.** It reads no price, so an unknown spot price or
+//! hashprice changes nothing; devices that did not answer are left out of
+//! the plan.
+//!
 //! **When it wins.** When AI work pays far more per MW than mining — the
 //! usual case for GPUs whose customers are waiting — and power is cheap
 //! enough that no GPU is worth switching off.

@@ -24,6 +24,12 @@
 //!   target rather than fewer devices at the best one: hashrate grows as
 //!   P^0.63, so spreading the power hashes more per MW.
 //!
+//! **Unknown readings.** An unknown price is neither $0 nor a spike: a
+//! site whose spot price is unknown keeps its cohorts' curtailment state
+//! and every device as it is (no action for its ASICs or GPUs) until the
+//! price is back; with the hashprice unknown no cohort switches and no ASIC
+//! action is sent. Grid-event commitments stand.
+//!
 //! **When it wins.** Volatile power prices (ERCOT spikes): it sheds load
 //! exactly when mining loses money and is paid for doing so in grid events.
 //!

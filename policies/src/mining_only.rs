@@ -8,6 +8,10 @@
 //! the run books no AI or rental revenue — only the SLA credits P1
 //! customers are owed.
 //!
+//! **Unknown readings.** It reads no price, so an unknown spot price or
+//! hashprice changes nothing; devices that did not answer are left out of
+//! the plan.
+//!
 //! **When it wins.** When hashprice is high against power prices and the
 //! GPUs have no buyers: the baseline every hybrid policy must beat.
 //!

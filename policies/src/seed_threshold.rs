@@ -17,6 +17,10 @@
 //! they are, except to finish a move the cap deferred or to re-plan after a
 //! device failed or came back.
 //!
+//! **Unknown readings.** A site whose spot price is unknown (or, with
+//! miners, whose hashprice is) keeps its mode, and its devices stay as they
+//! are until the reading is back; then the site is planned again.
+//!
 //! **When it wins.** When the two uses' values cross rarely and by wide
 //! margins: the threshold keeps it from paying switching and preemption
 //! costs for small, fleeting differences.

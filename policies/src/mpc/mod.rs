@@ -23,6 +23,10 @@
 //! - Increases are budgeted against the observed headroom, so no action is
 //!   clipped for the cap.
 //!
+//! **Unknown readings.** As `breakeven`: a site whose spot price is
+//! unknown, or every site when the hashprice is, keeps its last plan and
+//! its devices as they are until the reading is back.
+//!
 //! **When it wins.** Volatile prices where spikes come in runs the
 //! forecaster can see (a day's evening peak): it curtails for the run,
 //! ignores blips that cost less than a restart, and does not chase the
