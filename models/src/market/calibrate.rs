@@ -16,6 +16,7 @@
 
 use std::path::Path;
 
+use nalgebra::{Matrix3, Vector3};
 use serde::{Deserialize, Serialize};
 
 use super::btc_price::{BtcPriceParams, log_returns};
@@ -191,17 +192,21 @@ pub fn calibrate_network(
 }
 
 /// OLS with three regressors: coefficients and residual variance (n − 3).
+/// The normal equations are solved by LU with partial pivoting (nalgebra);
+/// a singular system gives NaN coefficients, which the caller's checks
+/// refuse.
 fn least_squares(rows: &[([f64; 3], f64)]) -> ([f64; 3], f64) {
-    let mut a = [[0.0; 4]; 3];
+    let mut xtx = Matrix3::zeros();
+    let mut xty = Vector3::zeros();
     for (x, y) in rows {
-        for i in 0..3 {
-            for j in 0..3 {
-                a[i][j] += x[i] * x[j];
-            }
-            a[i][3] += x[i] * y;
-        }
+        let x = Vector3::from_column_slice(x);
+        xtx += x * x.transpose();
+        xty += x * *y;
     }
-    let coef = solve3(a);
+    let coef = xtx
+        .lu()
+        .solve(&xty)
+        .map_or([f64::NAN; 3], |c| [c[0], c[1], c[2]]);
     let ss: f64 = rows
         .iter()
         .map(|(x, y)| (y - x.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>()).powi(2))
@@ -226,24 +231,4 @@ fn simple_regression(pairs: &[(f64, f64)]) -> ([f64; 2], f64) {
         .map(|(x, y)| (y - intercept - slope * x).powi(2))
         .sum();
     ([intercept, slope], ss / (n - 2.0))
-}
-
-/// Gauss–Jordan elimination with partial pivoting of a 3×3 augmented system.
-fn solve3(mut a: [[f64; 4]; 3]) -> [f64; 3] {
-    for col in 0..3 {
-        let pivot = (col..3)
-            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
-            .unwrap_or(col);
-        a.swap(col, pivot);
-        for row in 0..3 {
-            if row != col {
-                let f = a[row][col] / a[col][col];
-                let pivot_row = a[col];
-                for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    [a[0][3] / a[0][0], a[1][3] / a[1][1], a[2][3] / a[2][2]]
 }

@@ -15,11 +15,12 @@
 use std::collections::BTreeMap;
 
 use hcp_contract::{Forecast, Forecaster, Observation, SiteId};
+use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::intervals_in;
 
-/// Highest order the forecaster fits (its solver works on the stack).
+/// Highest order the forecaster fits.
 pub const MAX_ORDER: usize = 16;
 
 /// Parameters of [`Autoregressive`].
@@ -167,34 +168,18 @@ impl Autoregressive {
         if s.rows < 10 * p {
             return false;
         }
-        let mut a = [[0.0; MAX_ORDER + 1]; MAX_ORDER];
+        // The normal equations (Σ x xᵀ + ridge·I) φ = Σ x y are symmetric
+        // positive definite unless degenerate: Cholesky (nalgebra) solves
+        // them and says when they are not.
         let trace: f64 = (0..p).map(|i| s.xtx[i * p + i]).sum();
         let ridge = 1e-9 * trace.max(1e-12);
-        for (i, row) in a.iter_mut().take(p).enumerate() {
-            row[..p].copy_from_slice(&s.xtx[i * p..(i + 1) * p]);
-            row[i] += ridge;
-            row[p] = s.xty[i];
-        }
-        for col in 0..p {
-            let pivot = (col..p)
-                .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
-                .unwrap_or(col);
-            if a[pivot][col].abs() < 1e-300 {
-                return false;
-            }
-            a.swap(col, pivot);
-            let pivot_row = a[col];
-            for (r, row) in a.iter_mut().take(p).enumerate() {
-                if r != col {
-                    let f = row[col] / pivot_row[col];
-                    for (x, &y) in row[col..=p].iter_mut().zip(&pivot_row[col..=p]) {
-                        *x -= f * y;
-                    }
-                }
-            }
-        }
-        for (i, (x, row)) in phi.iter_mut().zip(&a).take(p).enumerate() {
-            *x = row[p] / row[i];
+        let xtx = DMatrix::from_row_slice(p, p, &s.xtx) + DMatrix::identity(p, p) * ridge;
+        let Some(cholesky) = xtx.cholesky() else {
+            return false;
+        };
+        let solution = cholesky.solve(&DVector::from_column_slice(&s.xty));
+        for (x, &v) in phi.iter_mut().zip(solution.iter()) {
+            *x = v;
         }
         phi[..p].iter().all(|x| x.is_finite())
     }
