@@ -39,41 +39,15 @@ impl GpuHourValue {
     /// Adds an interval's revenue and busy GPU-hours by use after decaying
     /// the past by `keep` ([`GpuHourValue::keep_after`]).
     pub fn record(&mut self, keep: f64, usd: &PerGpuUse<f64>, gpu_hours: &PerGpuUse<f64>) {
-        record_one(
-            &mut self.usd.p1,
-            &mut self.gpu_hours.p1,
-            keep,
-            usd.p1,
-            gpu_hours.p1,
-        );
-        record_one(
-            &mut self.usd.p2,
-            &mut self.gpu_hours.p2,
-            keep,
-            usd.p2,
-            gpu_hours.p2,
-        );
-        record_one(
-            &mut self.usd.p3,
-            &mut self.gpu_hours.p3,
-            keep,
-            usd.p3,
-            gpu_hours.p3,
-        );
-        record_one(
-            &mut self.usd.p4,
-            &mut self.gpu_hours.p4,
-            keep,
-            usd.p4,
-            gpu_hours.p4,
-        );
-        record_one(
-            &mut self.usd.rental,
-            &mut self.gpu_hours.rental,
-            keep,
-            usd.rental,
-            gpu_hours.rental,
-        );
+        for use_ in PerGpuUse::<f64>::EARNING {
+            let (Some(total_usd), Some(total_hours)) =
+                (self.usd.get_mut(use_), self.gpu_hours.get_mut(use_))
+            else {
+                continue;
+            };
+            *total_usd = *total_usd * keep + usd.get(use_).copied().unwrap_or(0.0);
+            *total_hours = *total_hours * keep + gpu_hours.get(use_).copied().unwrap_or(0.0);
+        }
     }
 
     /// USD per GPU-hour of `use_` (`None` where nothing has run).
@@ -93,11 +67,6 @@ impl GpuHourValue {
             rental: self.usd_per_gpu_hour(GpuUse::Rental),
         }
     }
-}
-
-fn record_one(usd: &mut f64, hours: &mut f64, keep: f64, new_usd: f64, new_hours: f64) {
-    *usd = *usd * keep + new_usd;
-    *hours = *hours * keep + new_hours;
 }
 
 #[cfg(test)]

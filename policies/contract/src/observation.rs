@@ -268,6 +268,13 @@ impl PowerCurve {
     }
 }
 
+/// Devices installed less failed and unresponsive ones.
+fn working(installed: u32, failed: u32, unresponsive: u32) -> u32 {
+    installed
+        .saturating_sub(failed)
+        .saturating_sub(unresponsive)
+}
+
 /// Identical ASICs at one site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -371,9 +378,7 @@ impl AsicCohortView {
     /// Devices a policy may plan with: installed, less failed and
     /// unresponsive ones.
     pub fn working(&self) -> u32 {
-        self.installed
-            .saturating_sub(self.failed)
-            .saturating_sub(self.unresponsive)
+        working(self.installed, self.failed, self.unresponsive)
     }
 }
 
@@ -440,9 +445,7 @@ impl GpuPoolView {
     /// GPUs a policy may plan with: installed, less failed and
     /// unresponsive ones.
     pub fn working(&self) -> u32 {
-        self.installed
-            .saturating_sub(self.failed)
-            .saturating_sub(self.unresponsive)
+        working(self.installed, self.failed, self.unresponsive)
     }
 }
 
