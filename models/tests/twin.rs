@@ -603,3 +603,55 @@ fn a_gpu_action_beyond_the_working_gpus_is_clipped_once_and_unknown_ids_are_refu
     );
     assert_eq!(result.clips, sink.clips.len() as u64);
 }
+
+/// Fixed shares, decided also whenever a queue reaches 20 jobs; records
+/// each queue-threshold observation's time and queue length.
+struct QueueWatcher {
+    inner: FixedPolicy,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(u64, u32, u64)>>>,
+}
+
+impl Policy for QueueWatcher {
+    fn name(&self) -> &'static str {
+        "queue-watcher"
+    }
+    fn subscriptions(&self) -> hcp_contract::Subscriptions {
+        hcp_contract::Subscriptions {
+            queue_threshold_jobs: Some(20),
+            ..Default::default()
+        }
+    }
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        if let hcp_contract::Trigger::QueueThreshold { class } = o.trigger {
+            let jobs = o.queues.get(class).map_or(0, |q| q.jobs);
+            self.seen
+                .lock()
+                .unwrap()
+                .push((o.time.as_micros(), jobs, o.interval));
+        }
+        self.inner.decide(o, actions);
+    }
+}
+
+#[test]
+fn a_queue_threshold_wakes_the_policy_with_the_whole_observation_of_that_instant() {
+    // GPUs mostly idle and P2 given few: queues grow past 20 jobs.
+    let setup = setup(2, PlantConfig::default());
+    let seen = std::sync::Arc::default();
+    let policy = QueueWatcher {
+        inner: FixedPolicy::new([0.05, 0.0, 0.0, 0.0, 0.0]),
+        seen: std::sync::Arc::clone(&seen),
+    };
+    let (result, _) = play(&setup, 9, Box::new(policy));
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty(), "no queue reached 20 jobs");
+    let step_us = 300_000_000;
+    for &(time_us, jobs, interval) in seen.iter() {
+        // Exactly the threshold, at the arrival's own instant (inside the
+        // interval the observation says), not at the interval's start.
+        assert_eq!(jobs, 20);
+        assert_eq!(time_us / step_us, interval, "{time_us} in {interval}");
+    }
+    assert!(seen.iter().any(|&(t, _, _)| t % step_us != 0));
+    assert!(result.decisions > 2 * 288);
+}

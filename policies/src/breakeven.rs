@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::power::{
     Headroom, asic_budgets, fill_asics, fit_targets_to_cap, hold_unknown, job_demand, p1_shares,
-    push_gpu, site_index,
+    push_gpu,
 };
 use crate::seed_threshold::gpu_hour_value;
 
@@ -275,7 +275,7 @@ impl Policy for Breakeven {
         self.skip.clear();
         for (cohort, view) in o.asic_cohorts.iter().enumerate() {
             let target = self.best_target(o, cohort);
-            let site = site_index(o, &view.site);
+            let site = o.site_index(&view.site);
             let state = self.cohorts.get(&view.id).copied().unwrap_or_default();
             let flip = match (
                 site.and_then(|s| o.sites[s].price_usd_per_mwh),

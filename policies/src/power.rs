@@ -62,23 +62,17 @@ impl Headroom {
     }
 }
 
-/// Position of `site` in the observation's sites (a policy's positions
-/// hold for one decision only; its state across decisions is keyed by id).
-pub(crate) fn site_index(o: &Observation, site: &SiteId) -> Option<usize> {
-    o.site_index(site)
-}
-
 /// Site budgets for a plan, IT W: the cap over the PUE, less every GPU at
 /// full load in its planned use and every ASIC at standby.
 pub(crate) fn asic_budgets(o: &Observation, gpu_plan: &[GpuAllocation]) -> Vec<f64> {
     let mut budget: Vec<f64> = o.sites.iter().map(|s| s.cap_mw * 1e6 / s.pue).collect();
     for (view, plan) in o.gpu_pools.iter().zip(gpu_plan) {
-        if let Some(b) = site_index(o, &view.site).and_then(|i| budget.get_mut(i)) {
+        if let Some(b) = o.site_index(&view.site).and_then(|i| budget.get_mut(i)) {
             *b -= f64::from(plan.powered()) * view.max_power_per_gpu_w;
         }
     }
     for view in &o.asic_cohorts {
-        if let Some(b) = site_index(o, &view.site).and_then(|i| budget.get_mut(i)) {
+        if let Some(b) = o.site_index(&view.site).and_then(|i| budget.get_mut(i)) {
             *b -= f64::from(view.installed) * view.standby_w;
         }
     }
@@ -182,7 +176,7 @@ pub(crate) fn asics_in_budget(
 ) -> u32 {
     let view = &o.asic_cohorts[cohort];
     let working = view.working();
-    let Some(budget) = site_index(o, &view.site).and_then(|i| budget_w.get_mut(i)) else {
+    let Some(budget) = o.site_index(&view.site).and_then(|i| budget_w.get_mut(i)) else {
         return 0;
     };
     let per_device = (target_w - view.standby_w).max(1.0);
@@ -205,7 +199,7 @@ pub(crate) fn push_asic(
     actions: &mut Vec<Action>,
 ) -> bool {
     let view = &o.asic_cohorts[cohort];
-    let site = site_index(o, &view.site);
+    let site = o.site_index(&view.site);
     let pue = site.map_or(1.0, |s| o.sites[s].pue);
     let (low, high) = view.power_range_w;
     let mut target = if view.supports_power_target {
@@ -256,7 +250,7 @@ pub(crate) fn push_gpu(
     actions: &mut Vec<Action>,
 ) -> bool {
     let view = &o.gpu_pools[pool];
-    let site = site_index(o, &view.site);
+    let site = o.site_index(&view.site);
     let pue = site.map_or(1.0, |s| o.sites[s].pue);
     let working = view.working();
     let current = view.allocation;

@@ -43,12 +43,15 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             .queue_threshold_jobs
             .is_some()
         {
+            // The queues alone say whether the policy is due; the whole
+            // observation is refreshed only when it is.
             let class = job.class;
-            self.refresh_observation(s.now());
+            self.refresh_queues(s.now());
             if let Some(trigger) = self
                 .decisions
                 .due(Occasion::QueueGrew { class }, &self.observation)
             {
+                self.refresh_observation(s.now());
                 self.decide(trigger, s);
             }
         }

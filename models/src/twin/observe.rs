@@ -213,11 +213,24 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             }
         }
         o.market.gpu_usd_per_gpu_hour = self.figures.gpu_value.view();
-        o.grid_notices.clear();
-        for notice in &self.notices {
+        // Notices keep their entry from one refresh to the next (only the
+        // MW committed change): nothing is allocated while one stands.
+        let notices = &self.notices;
+        o.grid_notices
+            .retain(|n| notices.iter().any(|m| m.event as u32 == n.id));
+        for notice in notices {
+            let id = notice.event as u32;
+            if let Some(view) = o.grid_notices.iter_mut().find(|n| n.id == id) {
+                for (site, &mw) in o.sites.iter().zip(&notice.committed_mw) {
+                    if let Some(committed) = view.committed_mw.get_mut(&site.id) {
+                        *committed = mw;
+                    }
+                }
+                continue;
+            }
             let event = &tape.grid.events[notice.event];
             o.grid_notices.push(GridNotice {
-                id: notice.event as u32,
+                id,
                 kind: event.kind,
                 start: event.start,
                 end: event.end(),
@@ -244,6 +257,16 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 *b = m as f64 / 1000.0;
             }
         }
+        let sla = &self.figures.sla_month;
+        o.sla.p1_pct = SlaView::attainment_pct(sla.p1.0, sla.p1.1);
+        o.sla.p2_pct = SlaView::attainment_pct(sla.p2.0, sla.p2.1);
+        self.refresh_queues(now);
+    }
+
+    /// Refreshes the job queues' views alone (what a queue-threshold
+    /// subscription is judged on).
+    pub(crate) fn refresh_queues(&mut self, now: SimTime) {
+        let o = &mut self.observation;
         for ((class, view), queue) in o.queues.iter_mut().zip(&self.jobs.queues) {
             let slot = super::jobs::class_slot(class);
             view.jobs = queue.len() as u32;
@@ -255,8 +278,5 @@ impl<S: TwinSink + 'static> TwinModel<S> {
             });
             view.admitting = self.jobs.admitting[slot];
         }
-        let sla = &self.figures.sla_month;
-        o.sla.p1_pct = SlaView::attainment_pct(sla.p1.0, sla.p1.1);
-        o.sla.p2_pct = SlaView::attainment_pct(sla.p2.0, sla.p2.1);
     }
 }

@@ -118,11 +118,6 @@ impl DecisionLoop {
         self.policy.name()
     }
 
-    /// The forecaster's name.
-    pub fn forecaster_name(&self) -> &str {
-        self.forecaster.name()
-    }
-
     /// What the policy subscribed to.
     pub fn subscriptions(&self) -> &Subscriptions {
         &self.subscriptions

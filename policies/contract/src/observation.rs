@@ -219,11 +219,6 @@ impl SiteView {
         self.committed_mw = committed_mw;
         self.headroom_mw = self.cap_mw - committed_mw;
     }
-
-    /// Facility W one device adds at `it_w` IT W.
-    pub fn facility_w(&self, it_w: f64) -> f64 {
-        it_w * self.pue
-    }
 }
 
 /// An ASIC model's power-target curve, from its public spec sheet:
@@ -260,11 +255,6 @@ impl PowerCurve {
     pub fn efficiency_j_per_th_at(&self, power_w: f64) -> f64 {
         let p = self.clamp_power_w(power_w);
         p / self.hashrate_th_at(p)
-    }
-
-    /// Stock efficiency, J/TH.
-    pub fn stock_efficiency_j_per_th(&self) -> f64 {
-        self.stock_power_w / self.stock_hashrate_th
     }
 }
 
