@@ -41,6 +41,9 @@ enum Command {
     /// Measure the simulator's speed and memory.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// A virtual fleet that speaks the real devices' protocols on loopback.
+    #[command(subcommand)]
+    Fleet(commands::fleet::FleetCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +55,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => commands::report::run(&args),
         Command::Schema => commands::schema::run(),
         Command::Bench(cmd) => commands::bench::run(&cmd),
+        Command::Fleet(cmd) => commands::fleet::run(&cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

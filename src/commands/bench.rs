@@ -29,6 +29,10 @@ pub enum BenchCommand {
     /// Policy-replications per second of a sweep of the reference year, on
     /// one thread and on every core, and the parallel efficiency.
     Sweep(super::bench_sweep::SweepBenchArgs),
+    /// The device layer at fleet scale on loopback: a full telemetry poll
+    /// of 10,000 and 38,000 virtual miners, a curtail fan-out, and asic-rs
+    /// on a sample for comparison.
+    Fleet(super::bench_fleet::FleetBenchArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -100,6 +104,7 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
         BenchCommand::Tape(args) => super::bench_tape::run(args),
         BenchCommand::Twin(args) => super::bench_twin::run(args),
         BenchCommand::Sweep(args) => super::bench_sweep::run(args),
+        BenchCommand::Fleet(args) => super::bench_fleet::run(args),
     }
 }
 

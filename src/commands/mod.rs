@@ -1,10 +1,12 @@
 //! One module per subcommand of `hcp`.
 
 pub mod bench;
+mod bench_fleet;
 mod bench_sweep;
 mod bench_tape;
 mod bench_twin;
 pub mod calibrate;
+pub mod fleet;
 mod output;
 pub mod report;
 pub mod schema;

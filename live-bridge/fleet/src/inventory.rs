@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hcp_devices::miner::Firmware;
 use hcp_models::plant::{AsicCatalog, PlantConfig, catalogs};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -42,16 +42,20 @@ pub struct FleetOptions {
     /// Index of the first address handed out (fleets side by side, as in
     /// tests running at once, take disjoint ranges).
     pub first_address: usize,
+    /// Serve only shard `i` of `n` of the plan (contiguous ranges, the
+    /// addresses those of the whole plan), so one fleet can span several
+    /// processes when one process may not open enough sockets.
+    pub shard: (usize, usize),
 }
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        FleetOptions { scale: 1.0, speed: 1.0, seed: 1, rpc_port: 4028, web: true, protocols: BTreeMap::new(), random_fault_share: 0.0, first_address: 0 }
+        FleetOptions { scale: 1.0, speed: 1.0, seed: 1, rpc_port: 4028, web: true, protocols: BTreeMap::new(), random_fault_share: 0.0, first_address: 0, shard: (0, 1) }
     }
 }
 
 /// One planned miner.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedMiner {
     /// Its RPC address.
     pub address: SocketAddr,
@@ -66,7 +70,7 @@ pub struct PlannedMiner {
 }
 
 /// The whole fleet, before anything is bound.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetPlan {
     /// The miners, in scenario order.
     pub miners: Vec<PlannedMiner>,
@@ -146,7 +150,10 @@ pub fn plan(plant: &PlantConfig, options: &FleetOptions) -> Result<FleetPlan, Fl
             }
         }
     }
-    Ok(FleetPlan { miners })
+    let (i, n) = (options.shard.0, options.shard.1.max(1));
+    let len = miners.len();
+    let range = (i.min(n) * len / n)..((i + 1).min(n) * len / n);
+    Ok(FleetPlan { miners: miners.drain(range).collect() })
 }
 
 /// A fleet being served.
@@ -188,10 +195,11 @@ pub async fn start(plant: &PlantConfig, options: &FleetOptions) -> Result<Runnin
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut miners = Vec::with_capacity(plan.miners.len());
-    for (i, planned) in plan.miners.iter().enumerate() {
+    for planned in &plan.miners {
+        let i = miner_index(planned.address.ip());
         let spec = asic.model(&planned.model).map_err(|e| FleetError::Plant(e.to_string()))?.clone();
         let firmware = asic.firmware(&planned.firmware).map_err(|e| FleetError::Plant(e.to_string()))?.clone();
-        let serial = i as u64;
+        let serial = i as u64; // the plan index: the same miner in any shard
         let seed = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(serial);
         let physics = MinerPhysics::new(spec, firmware, asic.reliability.clone(), seed);
         let miner = Arc::new(VirtualMiner::new(planned.protocol, physics, clock, serial));
@@ -211,6 +219,17 @@ pub async fn start(plant: &PlantConfig, options: &FleetOptions) -> Result<Runnin
         miners.push(miner);
     }
     Ok(RunningFleet { plan, miners, clock, stop, tasks })
+}
+
+/// The plan index of the miner at `ip` (the inverse of [`miner_ip`]).
+pub fn miner_index(ip: std::net::IpAddr) -> usize {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [_, a, b, c] = v4.octets();
+            (usize::from(a).saturating_sub(64)) * 254 * 254 + usize::from(b).saturating_sub(1) * 254 + usize::from(c).saturating_sub(1)
+        }
+        std::net::IpAddr::V6(_) => 0,
+    }
 }
 
 /// A fault drawn for a miner with probability `share` (else none), from

@@ -1,7 +1,7 @@
 //! The LuxOS driver, all on the 4028 API: one `summary+power+config`
 //! request per reading; commands through a session — reused while it lives
 //! (LuxOS keeps one session per miner, lapsing a minute after its last
-//! use), taken over with `session` or opened with `logon`, and opened
+//! use), opened with `logon` or taken over with `session`, and opened
 //! afresh once when the miner says the session is no longer valid.
 //! A power target is the nearest power profile at or below it
 //! (`profiles`, then `profileset`), so the miner never draws more than
@@ -41,15 +41,19 @@ impl LuxOsMiner {
         *self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = id;
     }
 
+    /// Opens a session with `logon`; if the miner has one already (a
+    /// session of this driver it forgot, or of another tool), takes it
+    /// over with `session`. Sessions are coordination, not security
+    /// (Luxor's session docs), so taking one over is how LuxOS tools work.
     async fn open_session(&self, timeout: Duration) -> DeviceResult<String> {
         let device = self.addr.to_string();
-        let current = call(self.addr, "session", None, timeout).await?;
-        let id = match session_id(&current) {
-            Some(id) => id,
-            None => {
-                let logon = call(self.addr, "logon", None, timeout).await?;
-                session_id(&logon).ok_or_else(|| DeviceError::protocol(&device, "logon", "no SessionID in reply"))?
+        let id = match call(self.addr, "logon", None, timeout).await {
+            Ok(logon) => session_id(&logon).ok_or_else(|| DeviceError::protocol(&device, "logon", "no SessionID in reply"))?,
+            Err(DeviceError::Protocol { .. }) => {
+                let current = call(self.addr, "session", None, timeout).await?;
+                session_id(&current).ok_or_else(|| DeviceError::protocol(&device, "session", "logon refused and no session to take over"))?
             }
+            Err(e) => return Err(e),
         };
         self.remember_session(Some(id.clone()));
         Ok(id)
