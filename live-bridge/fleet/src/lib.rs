@@ -14,7 +14,7 @@
 
 pub mod clock;
 pub mod faults;
-// TEMP pub mod gpu_server;
+pub mod gpu_server;
 pub mod inventory;
 pub mod miner;
 pub mod protocol;

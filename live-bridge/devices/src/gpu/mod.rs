@@ -8,10 +8,10 @@
 //! fleet's GPU servers publish the same readings as JSON
 //! ([`http::HttpGpuTelemetry`]).
 
-// TEMP pub mod http;
-// TEMP pub mod nvml;
-// TEMP pub mod vllm;
-// TEMP pub mod workload;
+pub mod http;
+pub mod nvml;
+pub mod vllm;
+pub mod workload;
 
 use std::time::Duration;
 
