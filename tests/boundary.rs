@@ -74,10 +74,21 @@ fn the_policies_link_the_contract_and_not_the_twin() {
 fn the_drivers_link_neither_the_twin_nor_the_virtual_fleet() {
     assert_free_of(
         "hcp-devices",
-        &["arrow", "parquet", "csv", "hcp_models", "hcp_fleet", "hcp_scenarios", "hcp_reports"],
+        &[
+            "arrow",
+            "parquet",
+            "csv",
+            "hcp_models",
+            "hcp_fleet",
+            "hcp_scenarios",
+            "hcp_reports",
+        ],
     );
     let crates = linked("hcp-devices");
     for needed in ["hcp_contract", "asic_rs", "nvml_wrapper"] {
-        assert!(crates.iter().any(|c| c == needed), "hcp-devices should use {needed}: {crates:?}");
+        assert!(
+            crates.iter().any(|c| c == needed),
+            "hcp-devices should use {needed}: {crates:?}"
+        );
     }
 }

@@ -97,10 +97,22 @@ fn serve(scale: f64, miners: usize) -> Result<(Vec<FleetChild>, FleetPlan)> {
 }
 
 fn serve_shard(scale: f64, shard: usize, shards: usize) -> Result<(FleetChild, FleetPlan)> {
-    let inventory = std::env::temp_dir().join(format!("hcp-bench-fleet-{}-{shard}.json", std::process::id()));
+    let inventory = std::env::temp_dir().join(format!(
+        "hcp-bench-fleet-{}-{shard}.json",
+        std::process::id()
+    ));
     let exe = std::env::current_exe().context("locating the hcp binary")?;
     let mut child = Command::new(exe)
-        .args(["fleet", "serve", "reference", "--no-web", "--json", "--for", "1800", "--scale"])
+        .args([
+            "fleet",
+            "serve",
+            "reference",
+            "--no-web",
+            "--json",
+            "--for",
+            "1800",
+            "--scale",
+        ])
         .arg(scale.to_string())
         .arg("--inventory")
         .arg(&inventory)
@@ -113,11 +125,15 @@ fn serve_shard(scale: f64, shard: usize, shards: usize) -> Result<(FleetChild, F
     let stdout = child.stdout.take().context("the fleet's stdout")?;
     let child = FleetChild(child);
     let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line).context("waiting for the fleet")?;
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .context("waiting for the fleet")?;
     if line.trim().is_empty() {
         bail!("hcp fleet serve stopped before serving (see its message above)");
     }
-    let plan: FleetPlan = serde_json::from_slice(&std::fs::read(&inventory).context("reading the fleet's inventory")?)?;
+    let plan: FleetPlan = serde_json::from_slice(
+        &std::fs::read(&inventory).context("reading the fleet's inventory")?,
+    )?;
     let _ = std::fs::remove_file(&inventory);
     Ok((child, plan))
 }
@@ -128,7 +144,16 @@ where
     Fut: std::future::Future<Output = hcp_devices::DeviceResult<T>>,
 {
     let started = Instant::now();
-    let outcomes = fan_out(n, concurrency, RetryPolicy { attempts: 1, ..RetryPolicy::default() }, call).await;
+    let outcomes = fan_out(
+        n,
+        concurrency,
+        RetryPolicy {
+            attempts: 1,
+            ..RetryPolicy::default()
+        },
+        call,
+    )
+    .await;
     let wall_s = started.elapsed().as_secs_f64();
     let mut failed = BTreeMap::new();
     for o in &outcomes {
@@ -137,7 +162,16 @@ where
         }
     }
     let ok = outcomes.len() - failed.values().sum::<usize>();
-    Run { what: what.to_owned(), devices: n, concurrency, wall_s, per_s: n as f64 / wall_s, ok, failed, peak_rss_bytes: peak_rss_bytes() }
+    Run {
+        what: what.to_owned(),
+        devices: n,
+        concurrency,
+        wall_s,
+        per_s: n as f64 / wall_s,
+        ok,
+        failed,
+        peak_rss_bytes: peak_rss_bytes(),
+    }
 }
 
 /// Runs `hcp bench fleet`.
@@ -146,7 +180,9 @@ where
 /// The fleet cannot be started or read.
 pub fn run(args: &FleetBenchArgs) -> Result<()> {
     super::fleet::raise_open_files(args.concurrency as u64 * 4 + 4_096)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let timeout = Duration::from_millis(args.timeout_ms);
     let mut runs = Vec::new();
     let mut asic_rs_rate = None;
@@ -156,20 +192,48 @@ pub fn run(args: &FleetBenchArgs) -> Result<()> {
     for (k, &n) in sizes.iter().enumerate() {
         let scale = n as f64 / 38_000.0;
         let (children, plan) = serve(scale, n)?;
-        let drivers: Vec<Box<dyn MinerDriver>> = plan.miners.iter().map(|m| driver(m.address, m.protocol, None)).collect();
+        let drivers: Vec<Box<dyn MinerDriver>> = plan
+            .miners
+            .iter()
+            .map(|m| driver(m.address, m.protocol, None))
+            .collect();
         eprintln!("polling {} virtual miners …", drivers.len());
-        let poll = runtime.block_on(timed("poll", drivers.len(), args.concurrency, |i| drivers[i].read(timeout)));
+        let poll = runtime.block_on(timed("poll", drivers.len(), args.concurrency, |i| {
+            drivers[i].read(timeout)
+        }));
         lean_rate = Some(poll.per_s);
         runs.push(poll);
         let last = k + 1 == sizes.len();
         if last {
-            let lux: Vec<&Box<dyn MinerDriver>> =
-                plan.miners.iter().zip(&drivers).filter(|(m, _)| m.protocol == Firmware::LuxOs).map(|(_, d)| d).take(args.curtail).collect();
+            let lux: Vec<&Box<dyn MinerDriver>> = plan
+                .miners
+                .iter()
+                .zip(&drivers)
+                .filter(|(m, _)| m.protocol == Firmware::LuxOs)
+                .map(|(_, d)| d)
+                .take(args.curtail)
+                .collect();
             eprintln!("curtailing {} LuxOS miners …", lux.len());
-            runs.push(runtime.block_on(timed("curtail (opens sessions)", lux.len(), args.concurrency, |i| lux[i].curtail(timeout))));
-            runs.push(runtime.block_on(timed("resume (sessions reused)", lux.len(), args.concurrency, |i| lux[i].resume(timeout))));
+            runs.push(runtime.block_on(timed(
+                "curtail (opens sessions)",
+                lux.len(),
+                args.concurrency,
+                |i| lux[i].curtail(timeout),
+            )));
+            runs.push(runtime.block_on(timed(
+                "resume (sessions reused)",
+                lux.len(),
+                args.concurrency,
+                |i| lux[i].resume(timeout),
+            )));
             if args.asic_rs_sample > 0 {
-                let sample: Vec<std::net::IpAddr> = plan.miners.iter().filter(|m| m.protocol == Firmware::LuxOs).take(args.asic_rs_sample).map(|m| m.address.ip()).collect();
+                let sample: Vec<std::net::IpAddr> = plan
+                    .miners
+                    .iter()
+                    .filter(|m| m.protocol == Firmware::LuxOs)
+                    .take(args.asic_rs_sample)
+                    .map(|m| m.address.ip())
+                    .collect();
                 eprintln!("asic-rs get_data on {} LuxOS miners …", sample.len());
                 let (read, wall) = runtime.block_on(asic_rs_poll(&sample, args.concurrency));
                 asic_rs_rate = Some(read as f64 / wall);
@@ -189,11 +253,20 @@ pub fn run(args: &FleetBenchArgs) -> Result<()> {
         for r in &report.runs {
             println!(
                 "{:<26} {:>6} devices  {:>7.2} s  {:>8.0}/s  ok {:>6}  failed {:?}  rss {}",
-                r.what, r.devices, r.wall_s, r.per_s, r.ok, r.failed, format_mib(r.peak_rss_bytes)
+                r.what,
+                r.devices,
+                r.wall_s,
+                r.per_s,
+                r.ok,
+                r.failed,
+                format_mib(r.peak_rss_bytes)
             );
         }
         if let Some(a) = report.asic_rs_get_data_per_s {
-            println!("asic-rs get_data: {a:.0}/s; the lean poll is {:.1}× that", report.lean_over_asic_rs.unwrap_or(f64::NAN));
+            println!(
+                "asic-rs get_data: {a:.0}/s; the lean poll is {:.1}× that",
+                report.lean_over_asic_rs.unwrap_or(f64::NAN)
+            );
         }
     }
     Ok(())
@@ -206,12 +279,13 @@ async fn asic_rs_poll(ips: &[std::net::IpAddr], concurrency: usize) -> (usize, f
     use futures::StreamExt;
     let factory = asic_rs::MinerFactory::new();
     let factory = &factory;
-    let miners: Vec<Box<dyn asic_rs::core::traits::miner::Miner>> = futures::stream::iter(ips.iter().copied())
-        .map(|ip| async move { factory.get_miner(ip).await.ok().flatten() })
-        .buffer_unordered(concurrency.max(1))
-        .filter_map(std::future::ready)
-        .collect()
-        .await;
+    let miners: Vec<Box<dyn asic_rs::core::traits::miner::Miner>> =
+        futures::stream::iter(ips.iter().copied())
+            .map(|ip| async move { factory.get_miner(ip).await.ok().flatten() })
+            .buffer_unordered(concurrency.max(1))
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
     let started = Instant::now();
     let read = futures::stream::iter(miners.iter())
         .map(|m| async move { m.get_data().await.hashrate.is_some() })

@@ -101,7 +101,12 @@ pub(crate) fn protocols(values: &[String]) -> Result<BTreeMap<String, Firmware>>
 
 fn shard(value: Option<&str>) -> Result<(usize, usize)> {
     let Some(v) = value else { return Ok((0, 1)) };
-    let parsed = v.split_once('/').and_then(|(i, n)| Some((i.trim().parse::<usize>().ok()?, n.trim().parse::<usize>().ok()?)));
+    let parsed = v.split_once('/').and_then(|(i, n)| {
+        Some((
+            i.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
     match parsed {
         Some((i, n)) if n > 0 && i < n => Ok((i, n)),
         _ => bail!("--shard {v}: expected I/N with 0 ≤ I < N"),
@@ -110,16 +115,23 @@ fn shard(value: Option<&str>) -> Result<(usize, usize)> {
 
 /// Raises the open-file limit to `needed` (as far as allowed).
 pub(crate) fn raise_open_files(needed: u64) -> Result<()> {
-    let (soft, hard) = rlimit::Resource::NOFILE.get().context("reading the open-file limit")?;
+    let (soft, hard) = rlimit::Resource::NOFILE
+        .get()
+        .context("reading the open-file limit")?;
     if soft >= needed {
         return Ok(());
     }
-    if rlimit::Resource::NOFILE.set(needed, needed.max(hard)).is_ok() {
+    if rlimit::Resource::NOFILE
+        .set(needed, needed.max(hard))
+        .is_ok()
+    {
         return Ok(());
     }
     let raised = rlimit::increase_nofile_limit(needed).context("raising the open-file limit")?;
     if raised < needed {
-        bail!("the fleet needs about {needed} open files; the limit is {raised} (raise it with `ulimit -n`, or serve a smaller --scale)");
+        bail!(
+            "the fleet needs about {needed} open files; the limit is {raised} (raise it with `ulimit -n`, or serve a smaller --scale)"
+        );
     }
     Ok(())
 }
@@ -145,7 +157,10 @@ fn serve(args: &ServeArgs) -> Result<()> {
     if let Some(path) = &args.inventory {
         write_inventory(path, &plan)?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async {
         let fleet = hcp_fleet::start(&loaded.scenario.plant, &options).await?;
         let mut by_protocol = BTreeMap::new();
@@ -173,9 +188,13 @@ fn serve(args: &ServeArgs) -> Result<()> {
             );
         }
         match args.for_s {
-            Some(s) if s.is_finite() && s >= 0.0 => tokio::time::sleep(Duration::from_secs_f64(s)).await,
+            Some(s) if s.is_finite() && s >= 0.0 => {
+                tokio::time::sleep(Duration::from_secs_f64(s)).await;
+            }
             _ => {
-                tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+                tokio::signal::ctrl_c()
+                    .await
+                    .context("waiting for Ctrl-C")?;
             }
         }
         fleet.shutdown().await;
@@ -186,7 +205,8 @@ fn serve(args: &ServeArgs) -> Result<()> {
 /// Writes the plan as JSON, atomically (a temporary file, then a rename).
 fn write_inventory(path: &std::path::Path, plan: &FleetPlan) -> Result<()> {
     let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, serde_json::to_vec(plan)?).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, serde_json::to_vec(plan)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

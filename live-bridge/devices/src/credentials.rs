@@ -199,7 +199,10 @@ mod tests {
         assert!(e.to_string().contains("line 1"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");
         let e = Credentials::parse("creds", "antminer = root:hunter2\n").unwrap_err();
-        assert!(!e.to_string().contains("hunter2") && e.to_string().contains("unknown firmware"), "{e}");
+        assert!(
+            !e.to_string().contains("hunter2") && e.to_string().contains("unknown firmware"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -211,7 +214,10 @@ mod tests {
         let env = |k: &str| (k == "HCP_WHATSMINER_PASSWORD").then(|| "fromenv".to_owned());
         let c = Credentials::load(Some(&path), env).unwrap();
         let login = c.login(Firmware::Whatsminer).unwrap();
-        assert_eq!((login.user.as_str(), login.password.expose()), ("admin", "fromenv"));
+        assert_eq!(
+            (login.user.as_str(), login.password.expose()),
+            ("admin", "fromenv")
+        );
         assert!(c.login(Firmware::LuxOs).is_none());
         let missing = Credentials::load(Some(&dir.join("absent")), |_| None).unwrap_err();
         assert!(missing.to_string().contains("absent"), "{missing}");

@@ -24,7 +24,12 @@ pub struct Outcome<T> {
 
 /// Calls `call(i)` for every `i < n`, at most `concurrency` at once,
 /// retrying per `retry`; the outcomes sorted by index.
-pub async fn fan_out<T, F, Fut>(n: usize, concurrency: usize, retry: RetryPolicy, call: F) -> Vec<Outcome<T>>
+pub async fn fan_out<T, F, Fut>(
+    n: usize,
+    concurrency: usize,
+    retry: RetryPolicy,
+    call: F,
+) -> Vec<Outcome<T>>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = DeviceResult<T>>,
@@ -33,7 +38,11 @@ where
     let mut outcomes: Vec<Outcome<T>> = futures::stream::iter(0..n)
         .map(|index| async move {
             let (result, tries) = retry.run(|| call(index)).await;
-            Outcome { index, result, tries }
+            Outcome {
+                index,
+                result,
+                tries,
+            }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -60,7 +69,14 @@ mod tests {
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 in_flight.fetch_sub(1, Ordering::SeqCst);
-                if i % 10 == 0 { Err(DeviceError::Unauthorised { device: i.to_string(), what: "x".into() }) } else { Ok(i * 2) }
+                if i % 10 == 0 {
+                    Err(DeviceError::Unauthorised {
+                        device: i.to_string(),
+                        what: "x".into(),
+                    })
+                } else {
+                    Ok(i * 2)
+                }
             }
         })
         .await;

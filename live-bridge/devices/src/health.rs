@@ -67,8 +67,14 @@ mod tests {
         h.record(&Ok::<(), DeviceError>(()), 10.0);
         assert_eq!(h.health(20.0, 30.0), Health::Fresh);
         assert_eq!(h.health(41.0, 30.0), Health::Stale);
-        h.record(&Err::<(), _>(DeviceError::protocol("d", "summary", "garbled")), 21.0);
-        assert_eq!((h.health(22.0, 30.0), h.consecutive_failures, h.last_failure), (Health::Stale, 1, Some(FailureKind::Protocol)));
+        h.record(
+            &Err::<(), _>(DeviceError::protocol("d", "summary", "garbled")),
+            21.0,
+        );
+        assert_eq!(
+            (h.health(22.0, 30.0), h.consecutive_failures, h.last_failure),
+            (Health::Stale, 1, Some(FailureKind::Protocol))
+        );
         h.record(&Ok::<(), DeviceError>(()), 23.0);
         assert_eq!(h.health(23.0, 30.0), Health::Fresh);
     }

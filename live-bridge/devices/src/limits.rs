@@ -43,11 +43,21 @@ mod tests {
 
     #[test]
     fn register_garbage_and_negative_hashrate_are_faults() {
-        let e = check("127.0.0.2:4028", "power_w", 2_147_483_647.0, 0.0, MINER_MAX_W).unwrap_err();
+        let e = check(
+            "127.0.0.2:4028",
+            "power_w",
+            2_147_483_647.0,
+            0.0,
+            MINER_MAX_W,
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), FailureKind::Implausible);
         assert!(e.to_string().contains("2147483647"), "{e}");
         assert!(check("d", "hashrate_th", -1.0, 0.0, MINER_MAX_TH).is_err());
         assert!(check("d", "hashrate_th", f64::NAN, 0.0, MINER_MAX_TH).is_err());
-        assert_eq!(check("d", "power_w", 3_500.0, 0.0, MINER_MAX_W), Ok(3_500.0));
+        assert_eq!(
+            check("d", "power_w", 3_500.0, 0.0, MINER_MAX_W),
+            Ok(3_500.0)
+        );
     }
 }

@@ -33,7 +33,9 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait after failed try number `failed` (1-based).
     pub fn backoff(&self, failed: u32) -> Duration {
-        let factor = 1_u32.checked_shl(failed.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1_u32
+            .checked_shl(failed.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
     }
 
@@ -73,7 +75,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let p = RetryPolicy { attempts: 10, base: Duration::from_millis(100), cap: Duration::from_millis(700) };
+        let p = RetryPolicy {
+            attempts: 10,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(700),
+        };
         let waits: Vec<u128> = (1..=5).map(|n| p.backoff(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 700, 700]);
         assert_eq!(p.backoff(40), Duration::from_millis(700));
@@ -94,11 +100,18 @@ mod tests {
             .await;
         assert_eq!((r, tries), (Ok(7), 3));
         let (r, tries) = p
-            .run(|| async { Err::<(), _>(DeviceError::Unauthorised { device: "d".into(), what: "curtail".into() }) })
+            .run(|| async {
+                Err::<(), _>(DeviceError::Unauthorised {
+                    device: "d".into(),
+                    what: "curtail".into(),
+                })
+            })
             .await;
         assert!(r.is_err());
         assert_eq!(tries, 1);
-        let (r, tries) = p.run(|| async { Err::<(), _>(DeviceError::protocol("d", "x", "y")) }).await;
+        let (r, tries) = p
+            .run(|| async { Err::<(), _>(DeviceError::protocol("d", "x", "y")) })
+            .await;
         assert!(r.is_err());
         assert_eq!(tries, 3);
     }

@@ -32,8 +32,14 @@ fn luxos_summary_power_and_config() {
             "CONFIG":[{"IsAtmEnabled":true,"Profile":"default","CurtailMode":"None"}],"id":1}]}"#,
     );
     let r = replies::luxos(DEV, &v).expect("reading");
-    assert!((r.hashrate_th - 104.512_37).abs() < 1e-9, "GHS given as a string: {r:?}");
-    assert_eq!((r.power_w, r.mode, r.uptime_s), (Some(3_254.0), MinerMode::Hashing, 86_400.0));
+    assert!(
+        (r.hashrate_th - 104.512_37).abs() < 1e-9,
+        "GHS given as a string: {r:?}"
+    );
+    assert_eq!(
+        (r.power_w, r.mode, r.uptime_s),
+        (Some(3_254.0), MinerMode::Hashing, 86_400.0)
+    );
 }
 
 #[test]
@@ -44,10 +50,19 @@ fn luxos_asleep_and_its_session_replies() {
            "power":[{"STATUS":[{"STATUS":"S","Msg":"Power"}],"POWER":[{"PSU":false,"Watts":24}]}],
            "config":[{"STATUS":[{"STATUS":"S","Msg":"Configuration"}],"CONFIG":[{"CurtailMode":"Sleep"}]}]}"#,
     );
-    assert_eq!(replies::luxos(DEV, &v).expect("reading").mode, MinerMode::Curtailed);
-    let logon = parse("logon", r#"{"SESSION":[{"SessionID":"yJN2nlj1"}],"STATUS":[{"Code":316,"Description":"LUXminer 0.1.0-15436f7140","Msg":"Session created","STATUS":"S","When":1667917312}],"id":1}"#);
+    assert_eq!(
+        replies::luxos(DEV, &v).expect("reading").mode,
+        MinerMode::Curtailed
+    );
+    let logon = parse(
+        "logon",
+        r#"{"SESSION":[{"SessionID":"yJN2nlj1"}],"STATUS":[{"Code":316,"Description":"LUXminer 0.1.0-15436f7140","Msg":"Session created","STATUS":"S","When":1667917312}],"id":1}"#,
+    );
     assert_eq!(logon["SESSION"][0]["SessionID"], "yJN2nlj1");
-    let curtail = parse("curtail", r#"{"CURTAIL":[{"Action":"sleep mode"}],"STATUS":[{"Code":335,"Description":"LUXminer 0.1.0-15436f7140","Msg":"Curtailment command sent","STATUS":"S","When":1681332079}],"id":1}"#);
+    let curtail = parse(
+        "curtail",
+        r#"{"CURTAIL":[{"Action":"sleep mode"}],"STATUS":[{"Code":335,"Description":"LUXminer 0.1.0-15436f7140","Msg":"Curtailment command sent","STATUS":"S","When":1681332079}],"id":1}"#,
+    );
     assert_eq!(curtail["CURTAIL"][0]["Action"], "sleep mode");
     let profiles = hcp_devices::miner::luxos::parse_profiles(&parse(
         "profiles",
@@ -55,9 +70,20 @@ fn luxos_asleep_and_its_session_replies() {
                         {"Profile Name":"-2","Frequency":475,"Hashrate":94.5,"Voltage":13.0,"Watts":2860,"IsDynamic":false}],
            "STATUS":[{"STATUS":"S","Msg":"Profiles"}],"id":1}"#,
     ));
-    assert_eq!(profiles, vec![("default".to_owned(), 3_250.0), ("-2".to_owned(), 2_860.0)]);
-    let stale = parse_reply(DEV, "curtail", br#"{"STATUS":[{"Code":319,"Msg":"Invalid session ID","STATUS":"E","When":1}],"id":1}"#).expect("json");
-    assert_eq!(check_status(DEV, "curtail", &stale).unwrap_err().kind(), FailureKind::Unauthorised);
+    assert_eq!(
+        profiles,
+        vec![("default".to_owned(), 3_250.0), ("-2".to_owned(), 2_860.0)]
+    );
+    let stale = parse_reply(
+        DEV,
+        "curtail",
+        br#"{"STATUS":[{"Code":319,"Msg":"Invalid session ID","STATUS":"E","When":1}],"id":1}"#,
+    )
+    .expect("json");
+    assert_eq!(
+        check_status(DEV, "curtail", &stale).unwrap_err().kind(),
+        FailureKind::Unauthorised
+    );
 }
 
 #[test]
@@ -72,7 +98,11 @@ fn bmminer_stats_with_string_rates_and_board_temperatures() {
     );
     let r = replies::antminer(DEV, &v).expect("reading");
     assert!((r.hashrate_th - 140.123_45).abs() < 1e-9);
-    assert_eq!((r.power_w, r.max_temp_c), (None, Some(74.0)), "no power on stock firmware; the hottest board");
+    assert_eq!(
+        (r.power_w, r.max_temp_c),
+        (None, Some(74.0)),
+        "no power on stock firmware; the hottest board"
+    );
 }
 
 #[test]
@@ -86,7 +116,10 @@ fn bosminer_tunerstatus_and_whatsminer_summary() {
     );
     let r = replies::braiins(DEV, &v).expect("reading");
     assert!((r.hashrate_th - 95.012_345_6).abs() < 1e-9);
-    assert_eq!((r.power_w, r.power_target_w), (Some(2_874.0), Some(2_900.0)));
+    assert_eq!(
+        (r.power_w, r.power_target_w),
+        (Some(2_874.0), Some(2_900.0))
+    );
     let v = parse(
         "summary",
         r#"{"STATUS":[{"STATUS":"S","Msg":"Summary"}],"SUMMARY":[{"Elapsed":7200,"MHS av":185000000.0,"MHS 5s":186200000.5,
@@ -94,21 +127,40 @@ fn bosminer_tunerstatus_and_whatsminer_summary() {
     );
     let r = replies::whatsminer(DEV, &v).expect("reading");
     assert!((r.hashrate_th - 186.200_000_5).abs() < 1e-9);
-    assert_eq!((r.power_w, r.power_target_w, r.max_temp_c), (Some(3_430.0), Some(3_600.0), Some(68.5)));
+    assert_eq!(
+        (r.power_w, r.power_target_w, r.max_temp_c),
+        (Some(3_430.0), Some(3_600.0), Some(68.5))
+    );
 }
 
 #[test]
 fn impossible_readings_are_faults_not_facts() {
     for (text, field) in [
-        (r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":1.0e8,"Power":2147483647}]}"#, "power_w"),
-        (r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":-5.0,"Power":3400}]}"#, "hashrate_th"),
-        (r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":1.0e8,"Power":3400,"Temperature":4000}]}"#, "max_temp_c"),
+        (
+            r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":1.0e8,"Power":2147483647}]}"#,
+            "power_w",
+        ),
+        (
+            r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":-5.0,"Power":3400}]}"#,
+            "hashrate_th",
+        ),
+        (
+            r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":1.0e8,"Power":3400,"Temperature":4000}]}"#,
+            "max_temp_c",
+        ),
     ] {
         let v = parse("summary", text);
         let e = replies::whatsminer(DEV, &v).expect_err("refused");
         assert_eq!(e.kind(), FailureKind::Implausible);
         assert!(e.to_string().contains(field), "{e}");
     }
-    let v = parse("summary", r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"Elapsed":1}]}"#);
-    assert_eq!(replies::whatsminer(DEV, &v).unwrap_err().kind(), FailureKind::Protocol, "no hashrate at all");
+    let v = parse(
+        "summary",
+        r#"{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"Elapsed":1}]}"#,
+    );
+    assert_eq!(
+        replies::whatsminer(DEV, &v).unwrap_err().kind(),
+        FailureKind::Protocol,
+        "no hashrate at all"
+    );
 }

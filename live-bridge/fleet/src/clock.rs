@@ -18,7 +18,11 @@ impl FleetClock {
     pub fn new(speed: f64) -> Self {
         FleetClock {
             start: Instant::now(),
-            speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
         }
     }
 

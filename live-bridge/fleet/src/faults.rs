@@ -56,18 +56,27 @@ impl Default for FaultSlot {
 impl FaultSlot {
     /// The current fault.
     pub fn get(&self) -> Fault {
-        *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sets the fault and wakes the device's server.
     pub fn set(&self, fault: Fault) {
-        *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
+        *self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
         self.changed.notify_waiters();
     }
 
     /// Takes a one-shot fault: returns it and puts [`Fault::None`] back.
     pub fn take_if(&self, wanted: Fault) -> bool {
-        let mut slot = self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *slot == wanted {
             *slot = Fault::None;
             true

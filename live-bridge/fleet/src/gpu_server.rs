@@ -85,7 +85,13 @@ pub struct VirtualGpuServer {
 
 impl VirtualGpuServer {
     /// A server of `gpus` GPUs of `spec`, awake, its switches drawn from `switching`.
-    pub fn new(spec: GpuSpec, gpus: u32, switching: SwitchingParams, clock: FleetClock, seed: u64) -> Self {
+    pub fn new(
+        spec: GpuSpec,
+        gpus: u32,
+        switching: SwitchingParams,
+        clock: FleetClock,
+        seed: u64,
+    ) -> Self {
         let now = clock.now_s();
         VirtualGpuServer {
             spec,
@@ -94,7 +100,12 @@ impl VirtualGpuServer {
             clock,
             fault: FaultSlot::default(),
             seed,
-            state: Mutex::new(GpuState { engine: Engine::Awake, energy_j: 0.0, last_s: now, rng: StreamRng::seed_from_u64(seed) }),
+            state: Mutex::new(GpuState {
+                engine: Engine::Awake,
+                energy_j: 0.0,
+                last_s: now,
+                rng: StreamRng::seed_from_u64(seed),
+            }),
         }
     }
 
@@ -105,13 +116,18 @@ impl VirtualGpuServer {
 
     fn board_w(&self, engine: Engine) -> f64 {
         match engine {
-            Engine::Awake => self.spec.idle_w + (self.spec.tdp_w - self.spec.idle_w) * SERVING_UTILISATION,
+            Engine::Awake => {
+                self.spec.idle_w + (self.spec.tdp_w - self.spec.idle_w) * SERVING_UTILISATION
+            }
             Engine::Asleep(_) => self.spec.idle_w,
         }
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut GpuState) -> T) -> T {
-        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = self.clock.now_s();
         s.energy_j += self.board_w(s.engine) * (now - s.last_s).max(0.0);
         s.last_s = now;
@@ -119,6 +135,8 @@ impl VirtualGpuServer {
     }
 
     /// The readings now.
+    // Memory sizes in bytes from GB: positive, far below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn readings(&self) -> Vec<NvmlReading> {
         let (engine, energy) = self.with_state(|s| (s.engine, s.energy_j));
         let total = (self.spec.memory_gb * 1e9) as u64;
@@ -138,7 +156,11 @@ impl VirtualGpuServer {
                 memory_used_bytes: used,
                 memory_total_bytes: total,
                 temperature_c: 35.0 + 40.0 * util / 100.0,
-                throttle_reasons: if engine == Engine::Awake { Vec::new() } else { vec!["gpu_idle".into()] },
+                throttle_reasons: if engine == Engine::Awake {
+                    Vec::new()
+                } else {
+                    vec!["gpu_idle".into()]
+                },
             })
             .collect()
     }
@@ -150,7 +172,12 @@ impl VirtualGpuServer {
 
     /// Draws the fleet time a switch from `engine` takes.
     fn switch_s(&self, prewarmed: bool) -> f64 {
-        self.with_state(|s| self.switching.sample(&mut s.rng, prewarmed).total.as_secs_f64())
+        self.with_state(|s| {
+            self.switching
+                .sample(&mut s.rng, prewarmed)
+                .total
+                .as_secs_f64()
+        })
     }
 }
 

@@ -50,7 +50,17 @@ pub struct FleetOptions {
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        FleetOptions { scale: 1.0, speed: 1.0, seed: 1, rpc_port: 4028, web: true, protocols: BTreeMap::new(), random_fault_share: 0.0, first_address: 0, shard: (0, 1) }
+        FleetOptions {
+            scale: 1.0,
+            speed: 1.0,
+            seed: 1,
+            rpc_port: 4028,
+            web: true,
+            protocols: BTreeMap::new(),
+            random_fault_share: 0.0,
+            first_address: 0,
+            shard: (0, 1),
+        }
     }
 }
 
@@ -86,7 +96,9 @@ pub enum FleetError {
     #[error("{0} miners is more than the {MAX_MINERS} loopback addresses the fleet hands out")]
     TooMany(usize),
     /// An address could not be bound.
-    #[error("cannot listen on {address}: {source} (loopback addresses need no setup on Linux; port 80 needs root, or run with web off)")]
+    #[error(
+        "cannot listen on {address}: {source} (loopback addresses need no setup on Linux; port 80 needs root, or run with web off)"
+    )]
     Bind {
         /// The address.
         address: SocketAddr,
@@ -104,11 +116,20 @@ pub fn miner_ip(i: usize) -> Ipv4Addr {
     let b = (i / 254) % 254 + 1;
     let c = i % 254 + 1;
     // Each part is below 256 for i < MAX_MINERS.
-    Ipv4Addr::new(127, u8::try_from(a).unwrap_or(127), u8::try_from(b).unwrap_or(254), u8::try_from(c).unwrap_or(254))
+    Ipv4Addr::new(
+        127,
+        u8::try_from(a).unwrap_or(127),
+        u8::try_from(b).unwrap_or(254),
+        u8::try_from(c).unwrap_or(254),
+    )
 }
 
 fn protocol_for(options: &FleetOptions, cohort: &str, firmware: &str, maker: &str) -> Firmware {
-    if let Some(p) = options.protocols.get(cohort).or_else(|| options.protocols.get(firmware)) {
+    if let Some(p) = options
+        .protocols
+        .get(cohort)
+        .or_else(|| options.protocols.get(firmware))
+    {
         return *p;
     }
     match (firmware, maker) {
@@ -127,14 +148,21 @@ pub fn plan(plant: &PlantConfig, options: &FleetOptions) -> Result<FleetPlan, Fl
     let mut miners = Vec::new();
     for site in &plant.sites {
         for cohort in &site.asics {
-            let spec = asic.model(&cohort.model).map_err(|e| FleetError::Plant(e.to_string()))?;
-            asic.firmware(&cohort.firmware).map_err(|e| FleetError::Plant(e.to_string()))?;
+            let spec = asic
+                .model(&cohort.model)
+                .map_err(|e| FleetError::Plant(e.to_string()))?;
+            asic.firmware(&cohort.firmware)
+                .map_err(|e| FleetError::Plant(e.to_string()))?;
             let id = format!("{}/{}/{}", site.name, cohort.model, cohort.firmware);
             let protocol = protocol_for(options, &id, &cohort.firmware, &spec.maker);
             let scaled = (f64::from(cohort.count) * options.scale.max(0.0)).round();
             // At most u32::MAX × a finite scale; the address check bounds it.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let n = if cohort.count > 0 && options.scale > 0.0 { (scaled as usize).max(1) } else { 0 };
+            let n = if cohort.count > 0 && options.scale > 0.0 {
+                (scaled as usize).max(1)
+            } else {
+                0
+            };
             for _ in 0..n {
                 let i = options.first_address + miners.len();
                 if i >= MAX_MINERS {
@@ -153,7 +181,9 @@ pub fn plan(plant: &PlantConfig, options: &FleetOptions) -> Result<FleetPlan, Fl
     let (i, n) = (options.shard.0, options.shard.1.max(1));
     let len = miners.len();
     let range = (i.min(n) * len / n)..((i + 1).min(n) * len / n);
-    Ok(FleetPlan { miners: miners.drain(range).collect() })
+    Ok(FleetPlan {
+        miners: miners.drain(range).collect(),
+    })
 }
 
 /// A fleet being served.
@@ -188,7 +218,10 @@ impl RunningFleet {
 ///
 /// # Errors
 /// An address cannot be bound; nothing is left listening then.
-pub async fn start(plant: &PlantConfig, options: &FleetOptions) -> Result<RunningFleet, FleetError> {
+pub async fn start(
+    plant: &PlantConfig,
+    options: &FleetOptions,
+) -> Result<RunningFleet, FleetError> {
     let plan = plan(plant, options)?;
     let (asic, _): (AsicCatalog, _) = catalogs(plant);
     let clock = FleetClock::new(options.speed);
@@ -197,28 +230,61 @@ pub async fn start(plant: &PlantConfig, options: &FleetOptions) -> Result<Runnin
     let mut miners = Vec::with_capacity(plan.miners.len());
     for planned in &plan.miners {
         let i = miner_index(planned.address.ip());
-        let spec = asic.model(&planned.model).map_err(|e| FleetError::Plant(e.to_string()))?.clone();
-        let firmware = asic.firmware(&planned.firmware).map_err(|e| FleetError::Plant(e.to_string()))?.clone();
+        let spec = asic
+            .model(&planned.model)
+            .map_err(|e| FleetError::Plant(e.to_string()))?
+            .clone();
+        let firmware = asic
+            .firmware(&planned.firmware)
+            .map_err(|e| FleetError::Plant(e.to_string()))?
+            .clone();
         let serial = i as u64; // the plan index: the same miner in any shard
-        let seed = options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(serial);
+        let seed = options
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(serial);
         let physics = MinerPhysics::new(spec, firmware, asic.reliability.clone(), seed);
         let miner = Arc::new(VirtualMiner::new(planned.protocol, physics, clock, serial));
         if options.random_fault_share > 0.0 {
-            miner.fault().set(random_fault(seed, options.random_fault_share));
+            miner
+                .fault()
+                .set(random_fault(seed, options.random_fault_share));
         }
         // Bind here, so a failure is reported before anything is served.
-        let listener = std::net::TcpListener::bind(planned.address).map_err(|source| FleetError::Bind { address: planned.address, source })?;
+        let listener =
+            std::net::TcpListener::bind(planned.address).map_err(|source| FleetError::Bind {
+                address: planned.address,
+                source,
+            })?;
         drop(listener);
-        tasks.spawn(crate::rpc_server::serve(planned.address, Arc::clone(&miner), stopped.clone()));
-        if options.web && matches!(planned.protocol, Firmware::AntminerStock | Firmware::BraiinsOs) {
+        tasks.spawn(crate::rpc_server::serve(
+            planned.address,
+            Arc::clone(&miner),
+            stopped.clone(),
+        ));
+        if options.web
+            && matches!(
+                planned.protocol,
+                Firmware::AntminerStock | Firmware::BraiinsOs
+            )
+        {
             let web = SocketAddr::new(planned.address.ip(), 80);
-            let listener = std::net::TcpListener::bind(web).map_err(|source| FleetError::Bind { address: web, source })?;
+            let listener = std::net::TcpListener::bind(web).map_err(|source| FleetError::Bind {
+                address: web,
+                source,
+            })?;
             drop(listener);
             tasks.spawn(crate::web::serve(web, Arc::clone(&miner), stopped.clone()));
         }
         miners.push(miner);
     }
-    Ok(RunningFleet { plan, miners, clock, stop, tasks })
+    Ok(RunningFleet {
+        plan,
+        miners,
+        clock,
+        stop,
+        tasks,
+    })
 }
 
 /// The plan index of the miner at `ip` (the inverse of [`miner_ip`]).
@@ -226,7 +292,9 @@ pub fn miner_index(ip: std::net::IpAddr) -> usize {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let [_, a, b, c] = v4.octets();
-            (usize::from(a).saturating_sub(64)) * 254 * 254 + usize::from(b).saturating_sub(1) * 254 + usize::from(c).saturating_sub(1)
+            (usize::from(a).saturating_sub(64)) * 254 * 254
+                + usize::from(b).saturating_sub(1) * 254
+                + usize::from(c).saturating_sub(1)
         }
         std::net::IpAddr::V6(_) => 0,
     }

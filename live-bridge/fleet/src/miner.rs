@@ -73,7 +73,12 @@ pub struct MinerPhysics {
 
 impl MinerPhysics {
     /// A hashing miner at stock power, its randomness from `seed`.
-    pub fn new(spec: AsicSpec, firmware: FirmwareSpec, reliability: ReliabilityParams, seed: u64) -> Self {
+    pub fn new(
+        spec: AsicSpec,
+        firmware: FirmwareSpec,
+        reliability: ReliabilityParams,
+        seed: u64,
+    ) -> Self {
         let mut rng = ChaCha12Rng::seed_from_u64(seed);
         let next_failure_at = draw_failure(&reliability, &mut rng, 0.0);
         let target_w = spec.power_w;
@@ -110,10 +115,12 @@ impl MinerPhysics {
             match self.phase {
                 Phase::Failed { repaired_at } if now >= repaired_at => {
                     self.phase = Phase::Resuming {
-                        done_at: repaired_at + self.firmware.resume_latency(&mut self.rng).as_secs_f64(),
+                        done_at: repaired_at
+                            + self.firmware.resume_latency(&mut self.rng).as_secs_f64(),
                     };
                     self.started_at = repaired_at;
-                    self.next_failure_at = draw_failure(&self.reliability, &mut self.rng, repaired_at);
+                    self.next_failure_at =
+                        draw_failure(&self.reliability, &mut self.rng, repaired_at);
                 }
                 Phase::Curtailing { done_at } if now >= done_at => self.phase = Phase::Asleep,
                 Phase::Resuming { done_at } if now >= done_at => self.phase = Phase::Hashing,
@@ -121,7 +128,9 @@ impl MinerPhysics {
                 _ if now >= self.next_failure_at => {
                     let at = self.next_failure_at;
                     let repair = self.reliability.repair_time(&mut self.rng).as_secs_f64();
-                    self.phase = Phase::Failed { repaired_at: at + repair };
+                    self.phase = Phase::Failed {
+                        repaired_at: at + repair,
+                    };
                     self.next_failure_at = f64::INFINITY;
                 }
                 _ => return,
@@ -156,7 +165,9 @@ impl MinerPhysics {
         self.advance(now);
         if matches!(self.phase, Phase::Hashing | Phase::Resuming { .. }) {
             let latency = self.firmware.curtail_latency(&mut self.rng).as_secs_f64();
-            self.phase = Phase::Curtailing { done_at: now + latency };
+            self.phase = Phase::Curtailing {
+                done_at: now + latency,
+            };
         }
     }
 
@@ -166,7 +177,9 @@ impl MinerPhysics {
         self.advance(now);
         if matches!(self.phase, Phase::Asleep | Phase::Curtailing { .. }) {
             let latency = self.firmware.resume_latency(&mut self.rng).as_secs_f64();
-            self.phase = Phase::Resuming { done_at: now + latency };
+            self.phase = Phase::Resuming {
+                done_at: now + latency,
+            };
             self.started_at = now;
         }
     }
@@ -188,7 +201,9 @@ impl MinerPhysics {
         self.advance(now);
         if !matches!(self.phase, Phase::Failed { .. }) {
             let latency = self.firmware.resume_latency(&mut self.rng).as_secs_f64();
-            self.phase = Phase::Resuming { done_at: now + latency };
+            self.phase = Phase::Resuming {
+                done_at: now + latency,
+            };
             self.started_at = now;
         }
     }
@@ -210,7 +225,12 @@ mod tests {
         let c = AsicCatalog::default();
         let mut reliability = c.reliability.clone();
         reliability.annual_failure_rate = 0.0;
-        MinerPhysics::new(c.model("S21").unwrap().clone(), c.firmware("luxos").unwrap().clone(), reliability, seed)
+        MinerPhysics::new(
+            c.model("S21").unwrap().clone(),
+            c.firmware("luxos").unwrap().clone(),
+            reliability,
+            seed,
+        )
     }
 
     #[test]
@@ -219,16 +239,25 @@ mod tests {
         let s = m.snapshot(0.0);
         assert_eq!((s.power_w, s.hashrate_th), (3_500.0, 200.0));
         m.curtail(10.0);
-        let Phase::Curtailing { done_at } = m.phase(10.0) else { panic!("not curtailing") };
+        let Phase::Curtailing { done_at } = m.phase(10.0) else {
+            panic!("not curtailing")
+        };
         // LuxOS: median 2 s, hard bound 5 s (models/params/asic.toml).
         assert!(done_at > 10.0 && done_at <= 15.0, "{done_at}");
         assert_eq!(m.snapshot(done_at - 1e-6).power_w, 3_500.0);
         let asleep = m.snapshot(done_at);
-        assert_eq!((asleep.power_w, asleep.hashrate_th, asleep.curtailed), (25.0, 0.0, true));
+        assert_eq!(
+            (asleep.power_w, asleep.hashrate_th, asleep.curtailed),
+            (25.0, 0.0, true)
+        );
         m.resume(100.0);
         let waking = m.snapshot(100.0);
         assert_eq!((waking.power_w, waking.hashrate_th), (3_500.0, 0.0));
-        assert_eq!(m.snapshot(110.0).hashrate_th, 200.0, "resumed within the 10 s bound");
+        assert_eq!(
+            m.snapshot(110.0).hashrate_th,
+            200.0,
+            "resumed within the 10 s bound"
+        );
     }
 
     #[test]
@@ -241,7 +270,12 @@ mod tests {
         assert!(m.set_target(0.0, 100.0));
         assert_eq!(m.snapshot(0.0).target_w, 1_925.0, "clamped to the window");
         let c = AsicCatalog::default();
-        let mut stock = MinerPhysics::new(c.model("M60S").unwrap().clone(), c.firmware("stock").unwrap().clone(), c.reliability.clone(), 3);
+        let mut stock = MinerPhysics::new(
+            c.model("M60S").unwrap().clone(),
+            c.firmware("stock").unwrap().clone(),
+            c.reliability.clone(),
+            3,
+        );
         assert!(!stock.set_target(0.0, 2_000.0));
     }
 
@@ -250,7 +284,12 @@ mod tests {
         let c = AsicCatalog::default();
         let mut reliability = c.reliability.clone();
         reliability.annual_failure_rate = 365.0 * 24.0; // one an hour, for the test
-        let mut m = MinerPhysics::new(c.model("S21").unwrap().clone(), c.firmware("luxos").unwrap().clone(), reliability, 4);
+        let mut m = MinerPhysics::new(
+            c.model("S21").unwrap().clone(),
+            c.firmware("luxos").unwrap().clone(),
+            reliability,
+            4,
+        );
         let failure = (0..200).find_map(|hour| match m.phase(f64::from(hour) * 3_600.0) {
             Phase::Failed { repaired_at } => Some(repaired_at),
             _ => None,
@@ -260,7 +299,11 @@ mod tests {
         assert!(down.failed && down.power_w == 0.0);
         let back = m.snapshot(repaired_at);
         assert!(!back.failed, "repaired at the drawn repair time");
-        assert_eq!((back.power_w, back.hashrate_th), (3_500.0, 0.0), "resuming after the repair");
+        assert_eq!(
+            (back.power_w, back.hashrate_th),
+            (3_500.0, 0.0),
+            "resuming after the repair"
+        );
     }
 
     #[test]

@@ -29,7 +29,11 @@ const HANG_FOR: Duration = Duration::from_secs(30);
 /// # Errors
 /// The address cannot be bound (in use, not a local address, no
 /// permission).
-pub async fn serve(addr: SocketAddr, miner: Arc<VirtualMiner>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+pub async fn serve(
+    addr: SocketAddr,
+    miner: Arc<VirtualMiner>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let mut listener = Some(TcpListener::bind(addr).await?);
     loop {
         if *stop.borrow() {
@@ -60,9 +64,10 @@ pub async fn serve(addr: SocketAddr, miner: Arc<VirtualMiner>, mut stop: watch::
 }
 
 async fn connection(mut stream: TcpStream, miner: &VirtualMiner) {
-    let request = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await {
-        Ok(Ok(Some(request))) => request,
-        _ => return,
+    let Ok(Ok(Some(request))) =
+        tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await
+    else {
+        return;
     };
     match miner.answer(&request) {
         Answer::Reply(mut bytes) => {
@@ -99,7 +104,9 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
             return Ok(Some(request));
         }
         request.extend_from_slice(&chunk[..n]);
-        if serde_json::from_slice::<serde_json::Value>(&request).is_ok() || request.len() > MAX_REQUEST_BYTES {
+        if serde_json::from_slice::<serde_json::Value>(&request).is_ok()
+            || request.len() > MAX_REQUEST_BYTES
+        {
             return Ok(Some(request));
         }
     }

@@ -84,32 +84,53 @@ impl VirtualMiner {
     /// Runs `f` on the physics (a poisoned lock is taken as it is: the
     /// physics has no invariant a panic could break half-way).
     pub fn with_physics<T>(&self, f: impl FnOnce(&mut MinerPhysics) -> T) -> T {
-        let mut physics = self.physics.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut physics = self
+            .physics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut physics)
     }
 
     /// Opens a LuxOS session, or `None` if another one is alive.
     pub fn logon(&self, now: f64) -> Option<String> {
-        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if session.as_ref().is_some_and(|s| s.expires_at > now) {
             return None;
         }
-        let mut made = self.sessions_made.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut made = self
+            .sessions_made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *made += 1;
         let id = session_id(self.serial, *made);
-        *session = Some(Session { id: id.clone(), expires_at: now + protocol::luxos::SESSION_LIFETIME_S });
+        *session = Some(Session {
+            id: id.clone(),
+            expires_at: now + protocol::luxos::SESSION_LIFETIME_S,
+        });
         Some(id)
     }
 
     /// The live session's id, if any (LuxOS' `session` command).
     pub fn current_session(&self, now: f64) -> Option<String> {
-        let session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        session.as_ref().filter(|s| s.expires_at > now).map(|s| s.id.clone())
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        session
+            .as_ref()
+            .filter(|s| s.expires_at > now)
+            .map(|s| s.id.clone())
     }
 
     /// Whether `id` is the live session; using it extends its life.
     pub fn use_session(&self, id: &str, now: f64) -> bool {
-        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match session.as_mut() {
             Some(s) if s.id == id && s.expires_at > now => {
                 s.expires_at = now + protocol::luxos::SESSION_LIFETIME_S;
@@ -121,7 +142,10 @@ impl VirtualMiner {
 
     /// Ends session `id`; whether it was the live one.
     pub fn logoff(&self, id: &str) -> bool {
-        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if session.as_ref().is_some_and(|s| s.id == id) {
             *session = None;
             true
@@ -138,12 +162,12 @@ impl VirtualMiner {
         }
         match self.fault.get() {
             Fault::NoAnswer => return Answer::Hang,
-            Fault::Malformed => return Answer::Reply(b"{\"STATUS\":[{\"STATUS\":\"S\",\"Msg\":".to_vec()),
-            Fault::RebootMidCommand => {
-                if self.fault.take_if(Fault::RebootMidCommand) {
-                    self.with_physics(|p| p.reboot(now));
-                    return Answer::Drop;
-                }
+            Fault::Malformed => {
+                return Answer::Reply(b"{\"STATUS\":[{\"STATUS\":\"S\",\"Msg\":".to_vec());
+            }
+            Fault::RebootMidCommand if self.fault.take_if(Fault::RebootMidCommand) => {
+                self.with_physics(|p| p.reboot(now));
+                return Answer::Drop;
             }
             _ => {}
         }

@@ -53,7 +53,11 @@ pub fn router(miner: Arc<VirtualMiner>) -> Router {
 ///
 /// # Errors
 /// The address cannot be bound.
-pub async fn serve(addr: SocketAddr, miner: Arc<VirtualMiner>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+pub async fn serve(
+    addr: SocketAddr,
+    miner: Arc<VirtualMiner>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, router(miner))
         .with_graceful_shutdown(async move {
@@ -67,7 +71,10 @@ fn refused(miner: &VirtualMiner) -> Option<Response> {
         Fault::AuthFailure => Some(
             (
                 StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Digest realm=\"antMiner Configuration\", nonce=\"0\", qop=\"auth\"")],
+                [(
+                    header::WWW_AUTHENTICATE,
+                    "Digest realm=\"antMiner Configuration\", nonce=\"0\", qop=\"auth\"",
+                )],
             )
                 .into_response(),
         ),
@@ -79,7 +86,10 @@ fn refused(miner: &VirtualMiner) -> Option<Response> {
 async fn antminer_root() -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Digest realm=\"antMiner Configuration\", nonce=\"0\", qop=\"auth\"")],
+        [(
+            header::WWW_AUTHENTICATE,
+            "Digest realm=\"antMiner Configuration\", nonce=\"0\", qop=\"auth\"",
+        )],
     )
         .into_response()
 }
@@ -89,7 +99,8 @@ async fn miner_type(State(m): State<Arc<VirtualMiner>>) -> Response {
         return r;
     }
     let name = m.with_physics(|p| p.spec().name.clone());
-    axum::Json(json!({ "miner_type": format!("Antminer {name}"), "subtype": "", "fw_version": "" })).into_response()
+    axum::Json(json!({ "miner_type": format!("Antminer {name}"), "subtype": "", "fw_version": "" }))
+        .into_response()
 }
 
 async fn cgi_summary(State(m): State<Arc<VirtualMiner>>) -> Response {
@@ -127,7 +138,7 @@ async fn get_conf(State(m): State<Arc<VirtualMiner>>) -> Response {
         return r;
     }
     let asleep = readings(&m, m.now()).curtailed;
-    let mode = if asleep { 1 } else { 0 };
+    let mode = i32::from(asleep);
     axum::Json(json!({
         "pools": [{ "url": "stratum+tcp://stratum.pool.invalid:3333", "user": "hcp.virtual", "pass": "x" }],
         "bitmain-fan-ctrl": false, "bitmain-fan-pwm": "100", "freq-level": "100",
@@ -141,12 +152,19 @@ async fn set_conf(State(m): State<Arc<VirtualMiner>>, body: String) -> Response 
         return r;
     }
     let Ok(conf) = serde_json::from_str::<Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, axum::Json(json!({ "stats": "error", "code": "M001", "msg": "bad json" }))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "stats": "error", "code": "M001", "msg": "bad json" })),
+        )
+            .into_response();
     };
     let mode = conf
         .get("miner-mode")
         .or_else(|| conf.get("bitmain-work-mode"))
-        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        });
     let now = m.now();
     match mode {
         Some(1) => m.with_physics(|p| p.curtail(now)),
@@ -157,21 +175,33 @@ async fn set_conf(State(m): State<Arc<VirtualMiner>>, body: String) -> Response 
 }
 
 async fn braiins_root() -> Response {
-    (StatusCode::OK, "<html><head><title>Braiins OS</title></head><body>Braiins OS</body></html>").into_response()
+    (
+        StatusCode::OK,
+        "<html><head><title>Braiins OS</title></head><body>Braiins OS</body></html>",
+    )
+        .into_response()
 }
 
 async fn graphql(State(m): State<Arc<VirtualMiner>>, headers: HeaderMap, body: String) -> Response {
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return axum::Json(json!({ "data": null, "errors": [{ "message": "bad request" }] })).into_response();
+        return axum::Json(json!({ "data": null, "errors": [{ "message": "bad request" }] }))
+            .into_response();
     };
     let query = request.get("query").and_then(Value::as_str).unwrap_or("");
     let auth_failure = m.fault().get() == Fault::AuthFailure;
     if query.contains("login(") {
         if auth_failure {
-            return axum::Json(json!({ "data": { "auth": { "login": { "message": "Invalid credentials" } } } })).into_response();
+            return axum::Json(
+                json!({ "data": { "auth": { "login": { "message": "Invalid credentials" } } } }),
+            )
+            .into_response();
         }
         let cookie = format!("session_id=hcp{:x}; Path=/; HttpOnly", m.serial());
-        return ([(header::SET_COOKIE, cookie)], axum::Json(json!({ "data": { "auth": { "login": { "void": null } } } }))).into_response();
+        return (
+            [(header::SET_COOKIE, cookie)],
+            axum::Json(json!({ "data": { "auth": { "login": { "void": null } } } })),
+        )
+            .into_response();
     }
     let needs_session = query.contains("mutation") || query.contains("approxConsumptionW");
     let has_session = headers
@@ -179,7 +209,8 @@ async fn graphql(State(m): State<Arc<VirtualMiner>>, headers: HeaderMap, body: S
         .and_then(|c| c.to_str().ok())
         .is_some_and(|c| c.contains("session_id="));
     if needs_session && (auth_failure || !has_session) {
-        return axum::Json(json!({ "data": null, "errors": [{ "message": "Unauthorized" }] })).into_response();
+        return axum::Json(json!({ "data": null, "errors": [{ "message": "Unauthorized" }] }))
+            .into_response();
     }
     let now = m.now();
     let data = if query.contains("modelName") {
@@ -193,7 +224,10 @@ async fn graphql(State(m): State<Arc<VirtualMiner>>, headers: HeaderMap, body: S
         m.with_physics(|p| p.resume(now));
         json!({ "bosminer": { "start": { "void": null } } })
     } else if query.contains("updateAutotuning") {
-        let limit = request.pointer("/variables/limit").and_then(Value::as_f64).unwrap_or(0.0);
+        let limit = request
+            .pointer("/variables/limit")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
         m.with_physics(|p| p.set_target(now, limit));
         let target = m.with_physics(|p| p.snapshot(now).target_w);
         json!({ "bosminer": { "config": { "updateAutotuning": { "autotuning": { "powerTarget": target.round(), "enabled": true } } } } })
@@ -213,7 +247,8 @@ async fn graphql(State(m): State<Arc<VirtualMiner>>, headers: HeaderMap, body: S
             } }
         })
     } else {
-        return axum::Json(json!({ "data": null, "errors": [{ "message": "n/a" }] })).into_response();
+        return axum::Json(json!({ "data": null, "errors": [{ "message": "n/a" }] }))
+            .into_response();
     };
     axum::Json(json!({ "data": data })).into_response()
 }

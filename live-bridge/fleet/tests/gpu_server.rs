@@ -19,10 +19,23 @@ const T: Duration = Duration::from_secs(5);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vllm_adapter_and_telemetry_follow_the_server() {
     let catalog = GpuCatalog::default();
-    let h100 = catalog.gpus.iter().find(|g| g.name == "H100").expect("H100").clone();
+    let h100 = catalog
+        .gpus
+        .iter()
+        .find(|g| g.name == "H100")
+        .expect("H100")
+        .clone();
     // 100× wall time: a 5–12 s cold load is 50–120 ms of the test.
-    let server = Arc::new(VirtualGpuServer::new(h100.clone(), 8, catalog.switching.clone(), FleetClock::new(100.0), 7));
-    let listener = tokio::net::TcpListener::bind("127.32.0.1:0").await.expect("loopback");
+    let server = Arc::new(VirtualGpuServer::new(
+        h100.clone(),
+        8,
+        catalog.switching.clone(),
+        FleetClock::new(100.0),
+        7,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.32.0.1:0")
+        .await
+        .expect("loopback");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = router(Arc::clone(&server));
     let serving = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -45,20 +58,41 @@ async fn vllm_adapter_and_telemetry_follow_the_server() {
 
     vllm.wake(T).await.expect("wake");
     let back = nvml.read_all(T).await.expect("readings");
-    assert_eq!((back[0].power_w, back[0].utilisation_pct), (serving_w, 60.0));
+    assert_eq!(
+        (back[0].power_w, back[0].utilisation_pct),
+        (serving_w, 60.0)
+    );
     assert!(back[0].energy_j > asleep[0].energy_j);
 
     server.fault().set(Fault::Impossible);
-    assert_eq!(nvml.read_all(T).await.unwrap_err().kind(), FailureKind::Implausible);
+    assert_eq!(
+        nvml.read_all(T).await.unwrap_err().kind(),
+        FailureKind::Implausible
+    );
     server.fault().set(Fault::AuthFailure);
-    assert_eq!(vllm.wake(T).await.unwrap_err().kind(), FailureKind::Unauthorised);
+    assert_eq!(
+        vllm.wake(T).await.unwrap_err().kind(),
+        FailureKind::Unauthorised
+    );
     server.fault().set(Fault::Malformed);
-    assert_eq!(vllm.state(T).await.unwrap_err().kind(), FailureKind::Protocol);
+    assert_eq!(
+        vllm.state(T).await.unwrap_err().kind(),
+        FailureKind::Protocol
+    );
     server.fault().set(Fault::Slow { delay_ms: 1_000 });
-    assert_eq!(vllm.state(Duration::from_millis(200)).await.unwrap_err().kind(), FailureKind::Timeout);
+    assert_eq!(
+        vllm.state(Duration::from_millis(200))
+            .await
+            .unwrap_err()
+            .kind(),
+        FailureKind::Timeout
+    );
     server.fault().set(Fault::None);
     serving.abort();
     // Nothing listens now: connections are refused.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(vllm.state(T).await.unwrap_err().kind(), FailureKind::Refused);
+    assert_eq!(
+        vllm.state(T).await.unwrap_err().kind(),
+        FailureKind::Refused
+    );
 }

@@ -17,8 +17,20 @@ use crate::limits::{GPU_MAX_W, TEMP_RANGE_C, check};
 pub fn check_reading(device: &str, reading: GpuReading) -> DeviceResult<GpuReading> {
     check(device, "power_w", reading.power_w, 0.0, GPU_MAX_W)?;
     check(device, "energy_j", reading.energy_j, 0.0, f64::MAX)?;
-    check(device, "utilisation_pct", reading.utilisation_pct, 0.0, 100.0)?;
-    check(device, "temperature_c", reading.temperature_c, TEMP_RANGE_C.0, TEMP_RANGE_C.1)?;
+    check(
+        device,
+        "utilisation_pct",
+        reading.utilisation_pct,
+        0.0,
+        100.0,
+    )?;
+    check(
+        device,
+        "temperature_c",
+        reading.temperature_c,
+        TEMP_RANGE_C.0,
+        TEMP_RANGE_C.1,
+    )?;
     if reading.memory_used_bytes > reading.memory_total_bytes {
         return Err(DeviceError::Implausible {
             device: device.to_owned(),
@@ -47,16 +59,32 @@ impl HttpGpuTelemetry {
             .no_proxy()
             .build()
             .map_err(|e| DeviceError::protocol(base, "client", e.to_string()))?;
-        Ok(HttpGpuTelemetry { base: base.trim_end_matches('/').to_owned(), client })
+        Ok(HttpGpuTelemetry {
+            base: base.trim_end_matches('/').to_owned(),
+            client,
+        })
     }
 }
 
 /// Maps a reqwest error on `what` at `device` to its kind.
-pub(crate) fn http_error(device: &str, what: &str, e: &reqwest::Error, after: Duration) -> DeviceError {
+pub(crate) fn http_error(
+    device: &str,
+    what: &str,
+    e: &reqwest::Error,
+    after: Duration,
+) -> DeviceError {
     if e.is_timeout() {
-        DeviceError::Timeout { device: device.to_owned(), what: what.to_owned(), after }
+        DeviceError::Timeout {
+            device: device.to_owned(),
+            what: what.to_owned(),
+            after,
+        }
     } else if e.is_connect() {
-        DeviceError::Refused { device: device.to_owned(), what: what.to_owned(), detail: "connection refused".into() }
+        DeviceError::Refused {
+            device: device.to_owned(),
+            what: what.to_owned(),
+            detail: "connection refused".into(),
+        }
     } else if e.is_decode() {
         DeviceError::protocol(device, what, "not the expected JSON")
     } else {
@@ -72,15 +100,34 @@ impl GpuTelemetry for HttpGpuTelemetry {
 
     async fn read_all(&self, timeout: Duration) -> DeviceResult<Vec<GpuReading>> {
         let url = format!("{}/nvml", self.base);
-        let response = self.client.get(&url).timeout(timeout).send().await.map_err(|e| http_error(&self.base, "nvml", &e, timeout))?;
+        let response = self
+            .client
+            .get(&url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| http_error(&self.base, "nvml", &e, timeout))?;
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(DeviceError::Unauthorised { device: self.base.clone(), what: "nvml".into() });
+            return Err(DeviceError::Unauthorised {
+                device: self.base.clone(),
+                what: "nvml".into(),
+            });
         }
         if !status.is_success() {
-            return Err(DeviceError::protocol(&self.base, "nvml", format!("HTTP {status}")));
+            return Err(DeviceError::protocol(
+                &self.base,
+                "nvml",
+                format!("HTTP {status}"),
+            ));
         }
-        let readings: Vec<GpuReading> = response.json().await.map_err(|e| http_error(&self.base, "nvml", &e, timeout))?;
-        readings.into_iter().map(|r| check_reading(&self.base, r)).collect()
+        let readings: Vec<GpuReading> = response
+            .json()
+            .await
+            .map_err(|e| http_error(&self.base, "nvml", &e, timeout))?;
+        readings
+            .into_iter()
+            .map(|r| check_reading(&self.base, r))
+            .collect()
     }
 }

@@ -38,25 +38,46 @@ impl VllmSleepAdapter {
             .no_proxy()
             .build()
             .map_err(|e| DeviceError::protocol(base, "client", e.to_string()))?;
-        Ok(VllmSleepAdapter { base: base.trim_end_matches('/').to_owned(), token, client })
+        Ok(VllmSleepAdapter {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            client,
+        })
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder, what: &str, timeout: Duration) -> DeviceResult<reqwest::Response> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+        timeout: Duration,
+    ) -> DeviceResult<reqwest::Response> {
         let request = match &self.token {
             Some(t) => request.bearer_auth(t.expose()),
             None => request,
         };
-        let response = request.timeout(timeout).send().await.map_err(|e| http_error(&self.base, what, &e, timeout))?;
+        let response = request
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| http_error(&self.base, what, &e, timeout))?;
         let status = response.status();
         match status.as_u16() {
             200..=299 => Ok(response),
-            401 | 403 => Err(DeviceError::Unauthorised { device: self.base.clone(), what: what.to_owned() }),
+            401 | 403 => Err(DeviceError::Unauthorised {
+                device: self.base.clone(),
+                what: what.to_owned(),
+            }),
             404 => Err(DeviceError::NotSupported {
                 device: self.base.clone(),
                 what: what.to_owned(),
-                firmware: "vllm (start it with --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1)".into(),
+                firmware: "vllm (start it with --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1)"
+                    .into(),
             }),
-            _ => Err(DeviceError::protocol(&self.base, what, format!("HTTP {status}"))),
+            _ => Err(DeviceError::protocol(
+                &self.base,
+                what,
+                format!("HTTP {status}"),
+            )),
         }
     }
 }
@@ -69,18 +90,31 @@ impl WorkloadSwitch for VllmSleepAdapter {
 
     async fn sleep(&self, level: SleepLevel, timeout: Duration) -> DeviceResult<()> {
         let url = format!("{}/sleep?level={}", self.base, level as u8);
-        self.send(self.client.post(url), "sleep", timeout).await.map(drop)
+        self.send(self.client.post(url), "sleep", timeout)
+            .await
+            .map(drop)
     }
 
     async fn wake(&self, timeout: Duration) -> DeviceResult<()> {
         let url = format!("{}/wake_up", self.base);
-        self.send(self.client.post(url), "wake_up", timeout).await.map(drop)
+        self.send(self.client.post(url), "wake_up", timeout)
+            .await
+            .map(drop)
     }
 
     async fn state(&self, timeout: Duration) -> DeviceResult<WorkloadState> {
         let url = format!("{}/is_sleeping", self.base);
-        let response = self.send(self.client.get(url), "is_sleeping", timeout).await?;
-        let body: IsSleeping = response.json().await.map_err(|e| http_error(&self.base, "is_sleeping", &e, timeout))?;
-        Ok(if body.is_sleeping { WorkloadState::Asleep } else { WorkloadState::Awake })
+        let response = self
+            .send(self.client.get(url), "is_sleeping", timeout)
+            .await?;
+        let body: IsSleeping = response
+            .json()
+            .await
+            .map_err(|e| http_error(&self.base, "is_sleeping", &e, timeout))?;
+        Ok(if body.is_sleeping {
+            WorkloadState::Asleep
+        } else {
+            WorkloadState::Awake
+        })
     }
 }

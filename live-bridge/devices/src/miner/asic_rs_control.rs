@@ -31,7 +31,10 @@ pub struct AsicRsControl {
 
 impl std::fmt::Debug for AsicRsControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsicRsControl").field("addr", &self.addr).field("firmware", &self.firmware).finish_non_exhaustive()
+        f.debug_struct("AsicRsControl")
+            .field("addr", &self.addr)
+            .field("firmware", &self.firmware)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,9 +45,16 @@ impl AsicRsControl {
     /// # Errors
     /// [`DeviceError::Timeout`] or [`DeviceError::Protocol`] when `asic-rs`
     /// cannot identify a miner there.
-    pub async fn connect(addr: SocketAddr, firmware: Firmware, login: Option<&Login>, timeout: Duration) -> DeviceResult<Self> {
+    pub async fn connect(
+        addr: SocketAddr,
+        firmware: Firmware,
+        login: Option<&Login>,
+        timeout: Duration,
+    ) -> DeviceResult<Self> {
         let device = addr.to_string();
-        let mut factory = MinerFactory::new().with_identification_timeout(timeout).with_connectivity_retries(0);
+        let mut factory = MinerFactory::new()
+            .with_identification_timeout(timeout)
+            .with_connectivity_retries(0);
         if let Some(login) = login {
             factory = factory
                 .with_firmware_discovery_auth_by_name(
@@ -56,11 +66,26 @@ impl AsicRsControl {
         let miner = match factory.get_miner(addr.ip()).await {
             Ok(Some(miner)) => miner,
             Ok(None) => {
-                return Err(DeviceError::Timeout { device, what: "identify (asic-rs)".into(), after: timeout });
+                return Err(DeviceError::Timeout {
+                    device,
+                    what: "identify (asic-rs)".into(),
+                    after: timeout,
+                });
             }
-            Err(e) => return Err(DeviceError::protocol(&device, "identify (asic-rs)", e.to_string())),
+            Err(e) => {
+                return Err(DeviceError::protocol(
+                    &device,
+                    "identify (asic-rs)",
+                    e.to_string(),
+                ));
+            }
         };
-        Ok(AsicRsControl { addr, firmware, miner, mask: login.map(|l| l.password.expose().to_owned()) })
+        Ok(AsicRsControl {
+            addr,
+            firmware,
+            miner,
+            mask: login.map(|l| l.password.expose().to_owned()),
+        })
     }
 
     /// The wrapped `asic-rs` handle (for reads `asic-rs` does well).
@@ -76,9 +101,16 @@ impl AsicRsControl {
         let lower = text.to_lowercase();
         let device = self.addr.to_string();
         if lower.contains("not supported") {
-            DeviceError::NotSupported { device, what: what.to_owned(), firmware: self.firmware.to_string() }
+            DeviceError::NotSupported {
+                device,
+                what: what.to_owned(),
+                firmware: self.firmware.to_string(),
+            }
         } else if lower.contains("401") || lower.contains("unauthor") || lower.contains("auth") {
-            DeviceError::Unauthorised { device, what: what.to_owned() }
+            DeviceError::Unauthorised {
+                device,
+                what: what.to_owned(),
+            }
         } else {
             DeviceError::protocol(&device, what, text)
         }
@@ -90,9 +122,17 @@ impl AsicRsControl {
     {
         match tokio::time::timeout(timeout, call).await {
             Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err(DeviceError::protocol(&self.addr.to_string(), what, "the miner did not confirm")),
+            Ok(Ok(false)) => Err(DeviceError::protocol(
+                &self.addr.to_string(),
+                what,
+                "the miner did not confirm",
+            )),
             Ok(Err(e)) => Err(self.failed(what, &e)),
-            Err(_) => Err(DeviceError::Timeout { device: self.addr.to_string(), what: what.to_owned(), after: timeout }),
+            Err(_) => Err(DeviceError::Timeout {
+                device: self.addr.to_string(),
+                what: what.to_owned(),
+                after: timeout,
+            }),
         }
     }
 }
@@ -111,23 +151,40 @@ fn asic_rs_name(firmware: Firmware) -> &'static str {
 impl MinerControl for AsicRsControl {
     async fn curtail(&self, timeout: Duration) -> DeviceResult<()> {
         if !self.miner.supports_pause() {
-            return Err(DeviceError::NotSupported { device: self.addr.to_string(), what: "pause".into(), firmware: self.firmware.to_string() });
+            return Err(DeviceError::NotSupported {
+                device: self.addr.to_string(),
+                what: "pause".into(),
+                firmware: self.firmware.to_string(),
+            });
         }
         self.run("pause", timeout, self.miner.pause(None)).await
     }
 
     async fn resume(&self, timeout: Duration) -> DeviceResult<()> {
         if !self.miner.supports_resume() {
-            return Err(DeviceError::NotSupported { device: self.addr.to_string(), what: "resume".into(), firmware: self.firmware.to_string() });
+            return Err(DeviceError::NotSupported {
+                device: self.addr.to_string(),
+                what: "resume".into(),
+                firmware: self.firmware.to_string(),
+            });
         }
         self.run("resume", timeout, self.miner.resume(None)).await
     }
 
     async fn set_power_target(&self, watts: f64, timeout: Duration) -> DeviceResult<()> {
         if !self.miner.supports_set_power_limit() {
-            return Err(DeviceError::NotSupported { device: self.addr.to_string(), what: "set_power_limit".into(), firmware: self.firmware.to_string() });
+            return Err(DeviceError::NotSupported {
+                device: self.addr.to_string(),
+                what: "set_power_limit".into(),
+                firmware: self.firmware.to_string(),
+            });
         }
         let limit = measurements::Power::from_watts(watts);
-        self.run("set_power_limit", timeout, self.miner.set_power_limit(limit)).await
+        self.run(
+            "set_power_limit",
+            timeout,
+            self.miner.set_power_limit(limit),
+        )
+        .await
     }
 }

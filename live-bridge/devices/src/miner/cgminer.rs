@@ -32,7 +32,12 @@ impl CgminerMiner {
     /// A driver for the miner at `addr` running `firmware` (anything but
     /// LuxOS, which has its own driver), with `login` for its commands.
     pub fn new(addr: SocketAddr, firmware: Firmware, login: Option<Login>) -> Self {
-        CgminerMiner { addr, firmware, login, control: OnceCell::new() }
+        CgminerMiner {
+            addr,
+            firmware,
+            login,
+            control: OnceCell::new(),
+        }
     }
 
     /// The 4028 request of one reading.
@@ -47,7 +52,9 @@ impl CgminerMiner {
 
     async fn control(&self, timeout: Duration) -> DeviceResult<&AsicRsControl> {
         self.control
-            .get_or_try_init(|| AsicRsControl::connect(self.addr, self.firmware, self.login.as_ref(), timeout))
+            .get_or_try_init(|| {
+                AsicRsControl::connect(self.addr, self.firmware, self.login.as_ref(), timeout)
+            })
             .await
     }
 }
@@ -86,6 +93,9 @@ impl MinerControl for CgminerMiner {
     }
 
     async fn set_power_target(&self, watts: f64, timeout: Duration) -> DeviceResult<()> {
-        self.control(timeout).await?.set_power_target(watts, timeout).await
+        self.control(timeout)
+            .await?
+            .set_power_target(watts, timeout)
+            .await
     }
 }

@@ -30,15 +30,25 @@ pub struct LuxOsMiner {
 impl LuxOsMiner {
     /// A driver for the miner at `addr`.
     pub fn new(addr: SocketAddr) -> Self {
-        LuxOsMiner { addr, session: Mutex::new(None), profiles: Mutex::new(None) }
+        LuxOsMiner {
+            addr,
+            session: Mutex::new(None),
+            profiles: Mutex::new(None),
+        }
     }
 
     fn cached_session(&self) -> Option<String> {
-        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn remember_session(&self, id: Option<String>) {
-        *self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+        *self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = id;
     }
 
     /// Opens a session with `logon`; if the miner has one already (a
@@ -48,10 +58,17 @@ impl LuxOsMiner {
     async fn open_session(&self, timeout: Duration) -> DeviceResult<String> {
         let device = self.addr.to_string();
         let id = match call(self.addr, "logon", None, timeout).await {
-            Ok(logon) => session_id(&logon).ok_or_else(|| DeviceError::protocol(&device, "logon", "no SessionID in reply"))?,
+            Ok(logon) => session_id(&logon)
+                .ok_or_else(|| DeviceError::protocol(&device, "logon", "no SessionID in reply"))?,
             Err(DeviceError::Protocol { .. }) => {
                 let current = call(self.addr, "session", None, timeout).await?;
-                session_id(&current).ok_or_else(|| DeviceError::protocol(&device, "session", "logon refused and no session to take over"))?
+                session_id(&current).ok_or_else(|| {
+                    DeviceError::protocol(
+                        &device,
+                        "session",
+                        "logon refused and no session to take over",
+                    )
+                })?
             }
             Err(e) => return Err(e),
         };
@@ -61,37 +78,71 @@ impl LuxOsMiner {
 
     /// Runs `command` with `session,argument`, opening a session if needed
     /// and once more if the miner has dropped it.
-    async fn with_session(&self, command: &str, argument: &str, timeout: Duration) -> DeviceResult<Value> {
+    async fn with_session(
+        &self,
+        command: &str,
+        argument: &str,
+        timeout: Duration,
+    ) -> DeviceResult<Value> {
         let run = async {
             let id = match self.cached_session() {
                 Some(id) => id,
                 None => self.open_session(timeout).await?,
             };
-            match call(self.addr, command, Some(&format!("{id},{argument}")), timeout).await {
+            match call(
+                self.addr,
+                command,
+                Some(&format!("{id},{argument}")),
+                timeout,
+            )
+            .await
+            {
                 Err(DeviceError::Unauthorised { .. }) => {
                     self.remember_session(None);
                     let id = self.open_session(timeout).await?;
-                    call(self.addr, command, Some(&format!("{id},{argument}")), timeout).await
+                    call(
+                        self.addr,
+                        command,
+                        Some(&format!("{id},{argument}")),
+                        timeout,
+                    )
+                    .await
                 }
                 other => other,
             }
         };
         match tokio::time::timeout(timeout, run).await {
             Ok(result) => result,
-            Err(_) => Err(DeviceError::Timeout { device: self.addr.to_string(), what: command.to_owned(), after: timeout }),
+            Err(_) => Err(DeviceError::Timeout {
+                device: self.addr.to_string(),
+                what: command.to_owned(),
+                after: timeout,
+            }),
         }
     }
 
     async fn profiles(&self, timeout: Duration) -> DeviceResult<Vec<(String, f64)>> {
-        if let Some(p) = self.profiles.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+        if let Some(p) = self
+            .profiles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
             return Ok(p);
         }
         let reply = call(self.addr, "profiles", None, timeout).await?;
         let parsed = parse_profiles(&reply);
         if parsed.is_empty() {
-            return Err(DeviceError::protocol(&self.addr.to_string(), "profiles", "no profiles with Watts"));
+            return Err(DeviceError::protocol(
+                &self.addr.to_string(),
+                "profiles",
+                "no profiles with Watts",
+            ));
         }
-        *self.profiles.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(parsed.clone());
+        *self
+            .profiles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(parsed.clone());
         Ok(parsed)
     }
 }
@@ -111,7 +162,12 @@ pub fn parse_profiles(reply: &Value) -> Vec<(String, f64)> {
         .and_then(Value::as_array)
         .map(|list| {
             list.iter()
-                .filter_map(|p| Some((p.get("Profile Name")?.as_str()?.to_owned(), p.get("Watts").and_then(number)?)))
+                .filter_map(|p| {
+                    Some((
+                        p.get("Profile Name")?.as_str()?.to_owned(),
+                        p.get("Watts").and_then(number)?,
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -146,18 +202,25 @@ impl MinerTelemetry for LuxOsMiner {
 #[async_trait]
 impl MinerControl for LuxOsMiner {
     async fn curtail(&self, timeout: Duration) -> DeviceResult<()> {
-        self.with_session("curtail", "sleep", timeout).await.map(drop)
+        self.with_session("curtail", "sleep", timeout)
+            .await
+            .map(drop)
     }
 
     async fn resume(&self, timeout: Duration) -> DeviceResult<()> {
-        self.with_session("curtail", "wakeup", timeout).await.map(drop)
+        self.with_session("curtail", "wakeup", timeout)
+            .await
+            .map(drop)
     }
 
     async fn set_power_target(&self, watts: f64, timeout: Duration) -> DeviceResult<()> {
         let profiles = self.profiles(timeout).await?;
-        let (name, _) = profile_for(&profiles, watts)
-            .ok_or_else(|| DeviceError::protocol(&self.addr.to_string(), "profiles", "no profile"))?;
-        self.with_session("profileset", name, timeout).await.map(drop)
+        let (name, _) = profile_for(&profiles, watts).ok_or_else(|| {
+            DeviceError::protocol(&self.addr.to_string(), "profiles", "no profile")
+        })?;
+        self.with_session("profileset", name, timeout)
+            .await
+            .map(drop)
     }
 }
 
@@ -167,11 +230,20 @@ mod tests {
 
     #[test]
     fn a_target_picks_the_highest_profile_not_above_it() {
-        let p = vec![("default".to_owned(), 3_500.0), ("-1".to_owned(), 3_325.0), ("-2".to_owned(), 3_150.0), ("+1".to_owned(), 3_675.0)];
+        let p = vec![
+            ("default".to_owned(), 3_500.0),
+            ("-1".to_owned(), 3_325.0),
+            ("-2".to_owned(), 3_150.0),
+            ("+1".to_owned(), 3_675.0),
+        ];
         assert_eq!(profile_for(&p, 3_400.0).unwrap().0, "-1");
         assert_eq!(profile_for(&p, 3_500.0).unwrap().0, "default");
         assert_eq!(profile_for(&p, 9_000.0).unwrap().0, "+1");
-        assert_eq!(profile_for(&p, 100.0).unwrap().0, "-2", "below every profile: the lowest");
+        assert_eq!(
+            profile_for(&p, 100.0).unwrap().0,
+            "-2",
+            "below every profile: the lowest"
+        );
         assert!(profile_for(&[], 100.0).is_none());
     }
 }

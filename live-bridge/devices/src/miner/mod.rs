@@ -136,7 +136,11 @@ impl<T: MinerTelemetry + MinerControl> MinerDriver for T {}
 
 /// The driver for a miner at `addr` running `firmware`, with the login for
 /// its firmware from the bridge's credentials.
-pub fn driver(addr: SocketAddr, firmware: Firmware, login: Option<crate::credentials::Login>) -> Box<dyn MinerDriver> {
+pub fn driver(
+    addr: SocketAddr,
+    firmware: Firmware,
+    login: Option<crate::credentials::Login>,
+) -> Box<dyn MinerDriver> {
     match firmware {
         Firmware::LuxOs => Box::new(luxos::LuxOsMiner::new(addr)),
         other => Box::new(cgminer::CgminerMiner::new(addr, other, login)),

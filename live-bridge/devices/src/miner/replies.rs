@@ -46,7 +46,11 @@ pub fn hashrate_th(record: &Value) -> Option<f64> {
         return Some(mhs / 1_000_000.0);
     }
     let rate = record.get("rate_5s").and_then(number)?;
-    let per_th = match record.get("rate_unit").and_then(Value::as_str).unwrap_or("GH/s") {
+    let per_th = match record
+        .get("rate_unit")
+        .and_then(Value::as_str)
+        .unwrap_or("GH/s")
+    {
         "TH/s" => 1.0,
         "MH/s" => 1e-6,
         _ => 1e-3,
@@ -77,7 +81,10 @@ pub struct Raw {
 /// [`DeviceError::Implausible`] for the first value out of its range.
 pub fn checked(device: &str, raw: Raw) -> DeviceResult<MinerReading> {
     let hashrate_th = check(device, "hashrate_th", raw.hashrate_th, 0.0, MINER_MAX_TH)?;
-    let power_w = raw.power_w.map(|w| check(device, "power_w", w, 0.0, MINER_MAX_W)).transpose()?;
+    let power_w = raw
+        .power_w
+        .map(|w| check(device, "power_w", w, 0.0, MINER_MAX_W))
+        .transpose()?;
     let power_target_w = raw
         .power_target_w
         .map(|w| check(device, "power_target_w", w, 0.0, MINER_MAX_W))
@@ -94,7 +101,14 @@ pub fn checked(device: &str, raw: Raw) -> DeviceResult<MinerReading> {
     } else {
         MinerMode::Idle
     };
-    Ok(MinerReading { hashrate_th, power_w, power_target_w, mode, uptime_s, max_temp_c })
+    Ok(MinerReading {
+        hashrate_th,
+        power_w,
+        power_target_w,
+        mode,
+        uptime_s,
+        max_temp_c,
+    })
 }
 
 fn missing(device: &str, what: &str, field: &str) -> DeviceError {
@@ -108,9 +122,14 @@ fn missing(device: &str, what: &str, field: &str) -> DeviceError {
 /// A missing hashrate; an impossible value.
 pub fn antminer(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
     let what = "summary+stats";
-    let summary = record(reply, Some("summary"), "SUMMARY").ok_or_else(|| missing(device, what, "SUMMARY"))?;
+    let summary = record(reply, Some("summary"), "SUMMARY")
+        .ok_or_else(|| missing(device, what, "SUMMARY"))?;
     let hashrate = hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?;
-    let stats = reply.get("stats").and_then(|s| s.get(0)).and_then(|s| s.get("STATS")).and_then(|s| s.get(1));
+    let stats = reply
+        .get("stats")
+        .and_then(|s| s.get(0))
+        .and_then(|s| s.get("STATS"))
+        .and_then(|s| s.get(1));
     let max_temp_c = stats.and_then(|s| {
         s.get("temp_max").and_then(number).or_else(|| {
             s.as_object()?
@@ -120,14 +139,17 @@ pub fn antminer(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
                 .reduce(f64::max)
         })
     });
-    checked(device, Raw {
-        hashrate_th: hashrate,
-        power_w: None,
-        power_target_w: None,
-        uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
-        max_temp_c,
-        curtailed: None,
-    })
+    checked(
+        device,
+        Raw {
+            hashrate_th: hashrate,
+            power_w: None,
+            power_target_w: None,
+            uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
+            max_temp_c,
+            curtailed: None,
+        },
+    )
 }
 
 /// LuxOS: the reply to `summary+power+config`.
@@ -136,20 +158,30 @@ pub fn antminer(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
 /// A missing hashrate or power; an impossible value.
 pub fn luxos(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
     let what = "summary+power+config";
-    let summary = record(reply, Some("summary"), "SUMMARY").ok_or_else(|| missing(device, what, "SUMMARY"))?;
-    let power = record(reply, Some("power"), "POWER").ok_or_else(|| missing(device, what, "POWER"))?;
+    let summary = record(reply, Some("summary"), "SUMMARY")
+        .ok_or_else(|| missing(device, what, "SUMMARY"))?;
+    let power =
+        record(reply, Some("power"), "POWER").ok_or_else(|| missing(device, what, "POWER"))?;
     let config = record(reply, Some("config"), "CONFIG");
-    checked(device, Raw {
-        hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
-        power_w: Some(power.get("Watts").and_then(number).ok_or_else(|| missing(device, what, "Watts"))?),
-        power_target_w: None,
-        uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
-        max_temp_c: None,
-        curtailed: config
-            .and_then(|c| c.get("CurtailMode"))
-            .and_then(Value::as_str)
-            .map(|m| m.eq_ignore_ascii_case("sleep")),
-    })
+    checked(
+        device,
+        Raw {
+            hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
+            power_w: Some(
+                power
+                    .get("Watts")
+                    .and_then(number)
+                    .ok_or_else(|| missing(device, what, "Watts"))?,
+            ),
+            power_target_w: None,
+            uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
+            max_temp_c: None,
+            curtailed: config
+                .and_then(|c| c.get("CurtailMode"))
+                .and_then(Value::as_str)
+                .map(|m| m.eq_ignore_ascii_case("sleep")),
+        },
+    )
 }
 
 /// Braiins OS (BOSminer): the reply to `summary+tunerstatus`.
@@ -158,16 +190,22 @@ pub fn luxos(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
 /// A missing hashrate; an impossible value.
 pub fn braiins(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
     let what = "summary+tunerstatus";
-    let summary = record(reply, Some("summary"), "SUMMARY").ok_or_else(|| missing(device, what, "SUMMARY"))?;
+    let summary = record(reply, Some("summary"), "SUMMARY")
+        .ok_or_else(|| missing(device, what, "SUMMARY"))?;
     let tuner = record(reply, Some("tunerstatus"), "TUNERSTATUS");
-    checked(device, Raw {
-        hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
-        power_w: tuner.and_then(|t| t.get("ApproximateMinerPowerConsumption")).and_then(number),
-        power_target_w: tuner.and_then(|t| t.get("PowerLimit")).and_then(number),
-        uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
-        max_temp_c: None,
-        curtailed: None,
-    })
+    checked(
+        device,
+        Raw {
+            hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
+            power_w: tuner
+                .and_then(|t| t.get("ApproximateMinerPowerConsumption"))
+                .and_then(number),
+            power_target_w: tuner.and_then(|t| t.get("PowerLimit")).and_then(number),
+            uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
+            max_temp_c: None,
+            curtailed: None,
+        },
+    )
 }
 
 /// Whatsminer: the reply to `summary` (btminer reports power, its limit
@@ -178,12 +216,15 @@ pub fn braiins(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
 pub fn whatsminer(device: &str, reply: &Value) -> DeviceResult<MinerReading> {
     let what = "summary";
     let summary = record(reply, None, "SUMMARY").ok_or_else(|| missing(device, what, "SUMMARY"))?;
-    checked(device, Raw {
-        hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
-        power_w: summary.get("Power").and_then(number),
-        power_target_w: summary.get("Power Limit").and_then(number),
-        uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
-        max_temp_c: summary.get("Temperature").and_then(number),
-        curtailed: None,
-    })
+    checked(
+        device,
+        Raw {
+            hashrate_th: hashrate_th(summary).ok_or_else(|| missing(device, what, "hashrate"))?,
+            power_w: summary.get("Power").and_then(number),
+            power_target_w: summary.get("Power Limit").and_then(number),
+            uptime_s: summary.get("Elapsed").and_then(number).unwrap_or(0.0),
+            max_temp_c: summary.get("Temperature").and_then(number),
+            curtailed: None,
+        },
+    )
 }

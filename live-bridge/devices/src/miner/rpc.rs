@@ -132,10 +132,9 @@ pub fn parse_reply(device: &str, command: &str, bytes: &[u8]) -> DeviceResult<Va
 pub fn check_status(device: &str, command: &str, reply: &Value) -> DeviceResult<()> {
     if command.contains('+') {
         for part in command.split('+') {
-            let sub = reply
-                .get(part)
-                .and_then(|v| v.get(0))
-                .ok_or_else(|| DeviceError::protocol(device, command, format!("no reply for '{part}'")))?;
+            let sub = reply.get(part).and_then(|v| v.get(0)).ok_or_else(|| {
+                DeviceError::protocol(device, command, format!("no reply for '{part}'"))
+            })?;
             check_status(device, part, sub)?;
         }
         return Ok(());
@@ -159,25 +158,47 @@ pub fn check_status(device: &str, command: &str, reply: &Value) -> DeviceResult<
             letter.as_str(),
             reply.get("Msg").map(message_text).unwrap_or_default(),
         ),
-        _ => return Err(DeviceError::protocol(device, command, "STATUS is neither a list nor a letter")),
+        _ => {
+            return Err(DeviceError::protocol(
+                device,
+                command,
+                "STATUS is neither a list nor a letter",
+            ));
+        }
     };
     match letter {
         "S" | "I" | "W" => Ok(()),
         "E" | "F" => {
             let lower = message.to_lowercase();
-            if ["access", "session", "password", "denied", "unauthor", "logon", "privilege"]
-                .iter()
-                .any(|w| lower.contains(w))
+            if [
+                "access",
+                "session",
+                "password",
+                "denied",
+                "unauthor",
+                "logon",
+                "privilege",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
             {
                 Err(DeviceError::Unauthorised {
                     device: device.to_owned(),
                     what: command.to_owned(),
                 })
             } else {
-                Err(DeviceError::protocol(device, command, format!("status {letter}: {message}")))
+                Err(DeviceError::protocol(
+                    device,
+                    command,
+                    format!("status {letter}: {message}"),
+                ))
             }
         }
-        other => Err(DeviceError::protocol(device, command, format!("unknown STATUS '{other}'"))),
+        other => Err(DeviceError::protocol(
+            device,
+            command,
+            format!("unknown STATUS '{other}'"),
+        )),
     }
 }
 
@@ -195,15 +216,27 @@ mod tests {
 
     #[test]
     fn status_letters_map_to_kinds() {
-        let ok: Value = serde_json::from_str(r#"{"STATUS":[{"STATUS":"S","Msg":"Summary"}],"SUMMARY":[{}]}"#).unwrap();
+        let ok: Value =
+            serde_json::from_str(r#"{"STATUS":[{"STATUS":"S","Msg":"Summary"}],"SUMMARY":[{}]}"#)
+                .unwrap();
         assert!(check_status("d", "summary", &ok).is_ok());
-        let denied: Value = serde_json::from_str(r#"{"STATUS":[{"STATUS":"E","Code":45,"Msg":"Access denied to 'ascset' command"}]}"#).unwrap();
-        assert_eq!(check_status("d", "ascset", &denied).unwrap_err().kind(), FailureKind::Unauthorised);
-        let invalid: Value = serde_json::from_str(r#"{"STATUS":[{"STATUS":"E","Code":14,"Msg":"Invalid command"}]}"#).unwrap();
+        let denied: Value = serde_json::from_str(
+            r#"{"STATUS":[{"STATUS":"E","Code":45,"Msg":"Access denied to 'ascset' command"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            check_status("d", "ascset", &denied).unwrap_err().kind(),
+            FailureKind::Unauthorised
+        );
+        let invalid: Value = serde_json::from_str(
+            r#"{"STATUS":[{"STATUS":"E","Code":14,"Msg":"Invalid command"}]}"#,
+        )
+        .unwrap();
         let e = check_status("d", "bogus", &invalid).unwrap_err();
         assert_eq!(e.kind(), FailureKind::Protocol);
         assert!(e.to_string().contains("Invalid command"), "{e}");
-        let letter: Value = serde_json::from_str(r#"{"STATUS":"S","When":1,"Code":131,"Msg":{"x":1}}"#).unwrap();
+        let letter: Value =
+            serde_json::from_str(r#"{"STATUS":"S","When":1,"Code":131,"Msg":{"x":1}}"#).unwrap();
         assert!(check_status("d", "get_version", &letter).is_ok());
     }
 
@@ -213,9 +246,15 @@ mod tests {
         let v = parse_reply("d", "summary+power", bytes).unwrap();
         assert!(check_status("d", "summary+power", &v).is_err());
         let joined = b"{\"a\":1}{\"b\":2}\0";
-        assert!(parse_reply("d", "x", joined).is_err(), "two documents are not one reply");
+        assert!(
+            parse_reply("d", "x", joined).is_err(),
+            "two documents are not one reply"
+        );
         let list = b"[{\"a\":1}{\"b\":2}]\0";
         assert_eq!(parse_reply("d", "x", list).unwrap()[1]["b"], 2);
-        assert_eq!(parse_reply("d", "x", b"{not json").unwrap_err().kind(), FailureKind::Protocol);
+        assert_eq!(
+            parse_reply("d", "x", b"{not json").unwrap_err().kind(),
+            FailureKind::Protocol
+        );
     }
 }

@@ -8,7 +8,9 @@
 use hcp_devices::miner::Firmware;
 use serde_json::{Value, json};
 
-use super::{accepted_shares, description, error_reply, pools, readings, section, status, temperature_c};
+use super::{
+    accepted_shares, description, error_reply, pools, readings, section, status, temperature_c,
+};
 use crate::faults::Fault;
 use crate::virtual_miner::VirtualMiner;
 
@@ -41,7 +43,13 @@ pub fn answer(miner: &VirtualMiner, command: &str, parameter: Option<&str>, now:
     let s = readings(miner, now);
     let (model, stock_w, min_w, max_w, stock_th) = miner.with_physics(|p| {
         let spec = p.spec();
-        (format!("Antminer {}", spec.name), spec.power_w, spec.min_power_w, spec.max_power_w, spec.hashrate_th)
+        (
+            format!("Antminer {}", spec.name),
+            spec.power_w,
+            spec.min_power_w,
+            spec.max_power_w,
+            spec.hashrate_th,
+        )
     });
     let ghs = s.hashrate_th * 1_000.0;
     let auth_failure = miner.fault().get() == Fault::AuthFailure;
@@ -126,7 +134,8 @@ pub fn answer(miner: &VirtualMiner, command: &str, parameter: Option<&str>, now:
 
 fn split_session(parameter: Option<&str>) -> (&str, &str) {
     let p = parameter.unwrap_or("");
-    p.split_once(',').map_or((p, ""), |(a, b)| (a.trim(), b.trim()))
+    p.split_once(',')
+        .map_or((p, ""), |(a, b)| (a.trim(), b.trim()))
 }
 
 fn profile_of(stock_w: f64, min_w: f64, max_w: f64, target_w: f64) -> String {

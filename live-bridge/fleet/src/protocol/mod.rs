@@ -75,10 +75,24 @@ pub fn readings(miner: &VirtualMiner, now: f64) -> MinerSnapshot {
 }
 
 /// A reply with one data section: `{"STATUS": […], SECTION: [record], "id": 1}`.
-pub fn section(firmware: Firmware, msg: &str, code: u32, name: &str, records: Value, now: f64) -> Value {
-    let records = if records.is_array() { records } else { Value::Array(vec![records]) };
+pub fn section(
+    firmware: Firmware,
+    msg: &str,
+    code: u32,
+    name: &str,
+    records: Value,
+    now: f64,
+) -> Value {
+    let records = if records.is_array() {
+        records
+    } else {
+        Value::Array(vec![records])
+    };
     let mut reply = serde_json::Map::new();
-    reply.insert("STATUS".into(), status("S", code, msg, description(firmware), now));
+    reply.insert(
+        "STATUS".into(),
+        status("S", code, msg, description(firmware), now),
+    );
     reply.insert(name.into(), records);
     reply.insert("id".into(), json!(1));
     Value::Object(reply)

@@ -22,19 +22,39 @@ pub fn status_only(letter: &str, code: u32, msg: &str, now: f64) -> Value {
 /// The answer to one command.
 pub fn answer(miner: &VirtualMiner, command: &str, _parameter: Option<&str>, now: f64) -> Value {
     let s = readings(miner, now);
-    let (model, stock_w, stock_th) = miner.with_physics(|p| (p.spec().name.clone(), p.spec().power_w, p.spec().hashrate_th));
+    let (model, stock_w, stock_th) = miner.with_physics(|p| {
+        (
+            p.spec().name.clone(),
+            p.spec().power_w,
+            p.spec().hashrate_th,
+        )
+    });
     let mhs = s.hashrate_th * 1e6;
     let temp = temperature_c(&s, stock_w);
     match command {
-        "summary" => section(FW, "Summary", 11, "SUMMARY", json!({
-            "Elapsed": s.uptime_s.floor(), "MHS av": mhs, "MHS 5s": mhs, "HS RT": mhs,
-            "Accepted": accepted_shares(&s), "Rejected": 0, "Temperature": temp,
-            "Power": s.power_w.round(), "Power Limit": s.target_w.round(), "Power Mode": "Normal",
-            "Factory GHS": stock_th * 1_000.0, "Chip Temp Max": temp + 5.0, "Hash Stable": true
-        }), now),
-        "devdetails" => section(FW, "Device Details", 69, "DEVDETAILS", json!([
-            { "DEVDETAILS": 0, "Name": "SM", "ID": 0, "Driver": "bitmicro", "Kernel": "", "Model": model }
-        ]), now),
+        "summary" => section(
+            FW,
+            "Summary",
+            11,
+            "SUMMARY",
+            json!({
+                "Elapsed": s.uptime_s.floor(), "MHS av": mhs, "MHS 5s": mhs, "HS RT": mhs,
+                "Accepted": accepted_shares(&s), "Rejected": 0, "Temperature": temp,
+                "Power": s.power_w.round(), "Power Limit": s.target_w.round(), "Power Mode": "Normal",
+                "Factory GHS": stock_th * 1_000.0, "Chip Temp Max": temp + 5.0, "Hash Stable": true
+            }),
+            now,
+        ),
+        "devdetails" => section(
+            FW,
+            "Device Details",
+            69,
+            "DEVDETAILS",
+            json!([
+                { "DEVDETAILS": 0, "Name": "SM", "ID": 0, "Driver": "bitmicro", "Kernel": "", "Model": model }
+            ]),
+            now,
+        ),
         "get_version" => json!({
             "STATUS": "S", "When": when(now), "Code": 131, "Description": "",
             "Msg": { "api_ver": "2.0.5", "fw_ver": "20230911.22.REL", "platform": "H616", "chip": "K86_1" }
@@ -43,10 +63,22 @@ pub fn answer(miner: &VirtualMiner, command: &str, _parameter: Option<&str>, now
             "STATUS": "S", "When": when(now), "Code": 131, "Description": "",
             "Msg": { "mineroff": if s.curtailed { "true" } else { "false" }, "FirmwareVersion": "'20230911.22.REL'" }
         }),
-        "devs" => section(FW, "3 ASC(s)", 9, "DEVS", super::luxos::boards(s.hashrate_th * 1_000.0, temp, s.curtailed), now),
+        "devs" => section(
+            FW,
+            "3 ASC(s)",
+            9,
+            "DEVS",
+            super::luxos::boards(s.hashrate_th * 1_000.0, temp, s.curtailed),
+            now,
+        ),
         "pools" => pools(FW, accepted_shares(&s), now),
         "get_token" | "power_off" | "power_on" | "adjust_power_limit" | "open_write_api" => {
-            status_only("E", 45, "Permission denied: the virtual fleet does not decrypt Whatsminer writes", now)
+            status_only(
+                "E",
+                45,
+                "Permission denied: the virtual fleet does not decrypt Whatsminer writes",
+                now,
+            )
         }
         _ => status_only("E", 14, "invalid cmd", now),
     }
