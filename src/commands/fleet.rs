@@ -16,7 +16,7 @@ use serde::Serialize;
 /// What to do with a virtual fleet.
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
-    /// Serve a scenario's miners on loopback (127.64.0.1 onward, port 4028;
+    /// Serve a scenario's miners on loopback (127.64.1.1 onward, port 4028;
     /// stock Antminer and Braiins OS web interfaces on port 80).
     Serve(ServeArgs),
 }

@@ -107,7 +107,7 @@ pub enum FleetError {
     },
 }
 
-/// Most miners the address plan covers (127.64.0.1 – 127.127.255.254).
+/// Most miners the address plan covers (127.64.1.1 – 127.127.255.254).
 pub const MAX_MINERS: usize = 64 * 254 * 254;
 
 /// The loopback address of miner `i`: 127.(64 + i / 254²).((i / 254) % 254 + 1).(i % 254 + 1).

@@ -3,7 +3,7 @@
 //! physics, so the live bridge's drivers — and third-party clients such as
 //! `asic-rs` — can be tested and measured without hardware.
 //!
-//! Each virtual miner has its own loopback address (127.64.0.1 onward),
+//! Each virtual miner has its own loopback address (127.64.1.1 onward),
 //! port 4028, and speaks its cohort's firmware ([`protocol`]); stock
 //! Antminer and Braiins OS units also serve their web interface on port 80
 //! ([`web`]). Power, hashrate, curtail/resume latencies, standby draw and

@@ -3,7 +3,7 @@
 //! reads wattage and hashrate, pauses and resumes, and sets a power target
 //! where the firmware has one — and the virtual miner's state follows.
 //!
-//! Loopback only (127.64.0.x); every wait is bounded.
+//! Loopback only (127.64.x.y); every wait is bounded.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

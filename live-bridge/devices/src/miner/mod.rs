@@ -31,6 +31,7 @@ pub enum Firmware {
     AntminerStock,
     /// Luxor's LuxOS: the cgminer-family API on 4028 with sessions
     /// (`logon`), `curtail`, power profiles and ATM.
+    #[serde(rename = "luxos")]
     LuxOs,
     /// Braiins OS: the BOSminer cgminer-family API on 4028 for reads; pause,
     /// resume and power target through its public API.
