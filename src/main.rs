@@ -44,6 +44,9 @@ enum Command {
     /// A virtual fleet that speaks the real devices' protocols on loopback.
     #[command(subcommand)]
     Fleet(commands::fleet::FleetCommand),
+    /// Run the validated policy against a fleet: shadow mode until armed,
+    /// a safety envelope, an audit log and an operator API.
+    Bridge(commands::bridge::BridgeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Schema => commands::schema::run(),
         Command::Bench(cmd) => commands::bench::run(&cmd),
         Command::Fleet(cmd) => commands::fleet::run(&cmd),
+        Command::Bridge(args) => commands::bridge::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ mod bench_fleet;
 mod bench_sweep;
 mod bench_tape;
 mod bench_twin;
+pub mod bridge;
 pub mod calibrate;
 pub mod fleet;
 mod output;

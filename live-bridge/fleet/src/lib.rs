@@ -12,6 +12,7 @@
 //! ([`faults`]). This crate is a simulator: the drivers and the bridge
 //! never link it (`tests/boundary.rs`).
 
+pub mod bridge_config;
 pub mod clock;
 pub mod faults;
 pub mod gpu_server;
