@@ -92,3 +92,31 @@ fn the_drivers_link_neither_the_twin_nor_the_virtual_fleet() {
         );
     }
 }
+
+#[test]
+fn the_bridge_links_the_policies_and_drivers_but_not_the_twin_or_the_fleet() {
+    assert_free_of(
+        "hcp-bridge",
+        &[
+            "arrow",
+            "parquet",
+            "hcp_models",
+            "hcp_fleet",
+            "hcp_scenarios",
+            "hcp_reports",
+        ],
+    );
+    let crates = linked("hcp-bridge");
+    for needed in [
+        "hcp_contract",
+        "hcp_policies",
+        "hcp_devices",
+        "prometheus_client",
+        "axum",
+    ] {
+        assert!(
+            crates.iter().any(|c| c == needed),
+            "hcp-bridge should use {needed}: {crates:?}"
+        );
+    }
+}

@@ -53,6 +53,13 @@ pub struct ServeArgs {
     /// Where to write the inventory (JSON).
     #[arg(long)]
     inventory: Option<PathBuf>,
+    /// Where to write a bridge configuration for the served fleet (sites,
+    /// cohorts with their curves, every miner's address; pushed feeds).
+    #[arg(long, value_name = "PATH")]
+    bridge_config: Option<PathBuf>,
+    /// The policy the bridge configuration names.
+    #[arg(long, default_value = "breakeven")]
+    policy: String,
     /// Stop after this many wall seconds.
     #[arg(long = "for", value_name = "SECONDS")]
     for_s: Option<f64>,
@@ -156,6 +163,19 @@ fn serve(args: &ServeArgs) -> Result<()> {
     raise_open_files(sockets + 4_096)?;
     if let Some(path) = &args.inventory {
         write_inventory(path, &plan)?;
+    }
+    if let Some(path) = &args.bridge_config {
+        let policy = hcp_policies::PolicyConfig::by_name(&args.policy)?;
+        let text = hcp_fleet::bridge_config::bridge_config(
+            &loaded.scenario.plant,
+            &options,
+            &plan,
+            &format!("kind = \"{}\"", policy.name()),
+        )
+        .map_err(anyhow::Error::msg)?;
+        let tmp = path.with_extension("toml.partial");
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

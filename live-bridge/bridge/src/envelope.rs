@@ -17,7 +17,11 @@
 //!    in order while the site's facility power — judged on the larger of
 //!    committed and measured, a miner that does not answer at its maximum
 //!    draw — stays under its cap and the rise within the ramp limit; lower
-//!    targets count at once, curtailments only once done, as in the twin.
+//!    targets count at once, curtailments only once done, as in the twin;
+//! 5. a site that would still stand over its cap once the commands are
+//!    done — because miners do not answer and count at their maximum draw,
+//!    or a miner came back from a reboot at stock power — sheds load: the
+//!    envelope curtails running miners until it fits.
 //!
 //! Every command left out is a [`Clip`] with its reason, as the twin
 //! records clips.
@@ -334,7 +338,65 @@ impl Envelope<'_> {
             }
             out.commands.push(c);
         }
+        self.shed_over_cap(&mut out, &committed, fleet, now_s);
         out
+    }
+
+    /// 5. A site that would still stand over its cap once this epoch's
+    /// commands are done (miners that do not answer count at their maximum
+    /// draw) sheds load: the envelope curtails running miners, the last in
+    /// address order first, until it fits, whatever the policy asked.
+    fn shed_over_cap(&self, out: &mut Enveloped, committed: &[f64], fleet: &Fleet, now_s: f64) {
+        let curtail_mw = |i: usize| {
+            let m = &fleet.miners[i];
+            let cohort = &fleet.cohorts[m.cohort];
+            let target = m.commanded.map_or(cohort.target_w, |x| x.target_w);
+            (target - cohort.spec.standby_w) * self.config.sites[cohort.site].pue / 1e6
+        };
+        for (s, site) in self.config.sites.iter().enumerate() {
+            let curtailing: Vec<usize> = out
+                .commands
+                .iter()
+                .filter(|c| c.command == Command::Curtail)
+                .map(|c| c.miner)
+                .collect();
+            let mut projected = committed[s]
+                - curtailing
+                    .iter()
+                    .filter(|&&i| fleet.cohorts[fleet.miners[i].cohort].site == s)
+                    .map(|&i| curtail_mw(i))
+                    .sum::<f64>();
+            if projected <= site.cap_mw + 1e-9 {
+                continue;
+            }
+            let mut running: Vec<usize> = fleet
+                .cohorts
+                .iter()
+                .filter(|c| c.site == s)
+                .flat_map(|c| c.miners.clone())
+                .filter(|&i| {
+                    fleet.commandable(i, now_s)
+                        && fleet.miner_state(i, now_s) == MinerState::On
+                        && !curtailing.contains(&i)
+                })
+                .collect();
+            running.reverse();
+            for i in running {
+                if projected <= site.cap_mw + 1e-9 {
+                    break;
+                }
+                projected -= curtail_mw(i);
+                out.commands.push(MinerCommand {
+                    miner: i,
+                    command: Command::Curtail,
+                });
+            }
+            out.safe_states.push(SafeStateEntry {
+                site: site.id.clone(),
+                state: SafeState::CurtailMiners,
+                reason: "over_cap".into(),
+            });
+        }
     }
 
     /// Each site's safe state, if its price or telemetry is stale.
