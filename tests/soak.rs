@@ -101,6 +101,186 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
     std::fs::create_dir_all(&dir).unwrap();
     write_tape(&dir.join("tape.csv"), steps);
 
+    let (options, plan, base) = soak_config(&plant);
+    let (over_cap, worst_share, injected) = run_soak(&plant, &options, &base, &dir, steps);
+    // The audit log: every step, every fault, no command to a disarmed site.
+    let lines = hcp_bridge::audit::read(&dir.join("audit")).unwrap();
+    let observations = lines
+        .iter()
+        .filter(|l| matches!(l.event, Event::Observation { .. }))
+        .count() as u64;
+    let south: BTreeSet<String> = plan
+        .miners
+        .iter()
+        .filter(|m| m.cohort.starts_with("Texas South"))
+        .map(|m| m.address.to_string())
+        .collect();
+    let sent_south = lines.iter().filter(|l| matches!(&l.event, Event::Command { device, sent: true, .. } if south.contains(device))).count();
+    let faulted: BTreeSet<String> = lines
+        .iter()
+        .filter_map(|l| match &l.event {
+            Event::Fault { fault, .. } => Some(fault.device.clone()),
+            _ => None,
+        })
+        .collect();
+    let read_faults: BTreeSet<&String> = injected
+        .iter()
+        .filter(|(_, f)| {
+            matches!(
+                f,
+                Fault::NoAnswer
+                    | Fault::Slow { .. }
+                    | Fault::Refused
+                    | Fault::Malformed
+                    | Fault::Impossible
+            )
+        })
+        .map(|(a, _)| a)
+        .collect();
+    let missing: Vec<&&String> = read_faults
+        .iter()
+        .filter(|a| !faulted.contains(**a))
+        .collect();
+    let kinds = tally(&lines, |e| match e {
+        Event::Fault { fault, .. } => Some(fault.kind.clone()),
+        _ => None,
+    });
+    let safe_states = lines
+        .iter()
+        .filter(|l| matches!(l.event, Event::SafeState { .. }))
+        .count();
+    let clips = tally(&lines, |e| match e {
+        Event::Clip { clip, .. } => Some(clip.reason.clone()),
+        _ => None,
+    });
+    eprintln!(
+        "soak: {observations} control steps, {} faults injected on {} miners, fault records by kind {kinds:?}, {safe_states} safe-state epochs, clips {clips:?}, intervals over a cap {over_cap} (worst interval at {:.1} % of its cap), commands to the disarmed site {sent_south}",
+        injected.len(),
+        read_faults.len(),
+        worst_share * 100.0
+    );
+    assert_eq!(observations, steps / 4 * 4);
+    assert_eq!(over_cap, 0, "an interval averaged over its cap");
+    assert_eq!(
+        sent_south, 0,
+        "commands reached a site that was never armed"
+    );
+    assert!(
+        missing.is_empty(),
+        "faults not in the audit log: {missing:?}"
+    );
+    assert!(
+        safe_states > 0,
+        "the feed outages sent no site to its safe state"
+    );
+
+    // Recovery: the last observations of the quiet stretch.
+    let last: Vec<&hcp_contract::Observation> = lines
+        .iter()
+        .rev()
+        .filter_map(|l| match &l.event {
+            Event::Observation { observation, .. } => Some(observation.as_ref()),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    for o in &last {
+        let unresponsive: u32 = o.asic_cohorts.iter().map(|c| c.unresponsive).sum();
+        assert_eq!(
+            unresponsive, 0,
+            "still unresponsive at epoch {}",
+            o.interval
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+type Miners = Vec<Arc<hcp_fleet::virtual_miner::VirtualMiner>>;
+
+/// The fleet's true power, sampled every 5 ms (15 s of fleet time): the
+/// intervals whose average is over a site's cap, and the worst average as
+/// a share of its cap.
+async fn sample_power(miners: Miners, site_of: Vec<usize>, stop: Arc<AtomicBool>) -> (u32, f64) {
+    let caps = [0.085, 0.1];
+    let mut sums: BTreeMap<(usize, u64), (f64, u32)> = BTreeMap::new();
+    while !stop.load(Ordering::Relaxed) {
+        let mut mw = [0.0_f64; 2];
+        let mut now = 0.0;
+        for (i, m) in miners.iter().enumerate() {
+            now = m.now();
+            mw[site_of[i]] += m.with_physics(|p| p.snapshot(now).power_w) * 1.05 / 1e6;
+        }
+        // Fleet time runs from the fleet's start, the bridge's
+        // intervals from its own: close enough for averages.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let interval = (now / INTERVAL_S) as u64;
+        for (s, site_mw) in mw.iter().enumerate() {
+            let e = sums.entry((s, interval)).or_default();
+            e.0 += site_mw;
+            e.1 += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut over = 0_u32;
+    let mut worst = 0.0_f64;
+    for ((s, k), (sum, n)) in &sums {
+        let avg = sum / f64::from(*n);
+        worst = worst.max(avg / caps[*s]);
+        if avg > caps[*s] * (1.0 + 1e-9) {
+            over += 1;
+            eprintln!("over cap: site {s} interval {k} average {avg:.4} MW");
+        }
+    }
+    (over, worst)
+}
+
+/// Faults on two miners at a time, each held for three intervals, then
+/// cleared; none while `quiet`. Returns every fault set.
+async fn inject_faults(
+    miners: Miners,
+    stop: Arc<AtomicBool>,
+    quiet: Arc<AtomicBool>,
+) -> Vec<(usize, Fault)> {
+    let mut rng = Lcg(42);
+    let mut injected: Vec<(usize, Fault)> = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if quiet.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        let chosen: Vec<(usize, Fault)> = (0..2)
+            .map(|_| {
+                let i = usize::try_from(rng.next() % miners.len() as u64).unwrap();
+                let f = match rng.next() % 7 {
+                    0 => Fault::NoAnswer,
+                    1 => Fault::Slow { delay_ms: 200 },
+                    2 => Fault::Refused,
+                    3 => Fault::Malformed,
+                    4 => Fault::Impossible,
+                    5 => Fault::RebootMidCommand,
+                    _ => Fault::AuthFailure,
+                };
+                (i, f)
+            })
+            .collect();
+        for &(i, f) in &chosen {
+            miners[i].fault().set(f);
+        }
+        tokio::time::sleep(Duration::from_secs_f64(3.0 * INTERVAL_S / SPEED)).await;
+        for &(i, _) in &chosen {
+            miners[i].fault().set(Fault::None);
+        }
+        injected.extend(chosen);
+        tokio::time::sleep(Duration::from_secs_f64(INTERVAL_S / SPEED)).await;
+    }
+    injected
+}
+
+/// The bridge configuration of the soak: the fleet's sites and miners,
+/// replayed prices with outages, a fixed hashprice, tight timeouts.
+fn soak_config(
+    plant: &PlantConfig,
+) -> (FleetOptions, hcp_fleet::inventory::FleetPlan, toml::Table) {
     let options = FleetOptions {
         speed: SPEED,
         seed: 9,
@@ -108,9 +288,9 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
         first_address: 4_000,
         ..FleetOptions::default()
     };
-    let plan = hcp_fleet::plan(&plant, &options).unwrap();
+    let plan = hcp_fleet::plan(plant, &options).unwrap();
     let text =
-        hcp_fleet::bridge_config::bridge_config(&plant, &options, &plan, "kind = \"breakeven\"")
+        hcp_fleet::bridge_config::bridge_config(plant, &options, &plan, "kind = \"breakeven\"")
             .unwrap();
     let mut base: toml::Table = toml::from_str(&text).unwrap();
     let replay = |column: &str| {
@@ -152,12 +332,24 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
         );
     }
 
+    (options, plan, base)
+}
+
+/// The fleet, its true-power sampler and fault injector, and four runs
+/// of the bridge (restarts; the second disarmed).
+fn run_soak(
+    plant: &PlantConfig,
+    options: &FleetOptions,
+    base: &toml::Table,
+    dir: &std::path::Path,
+    steps: u64,
+) -> (u32, f64, Vec<(String, Fault)>) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (over_cap, worst_share, injected) = runtime.block_on(async {
-        let fleet = hcp_fleet::start(&plant, &options).await.unwrap();
+    runtime.block_on(async {
+        let fleet = hcp_fleet::start(plant, options).await.unwrap();
         let miners = fleet.miners.clone();
         let addresses: Vec<String> = fleet
             .plan
@@ -174,85 +366,17 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
         let stop = Arc::new(AtomicBool::new(false));
         let quiet = Arc::new(AtomicBool::new(false));
 
-        // The fleet's true power, sampled every 5 ms (15 s of fleet time):
-        // per-interval averages per site against its cap.
-        let sampler = {
-            let (miners, site_of, stop) = (miners.clone(), site_of.clone(), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let caps = [0.085, 0.1];
-                let mut sums: BTreeMap<(usize, u64), (f64, u32)> = BTreeMap::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let mut mw = [0.0_f64; 2];
-                    let mut now = 0.0;
-                    for (i, m) in miners.iter().enumerate() {
-                        now = m.now();
-                        mw[site_of[i]] += m.with_physics(|p| p.snapshot(now).power_w) * 1.05 / 1e6;
-                    }
-                    // Fleet time runs from the fleet's start, the bridge's
-                    // intervals from its own: close enough for averages.
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    let interval = (now / INTERVAL_S) as u64;
-                    for s in 0..2 {
-                        let e = sums.entry((s, interval)).or_default();
-                        e.0 += mw[s];
-                        e.1 += 1;
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                let mut over = 0_u32;
-                let mut worst = 0.0_f64;
-                for ((s, k), (sum, n)) in &sums {
-                    let avg = sum / f64::from(*n);
-                    worst = worst.max(avg / caps[*s]);
-                    if avg > caps[*s] * (1.0 + 1e-9) {
-                        over += 1;
-                        eprintln!("over cap: site {s} interval {} average {avg:.4} MW", k);
-                    }
-                }
-                (over, worst)
-            })
-        };
+        let sampler = tokio::spawn(sample_power(
+            miners.clone(),
+            site_of.clone(),
+            Arc::clone(&stop),
+        ));
 
-        // Faults: two miners at a time, each fault held for three
-        // intervals, then cleared; none once `quiet`.
-        let injector = {
-            let (miners, stop, quiet) = (miners.clone(), Arc::clone(&stop), Arc::clone(&quiet));
-            tokio::spawn(async move {
-                let mut rng = Lcg(42);
-                let mut injected: Vec<(usize, Fault)> = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    if quiet.load(Ordering::Relaxed) {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                    let chosen: Vec<(usize, Fault)> = (0..2)
-                        .map(|_| {
-                            let i = usize::try_from(rng.next() % miners.len() as u64).unwrap();
-                            let f = match rng.next() % 7 {
-                                0 => Fault::NoAnswer,
-                                1 => Fault::Slow { delay_ms: 200 },
-                                2 => Fault::Refused,
-                                3 => Fault::Malformed,
-                                4 => Fault::Impossible,
-                                5 => Fault::RebootMidCommand,
-                                _ => Fault::AuthFailure,
-                            };
-                            (i, f)
-                        })
-                        .collect();
-                    for &(i, f) in &chosen {
-                        miners[i].fault().set(f);
-                    }
-                    tokio::time::sleep(Duration::from_secs_f64(3.0 * INTERVAL_S / SPEED)).await;
-                    for &(i, _) in &chosen {
-                        miners[i].fault().set(Fault::None);
-                    }
-                    injected.extend(chosen);
-                    tokio::time::sleep(Duration::from_secs_f64(INTERVAL_S / SPEED)).await;
-                }
-                injected
-            })
-        };
+        let injector = tokio::spawn(inject_faults(
+            miners.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&quiet),
+        ));
 
         // Four runs of the bridge, each a restart; the second disarmed.
         // 2022-01-01 00:00 Central time, the tape's first row.
@@ -314,108 +438,17 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
                 .map(|(i, f)| (addresses[i].clone(), f))
                 .collect::<Vec<_>>(),
         )
-    });
+    })
+}
 
-    // The audit log: every step, every fault, no command to a disarmed site.
-    let lines = hcp_bridge::audit::read(&dir.join("audit")).unwrap();
-    let observations = lines
-        .iter()
-        .filter(|l| matches!(l.event, Event::Observation { .. }))
-        .count() as u64;
-    let south: BTreeSet<String> = plan
-        .miners
-        .iter()
-        .filter(|m| m.cohort.starts_with("Texas South"))
-        .map(|m| m.address.to_string())
-        .collect();
-    let sent_south = lines.iter().filter(|l| matches!(&l.event, Event::Command { device, sent: true, .. } if south.contains(device))).count();
-    let faulted: BTreeSet<String> = lines
-        .iter()
-        .filter_map(|l| match &l.event {
-            Event::Fault { fault, .. } => Some(fault.device.clone()),
-            _ => None,
-        })
-        .collect();
-    let read_faults: BTreeSet<&String> = injected
-        .iter()
-        .filter(|(_, f)| {
-            matches!(
-                f,
-                Fault::NoAnswer
-                    | Fault::Slow { .. }
-                    | Fault::Refused
-                    | Fault::Malformed
-                    | Fault::Impossible
-            )
-        })
-        .map(|(a, _)| a)
-        .collect();
-    let missing: Vec<&&String> = read_faults
-        .iter()
-        .filter(|a| !faulted.contains(**a))
-        .collect();
-    let kinds: BTreeMap<String, usize> = lines
-        .iter()
-        .filter_map(|l| match &l.event {
-            Event::Fault { fault, .. } => Some(fault.kind.clone()),
-            _ => None,
-        })
-        .fold(BTreeMap::new(), |mut m, k| {
-            *m.entry(k).or_default() += 1;
-            m
-        });
-    let safe_states = lines
-        .iter()
-        .filter(|l| matches!(l.event, Event::SafeState { .. }))
-        .count();
-    let clips: BTreeMap<String, usize> = lines
-        .iter()
-        .filter_map(|l| match &l.event {
-            Event::Clip { clip, .. } => Some(clip.reason.clone()),
-            _ => None,
-        })
-        .fold(BTreeMap::new(), |mut m, k| {
-            *m.entry(k).or_default() += 1;
-            m
-        });
-    eprintln!(
-        "soak: {observations} control steps, {} faults injected on {} miners, fault records by kind {kinds:?}, {safe_states} safe-state epochs, clips {clips:?}, intervals over a cap {over_cap} (worst interval at {:.1} % of its cap), commands to the disarmed site {sent_south}",
-        injected.len(),
-        read_faults.len(),
-        worst_share * 100.0
-    );
-    assert_eq!(observations, steps / 4 * 4);
-    assert_eq!(over_cap, 0, "an interval averaged over its cap");
-    assert_eq!(
-        sent_south, 0,
-        "commands reached a site that was never armed"
-    );
-    assert!(
-        missing.is_empty(),
-        "faults not in the audit log: {missing:?}"
-    );
-    assert!(
-        safe_states > 0,
-        "the feed outages sent no site to its safe state"
-    );
-
-    // Recovery: the last observations of the quiet stretch.
-    let last: Vec<&hcp_contract::Observation> = lines
-        .iter()
-        .rev()
-        .filter_map(|l| match &l.event {
-            Event::Observation { observation, .. } => Some(observation.as_ref()),
-            _ => None,
-        })
-        .take(3)
-        .collect();
-    for o in &last {
-        let unresponsive: u32 = o.asic_cohorts.iter().map(|c| c.unresponsive).sum();
-        assert_eq!(
-            unresponsive, 0,
-            "still unresponsive at epoch {}",
-            o.interval
-        );
+/// How many events of each key `key` picks out.
+fn tally(
+    lines: &[hcp_bridge::audit::Line],
+    key: impl Fn(&Event) -> Option<String>,
+) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for k in lines.iter().filter_map(|l| key(&l.event)) {
+        *counts.entry(k).or_default() += 1;
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    counts
 }

@@ -342,10 +342,11 @@ impl Envelope<'_> {
         out
     }
 
-    /// 5. A site that would still stand over its cap once this epoch's
-    /// commands are done (miners that do not answer count at their maximum
-    /// draw) sheds load: the envelope curtails running miners, the last in
-    /// address order first, until it fits, whatever the policy asked.
+    /// Step 5: a site that would still stand over its cap once this
+    /// epoch's commands are done (miners that do not answer count at their
+    /// maximum draw) sheds load: the envelope curtails running miners, the
+    /// last in address order first, until it fits, whatever the policy
+    /// asked.
     fn shed_over_cap(&self, out: &mut Enveloped, committed: &[f64], fleet: &Fleet, now_s: f64) {
         let curtail_mw = |i: usize| {
             let m = &fleet.miners[i];
