@@ -33,6 +33,10 @@ pub enum BenchCommand {
     /// of 10,000 and 38,000 virtual miners, a curtail fan-out, and asic-rs
     /// on a sample for comparison.
     Fleet(super::bench_fleet::FleetBenchArgs),
+    /// The live bridge's control loop on the reference fleet served on
+    /// loopback: decision time, epoch start to last acknowledged command,
+    /// memory through the run.
+    Bridge(super::bench_bridge::BridgeBenchArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -105,6 +109,7 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
         BenchCommand::Twin(args) => super::bench_twin::run(args),
         BenchCommand::Sweep(args) => super::bench_sweep::run(args),
         BenchCommand::Fleet(args) => super::bench_fleet::run(args),
+        BenchCommand::Bridge(args) => super::bench_bridge::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand of `hcp`.
 
 pub mod bench;
+mod bench_bridge;
 mod bench_fleet;
 mod bench_sweep;
 mod bench_tape;

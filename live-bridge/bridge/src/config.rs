@@ -87,6 +87,9 @@ pub struct BridgeConfig {
     /// The audit log.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// GPU hosts whose telemetry the bridge reads and exports.
+    #[serde(default)]
+    pub gpu_hosts: Vec<crate::gpus::GpuHostConfig>,
     /// File of firmware logins (`firmware = user:password` lines); the
     /// environment's `HCP_<FIRMWARE>_USER/_PASSWORD` win over it.
     #[serde(default)]

@@ -231,7 +231,7 @@ impl OperatorPort for Shared {
         feed: &str,
         push: FeedPush,
     ) -> Result<serde_json::Value, Refusal> {
-        let at = push.at.unwrap_or_else(Utc::now);
+        let at = push.at.unwrap_or_else(|| self.clock.now_utc());
         match self.board.push(
             feed,
             Reading {
@@ -287,6 +287,8 @@ impl OperatorPort for Shared {
 pub struct Bridge {
     shared: Arc<Shared>,
     fleet: Fleet,
+    gpus: crate::gpus::GpuHosts,
+    gpu_status: Vec<(String, Vec<hcp_devices::gpu::GpuReading>)>,
     feeds: Feeds,
     decisions: DecisionLoop,
     summary: RunSummary,
@@ -313,6 +315,8 @@ impl Bridge {
             std::env::var(k).ok()
         })?;
         let fleet = Fleet::new(&config, &credentials).map_err(StartError::Config)?;
+        let gpus = crate::gpus::GpuHosts::open(&config.gpu_hosts)
+            .map_err(|p| StartError::Config(format!("{}: {p}", loaded.file)))?;
         let board = PushBoard::default();
         let mut prices = Vec::new();
         for site in &config.sites {
@@ -386,6 +390,8 @@ impl Bridge {
         Ok(Bridge {
             shared,
             fleet,
+            gpus,
+            gpu_status: Vec::new(),
             feeds,
             decisions,
             summary: RunSummary::default(),
@@ -472,6 +478,20 @@ impl Bridge {
         for f in faults {
             shared.metrics.inc_faults(&f.kind, 1);
             shared.log_at(tape, Event::Fault { epoch, fault: f });
+        }
+        if !self.gpus.is_empty() {
+            let (readings, faults) = self.gpus.read(self.fleet.timeout()).await;
+            for (host, rs) in &readings {
+                for r in rs {
+                    shared.metrics.set_gpu(host, r);
+                }
+            }
+            self.summary.faults += faults.len() as u64;
+            for f in faults {
+                shared.metrics.inc_faults(&f.kind, 1);
+                shared.log_at(tape, Event::Fault { epoch, fault: f });
+            }
+            self.gpu_status = readings;
         }
         let decide_start = Instant::now();
         let now_s = clock.now_s();
@@ -831,6 +851,7 @@ impl Bridge {
             "decision": trigger.map(|t| serde_json::json!({"trigger": t, "actions": actions})),
             "sites": power,
             "cohorts": states,
+            "gpus": self.gpu_status.iter().map(|(host, rs)| serde_json::json!({"host": host, "readings": rs})).collect::<Vec<_>>(),
             "summary": &self.summary,
         });
     }

@@ -24,6 +24,7 @@ pub mod control;
 pub mod envelope;
 pub mod feeds;
 pub mod fleet;
+pub mod gpus;
 pub mod metrics;
 pub mod observe;
 pub mod operator;

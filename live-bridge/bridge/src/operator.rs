@@ -63,7 +63,7 @@ pub struct ArmRequest {
 pub struct FeedPush {
     /// The value, in the feed's unit.
     pub value: f64,
-    /// When it was true (default: now).
+    /// When it was true (default: the bridge's now, on its tape clock).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }

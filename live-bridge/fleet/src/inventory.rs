@@ -250,15 +250,15 @@ pub async fn start(
                 .fault()
                 .set(random_fault(seed, options.random_fault_share));
         }
-        // Bind here, so a failure is reported before anything is served.
+        // Bind here, so a failure is reported before anything is served
+        // and a client that connects at once finds the miner listening.
         let listener =
             std::net::TcpListener::bind(planned.address).map_err(|source| FleetError::Bind {
                 address: planned.address,
                 source,
             })?;
-        drop(listener);
         tasks.spawn(crate::rpc_server::serve(
-            planned.address,
+            listener,
             Arc::clone(&miner),
             stopped.clone(),
         ));
@@ -273,8 +273,11 @@ pub async fn start(
                 address: web,
                 source,
             })?;
-            drop(listener);
-            tasks.spawn(crate::web::serve(web, Arc::clone(&miner), stopped.clone()));
+            tasks.spawn(crate::web::serve(
+                listener,
+                Arc::clone(&miner),
+                stopped.clone(),
+            ));
         }
         miners.push(miner);
     }

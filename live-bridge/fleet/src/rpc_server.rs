@@ -6,7 +6,6 @@
 //! connection-level faults: refusing connections (the listener is closed
 //! until the fault is cleared), hanging, answering late, dropping.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,11 +29,15 @@ const HANG_FOR: Duration = Duration::from_secs(30);
 /// The address cannot be bound (in use, not a local address, no
 /// permission).
 pub async fn serve(
-    addr: SocketAddr,
+    bound: std::net::TcpListener,
     miner: Arc<VirtualMiner>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let mut listener = Some(TcpListener::bind(addr).await?);
+    // Bound by the caller before anything is served, so a client that
+    // connects as soon as the fleet has started finds it listening.
+    let addr = bound.local_addr()?;
+    bound.set_nonblocking(true)?;
+    let mut listener = Some(TcpListener::from_std(bound)?);
     loop {
         if *stop.borrow() {
             return Ok(());

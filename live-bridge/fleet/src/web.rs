@@ -13,7 +13,6 @@
 //!   the queries of model, version and power), answered by the request's
 //!   operation.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -54,11 +53,12 @@ pub fn router(miner: Arc<VirtualMiner>) -> Router {
 /// # Errors
 /// The address cannot be bound.
 pub async fn serve(
-    addr: SocketAddr,
+    bound: std::net::TcpListener,
     miner: Arc<VirtualMiner>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    bound.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(bound)?;
     axum::serve(listener, router(miner))
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
