@@ -94,42 +94,7 @@ pub fn run(args: &BridgeBenchArgs) -> Result<()> {
     super::fleet::raise_open_files(plan.miners.len() as u64 + 8_192)?;
     let dir = std::env::temp_dir().join(format!("hcp-bench-bridge-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let start = chrono::DateTime::parse_from_rfc3339("2025-06-01T00:00:00Z")?.to_utc();
-    let mut tape = String::from("time,price\n");
-    for k in 0..=args.epochs {
-        let price = if (k / 6) % 2 == 0 { 20.0 } else { 400.0 };
-        let at = start + chrono::TimeDelta::seconds(i64::try_from(k * 300)?);
-        let _ = writeln!(tape, "{},{price}", at.to_rfc3339());
-    }
-    std::fs::write(dir.join("tape.csv"), tape)?;
-    let text =
-        hcp_fleet::bridge_config::bridge_config(plant, &options, &plan, "kind = \"breakeven\"")
-            .map_err(anyhow::Error::msg)?;
-    let mut config: toml::Table = toml::from_str(&text)?;
-    let table = |t: &str| -> Result<toml::Value> { Ok(toml::Value::Table(toml::from_str(t)?)) };
-    config.insert(
-        "start".into(),
-        toml::Value::Datetime(start.to_rfc3339().parse()?),
-    );
-    config.insert("speed".into(), args.speed.into());
-    config.insert("audit".into(), table("dir = \"audit\"\ndurable = false")?);
-    config.insert("telemetry".into(), table("concurrency = 1024")?);
-    if let Some(market) = config.get_mut("market").and_then(toml::Value::as_table_mut) {
-        market.insert(
-            "hashprice_usd_per_th_day".into(),
-            table("source = \"fixed\"\nvalue = 0.05")?,
-        );
-    }
-    let price = table(
-        "source = \"replay\"\nfile = \"tape.csv\"\ntime_column = \"time\"\nvalue_column = \"price\"\nmax_age_s = 600",
-    )?;
-    if let Some(sites) = config.get_mut("sites").and_then(toml::Value::as_array_mut) {
-        for site in sites.iter_mut().filter_map(toml::Value::as_table_mut) {
-            site.insert("price".into(), price.clone());
-            site.insert("allow_arming".into(), true.into());
-        }
-    }
-    std::fs::write(dir.join("bridge.toml"), toml::to_string(&config)?)?;
+    write_config(args, plant, &options, &plan, &dir)?;
     let config = hcp_bridge::config::load(&dir.join("bridge.toml"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -196,5 +161,53 @@ pub fn run(args: &BridgeBenchArgs) -> Result<()> {
             report.rss_mib_last_quarter
         );
     }
+    Ok(())
+}
+
+/// Writes the bench's tape (the price swings every half hour) and bridge
+/// configuration into `dir`.
+fn write_config(
+    args: &BridgeBenchArgs,
+    plant: &hcp_models::plant::PlantConfig,
+    options: &FleetOptions,
+    plan: &hcp_fleet::FleetPlan,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let start = chrono::DateTime::parse_from_rfc3339("2025-06-01T00:00:00Z")?.to_utc();
+    let mut tape = String::from("time,price\n");
+    for k in 0..=args.epochs {
+        let price = if (k / 6) % 2 == 0 { 20.0 } else { 400.0 };
+        let at = start + chrono::TimeDelta::seconds(i64::try_from(k * 300)?);
+        let _ = writeln!(tape, "{},{price}", at.to_rfc3339());
+    }
+    std::fs::write(dir.join("tape.csv"), tape)?;
+    let text =
+        hcp_fleet::bridge_config::bridge_config(plant, options, plan, "kind = \"breakeven\"")
+            .map_err(anyhow::Error::msg)?;
+    let mut config: toml::Table = toml::from_str(&text)?;
+    let table = |t: &str| -> Result<toml::Value> { Ok(toml::Value::Table(toml::from_str(t)?)) };
+    config.insert(
+        "start".into(),
+        toml::Value::Datetime(start.to_rfc3339().parse()?),
+    );
+    config.insert("speed".into(), args.speed.into());
+    config.insert("audit".into(), table("dir = \"audit\"\ndurable = false")?);
+    config.insert("telemetry".into(), table("concurrency = 1024")?);
+    if let Some(market) = config.get_mut("market").and_then(toml::Value::as_table_mut) {
+        market.insert(
+            "hashprice_usd_per_th_day".into(),
+            table("source = \"fixed\"\nvalue = 0.05")?,
+        );
+    }
+    let price = table(
+        "source = \"replay\"\nfile = \"tape.csv\"\ntime_column = \"time\"\nvalue_column = \"price\"\nmax_age_s = 600",
+    )?;
+    if let Some(sites) = config.get_mut("sites").and_then(toml::Value::as_array_mut) {
+        for site in sites.iter_mut().filter_map(toml::Value::as_table_mut) {
+            site.insert("price".into(), price.clone());
+            site.insert("allow_arming".into(), true.into());
+        }
+    }
+    std::fs::write(dir.join("bridge.toml"), toml::to_string(&config)?)?;
     Ok(())
 }

@@ -35,6 +35,19 @@ impl BridgeClock {
         }
     }
 
+    /// A live clock: epoch 0 is the market interval `now` falls in, already
+    /// under way, so tape time is the calendar time (at speed 1) and epochs
+    /// begin on the market's interval boundaries.
+    pub fn live(now: DateTime<Utc>, speed: f64, interval_s: f64) -> BridgeClock {
+        let origin = BridgeClock::interval_start(now, interval_s);
+        let mut clock = BridgeClock::new(origin, speed, interval_s);
+        let into = (now - origin).to_std().unwrap_or_default();
+        clock.wall_start = Instant::now()
+            .checked_sub(into.div_f64(clock.speed))
+            .unwrap_or(clock.wall_start);
+        clock
+    }
+
     /// The start of the market interval `now` falls in, for a live start.
     pub fn interval_start(now: DateTime<Utc>, interval_s: f64) -> DateTime<Utc> {
         // An interval is whole minutes; the remainder is below it.
@@ -126,5 +139,12 @@ mod tests {
             BridgeClock::interval_start(live, 300.0).to_rfc3339(),
             "2026-12-03T07:10:00+00:00"
         );
+        // A live clock reads the calendar: epoch 0 began on the boundary.
+        let now = Utc::now();
+        let c = BridgeClock::live(now, 1.0, 300.0);
+        let drift = (c.now_utc() - now).as_seconds_f64();
+        assert!((0.0..1.0).contains(&drift), "{drift}");
+        assert_eq!(c.current_epoch(), 0);
+        assert_eq!(c.origin(), BridgeClock::interval_start(now, 300.0));
     }
 }

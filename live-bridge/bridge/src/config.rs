@@ -72,9 +72,6 @@ pub struct BridgeConfig {
     /// Market feeds (BTC price, hashprice or its inputs).
     #[serde(default)]
     pub market: MarketFeeds,
-    /// Grid notices replayed from a file of JSON lines.
-    #[serde(default)]
-    pub grid_notices: Option<PathBuf>,
     /// Safety limits.
     #[serde(default)]
     pub safety: SafetyLimits,
@@ -540,13 +537,9 @@ fn resolve_paths(c: &mut BridgeConfig, base: &Path) {
     {
         resolve_feed(base, feed);
     }
-    for p in [
-        &mut c.grid_notices,
-        &mut c.api.tokens_file,
-        &mut c.credentials_file,
-    ]
-    .into_iter()
-    .flatten()
+    for p in [&mut c.api.tokens_file, &mut c.credentials_file]
+        .into_iter()
+        .flatten()
     {
         resolve(base, p);
     }
@@ -566,7 +559,13 @@ fn check_feed(key: &str, feed: &FeedConfig) -> Result<(), (String, String)> {
         ));
     }
     match feed {
-        FeedConfig::Replay { file, timezone, .. } => {
+        FeedConfig::Replay {
+            file,
+            timezone,
+            time_column,
+            value_column,
+            ..
+        } => {
             if !file.is_file() {
                 return Err((
                     format!("{key}.file"),
@@ -581,6 +580,10 @@ fn check_feed(key: &str, feed: &FeedConfig) -> Result<(), (String, String)> {
                     )
                 })?;
             }
+            // The series is read now, so a wrong column or a bad row is
+            // refused at load, naming the file, the line and the column.
+            crate::feeds::load_series(file, time_column, value_column, timezone.as_deref())
+                .map_err(|e| (format!("{key}.file"), e.to_string()))?;
         }
         FeedConfig::Http { url, every_s, .. } => {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -748,7 +751,6 @@ fn check(c: &BridgeConfig) -> Result<(), (String, String)> {
         }
     }
     for (key, path, hint) in [
-        ("grid_notices", &c.grid_notices, ""),
         (
             "api.tokens_file",
             &c.api.tokens_file,

@@ -100,7 +100,7 @@ pub struct Shared {
     stream: broadcast::Sender<Arc<str>>,
     board: PushBoard,
     estop: Notify,
-    estop_pending: Mutex<Option<Actor>>,
+    estop_pending: Mutex<Option<(Actor, Instant)>>,
     status: Mutex<serde_json::Value>,
     clock: BridgeClock,
     /// The metrics the API serves.
@@ -195,7 +195,13 @@ impl OperatorPort for Shared {
             }
             Err(why) => {
                 self.operator_act(actor, "arm", why.clone(), false);
-                Err(Refusal::NotAllowed(why))
+                // A site that does not exist is a bad request; one that may
+                // not be armed is a refusal.
+                if why.starts_with("no site '") {
+                    Err(Refusal::BadRequest(why))
+                } else {
+                    Err(Refusal::NotAllowed(why))
+                }
             }
         }
     }
@@ -220,7 +226,7 @@ impl OperatorPort for Shared {
             "disarmed; curtailing every miner".into(),
             true,
         );
-        *lock(&self.estop_pending) = Some(actor.clone());
+        *lock(&self.estop_pending) = Some((actor.clone(), Instant::now()));
         self.estop.notify_one();
         serde_json::json!({ "armed": [], "emergency_stop": "started" })
     }
@@ -350,10 +356,10 @@ impl Bridge {
             })?;
         }
         let interval_s = f64::from(config.interval_minutes) * 60.0;
-        let origin = config
-            .start
-            .unwrap_or_else(|| BridgeClock::interval_start(Utc::now(), interval_s));
-        let clock = BridgeClock::new(origin, config.speed, interval_s);
+        let clock = match config.start {
+            Some(origin) => BridgeClock::new(origin, config.speed, interval_s),
+            None => BridgeClock::live(Utc::now(), config.speed, interval_s),
+        };
         let (stream, _) = broadcast::channel(4096);
         let audit = AuditLog::open(&config.audit.dir, config.audit.rotate_bytes, stream.clone())
             .map_err(|source| StartError::Audit {
@@ -461,6 +467,12 @@ impl Bridge {
             }
         }
         let _ = self.shared.flush();
+        if run_for.epochs.is_some_and(|n| epoch - first >= n) {
+            self.shared.log(Event::Stop {
+                reason: format!("{} epochs done", epoch - first),
+            });
+        }
+        let _ = self.shared.flush();
         self.summary.decisions = self.decisions.decisions();
         self.summary.decide_ms = percentiles(&mut self.decide_ms);
         self.summary.actuate_ms = percentiles(&mut self.actuate_ms);
@@ -479,20 +491,7 @@ impl Bridge {
             shared.metrics.inc_faults(&f.kind, 1);
             shared.log_at(tape, Event::Fault { epoch, fault: f });
         }
-        if !self.gpus.is_empty() {
-            let (readings, faults) = self.gpus.read(self.fleet.timeout()).await;
-            for (host, rs) in &readings {
-                for r in rs {
-                    shared.metrics.set_gpu(host, r);
-                }
-            }
-            self.summary.faults += faults.len() as u64;
-            for f in faults {
-                shared.metrics.inc_faults(&f.kind, 1);
-                shared.log_at(tape, Event::Fault { epoch, fault: f });
-            }
-            self.gpu_status = readings;
-        }
+        self.read_gpus(epoch, tape).await;
         let decide_start = Instant::now();
         let now_s = clock.now_s();
         let (mut observation, power) = observe(
@@ -561,6 +560,8 @@ impl Bridge {
         } else {
             shared.sync()
         };
+        // A disarm or stop that came while the epoch ran holds its batch back.
+        let send = self.hold_disarmed(epoch, tape, send);
         if let Err(e) = logged {
             // Nothing goes out that is not on the disk.
             eprintln!("audit log: {e}; commands of epoch {epoch} not sent");
@@ -569,6 +570,7 @@ impl Bridge {
             self.actuate_ms
                 .push(epoch_start.elapsed().as_secs_f64() * 1e3);
         }
+        self.summary.decisions = self.decisions.decisions();
         self.publish(epoch, &observation, &power, &actions, trigger.as_ref());
         shared
             .metrics
@@ -612,9 +614,9 @@ impl Bridge {
                 for &j in group {
                     let c = commands[j];
                     let driver = &miners[c.miner].driver;
+                    let first_try = Instant::now();
                     let (result, tries) = retry
                         .run(|| async {
-                            let t = Instant::now();
                             match c.command {
                                 Command::Curtail => driver.curtail(timeout).await,
                                 Command::Resume => driver.resume(timeout).await,
@@ -622,40 +624,35 @@ impl Bridge {
                                     driver.set_power_target(watts, timeout).await
                                 }
                             }
-                            .map(|()| t.elapsed())
                         })
                         .await;
-                    done.push((j, result, tries));
+                    done.push((j, result, tries, first_try.elapsed()));
                 }
                 Ok(done)
             }
         })
         .await;
-        let mut outcomes: Vec<hcp_devices::fanout::Outcome<Duration>> = grouped
+        let mut outcomes: Vec<(usize, hcp_devices::DeviceResult<()>, u32, Duration)> = grouped
             .into_iter()
             .flat_map(|o| o.result.unwrap_or_default())
-            .map(|(index, result, tries)| hcp_devices::fanout::Outcome {
-                index,
-                result,
-                tries,
-            })
             .collect();
-        outcomes.sort_by_key(|o| o.index);
+        outcomes.sort_by_key(|o| o.0);
         let now_s = self.shared.clock.now_s();
-        for outcome in outcomes {
-            let c = commands[outcome.index];
+        for (index, result, tries, took) in outcomes {
+            let c = commands[index];
             let device = self.fleet.miners[c.miner].address.to_string();
-            let (ok, error, ms) = match &outcome.result {
-                Ok(d) => (true, None, d.as_secs_f64() * 1e3),
-                Err(e) => (false, Some(e.to_string()), 0.0),
+            let ms = took.as_secs_f64() * 1e3;
+            let (ok, error) = match &result {
+                Ok(()) => (true, None),
+                Err(e) => (false, Some(e.to_string())),
             };
             self.shared.metrics.observe_command(
                 c.command.name(),
                 if ok { "ok" } else { "failed" },
                 ms / 1e3,
             );
-            match &outcome.result {
-                Ok(_) => {
+            match &result {
+                Ok(()) => {
                     self.fleet.acknowledged(c.miner, c.command, now_s);
                     if let Command::PowerTarget { watts } = c.command {
                         let cohort = self.fleet.miners[c.miner].cohort;
@@ -678,11 +675,30 @@ impl Bridge {
                     command: c.command,
                     ok,
                     error,
-                    tries: outcome.tries,
+                    tries,
                     ms,
                 },
             );
         }
+    }
+
+    /// The commands of `send` whose site is still armed; the rest are
+    /// logged as held back.
+    fn hold_disarmed(
+        &mut self,
+        epoch: u64,
+        tape: chrono::DateTime<Utc>,
+        send: Vec<MinerCommand>,
+    ) -> Vec<MinerCommand> {
+        let armed = lock(&self.shared.arming).clone();
+        let (send, late): (Vec<MinerCommand>, Vec<MinerCommand>) =
+            send.into_iter().partition(|c| {
+                let site = self.fleet.cohorts[self.fleet.miners[c.miner].cohort].site;
+                armed.is_armed(&self.shared.config.sites[site].id)
+            });
+        self.log_commands(epoch, tape, &late, false);
+        self.summary.commands_shadowed += late.len() as u64;
+        send
     }
 
     /// Logs commands about to be sent (`sent`) or held back by shadow mode.
@@ -704,6 +720,26 @@ impl Bridge {
                 },
             );
         }
+    }
+
+    /// Reads every GPU host into the metrics and the status.
+    async fn read_gpus(&mut self, epoch: u64, tape: chrono::DateTime<Utc>) {
+        if self.gpus.is_empty() {
+            return;
+        }
+        let shared = Arc::clone(&self.shared);
+        let (readings, faults) = self.gpus.read(self.fleet.timeout()).await;
+        for (host, rs) in &readings {
+            for r in rs {
+                shared.metrics.set_gpu(host, r);
+            }
+        }
+        self.summary.faults += faults.len() as u64;
+        for f in faults {
+            shared.metrics.inc_faults(&f.kind, 1);
+            shared.log_at(tape, Event::Fault { epoch, fault: f });
+        }
+        self.gpu_status = readings;
     }
 
     /// Logs and counts the envelope's clips and safe states.
@@ -741,10 +777,9 @@ impl Bridge {
     /// command the bridge sends unarmed, because it only sheds load.
     async fn emergency_stop(&mut self) {
         // A stop already carried out leaves its wake-up behind: nothing to do.
-        let Some(actor) = lock(&self.shared.estop_pending).take() else {
+        let Some((actor, start)) = lock(&self.shared.estop_pending).take() else {
             return;
         };
-        let start = Instant::now();
         let limits = self.shared.limits();
         let epoch = self.shared.clock.current_epoch();
         let tape = self.shared.clock.now_utc();

@@ -299,6 +299,7 @@ impl Envelope<'_> {
             Command::PowerTarget { .. } => 1,
             Command::Resume => 2,
         });
+        let mut pending_target = std::collections::BTreeMap::new();
         for (k, c) in commands {
             let s = site_of(c.miner);
             let safe_curtail = k.is_none();
@@ -317,7 +318,7 @@ impl Envelope<'_> {
                     continue;
                 }
             }
-            let delta_mw = self.delta_mw(fleet, c, now_s);
+            let delta_mw = self.delta_mw(fleet, c, now_s, &pending_target);
             if delta_mw > 0.0 {
                 if committed[s] + delta_mw > sites[s].cap_mw + 1e-9 {
                     out.clips.push(clip(k, fleet, c, "power_cap"));
@@ -336,6 +337,9 @@ impl Envelope<'_> {
                 *device_switches.entry(c.miner).or_default() += 1;
                 site_switches[s] += 1;
             }
+            if let Command::PowerTarget { watts } = c.command {
+                pending_target.insert(c.miner, watts);
+            }
             out.commands.push(c);
         }
         self.shed_over_cap(&mut out, &committed, fleet, now_s);
@@ -349,10 +353,9 @@ impl Envelope<'_> {
     /// asked.
     fn shed_over_cap(&self, out: &mut Enveloped, committed: &[f64], fleet: &Fleet, now_s: f64) {
         let curtail_mw = |i: usize| {
-            let m = &fleet.miners[i];
-            let cohort = &fleet.cohorts[m.cohort];
-            let target = m.commanded.map_or(cohort.target_w, |x| x.target_w);
-            (target - cohort.spec.standby_w) * self.config.sites[cohort.site].pue / 1e6
+            let cohort = &fleet.cohorts[fleet.miners[i].cohort];
+            let (now_w, _) = fleet.miner_power_w(i, now_s);
+            (now_w - cohort.spec.standby_w) * self.config.sites[cohort.site].pue / 1e6
         };
         for (s, site) in self.config.sites.iter().enumerate() {
             let curtailing: Vec<usize> = out
@@ -441,16 +444,29 @@ impl Envelope<'_> {
 
     /// The change of committed facility power `c` brings, MW (a curtail
     /// counts only once done, so 0 now).
-    fn delta_mw(&self, fleet: &Fleet, c: MinerCommand, now_s: f64) -> f64 {
+    fn delta_mw(
+        &self,
+        fleet: &Fleet,
+        c: MinerCommand,
+        now_s: f64,
+        pending_target: &std::collections::BTreeMap<usize, f64>,
+    ) -> f64 {
         let m = &fleet.miners[c.miner];
         let cohort = &fleet.cohorts[m.cohort];
         let pue = self.config.sites[cohort.site].pue;
-        let target = m.commanded.map_or(cohort.target_w, |x| x.target_w);
+        // What the miner commits now (its target or more, if it draws
+        // more), and the target it runs at once this epoch's commands are
+        // done.
+        let (now_w, _) = fleet.miner_power_w(c.miner, now_s);
+        let target = pending_target
+            .get(&c.miner)
+            .copied()
+            .unwrap_or_else(|| m.commanded.map_or(cohort.target_w, |x| x.target_w));
         let it_w = match c.command {
             Command::Curtail => 0.0,
-            Command::Resume => target - cohort.spec.standby_w,
+            Command::Resume => target - now_w,
             Command::PowerTarget { watts } => match fleet.miner_state(c.miner, now_s) {
-                MinerState::On | MinerState::Curtailing => watts - target,
+                MinerState::On | MinerState::Curtailing => watts - now_w,
                 _ => 0.0,
             },
         };

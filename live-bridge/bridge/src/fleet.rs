@@ -348,23 +348,20 @@ impl Fleet {
         if command.is_switch() {
             m.switches.push_back(now_s);
         }
+        // Only the last hour counts: the history stays bounded.
+        while m.switches.front().is_some_and(|t| now_s - t >= 3600.0) {
+            m.switches.pop_front();
+        }
     }
 
     /// Records a failed command on miner `i`.
     pub fn command_failed(&mut self, i: usize, error: &DeviceError, now_s: f64) {
-        self.miners[i]
-            .health
-            .record(&Err::<(), _>(error.clone()), now_s);
-    }
-
-    /// Switches of miner `i` in the hour before `now_s` (older ones are
-    /// forgotten).
-    pub fn switches_last_hour(&mut self, i: usize, now_s: f64) -> u32 {
-        let q = &mut self.miners[i].switches;
-        while q.front().is_some_and(|t| now_s - t >= 3600.0) {
-            q.pop_front();
+        // A command the firmware lacks says nothing about the miner's health.
+        if hcp_devices::retry::counts_as_fault(error) {
+            self.miners[i]
+                .health
+                .record(&Err::<(), _>(error.clone()), now_s);
         }
-        u32::try_from(q.len()).unwrap_or(u32::MAX)
     }
 }
 

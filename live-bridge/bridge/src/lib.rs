@@ -2,8 +2,8 @@
 //! real fleet.
 //!
 //! An operator writes a bridge configuration ([`config`]): sites and their
-//! caps, miners by address and firmware, feeds for prices and grid
-//! notices, the policy exactly as a scenario names it, and safety limits.
+//! caps, miners by address and firmware, feeds for prices and
+//! hashprice, the policy exactly as a scenario names it, and safety limits.
 //! The control loop ([`control`]) polls the devices, builds the contract's
 //! [`Observation`](hcp_contract::Observation) from telemetry and feeds
 //! ([`observe`], [`feeds`]), asks the policy through the contract's

@@ -81,8 +81,8 @@ pub struct LimitChange {
 /// Why the bridge refused an operator's request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// The request is well formed but not allowed now (a site whose
-    /// configuration forbids arming; arming while an emergency stop holds).
+    /// The request is well formed but not allowed (a site whose
+    /// configuration forbids arming).
     #[error("{0}")]
     NotAllowed(String),
     /// The request names something that does not exist or has a bad value.
@@ -103,8 +103,8 @@ pub trait OperatorPort: Send + Sync + 'static {
     fn arm(&self, actor: &Actor, request: ArmRequest) -> Result<serde_json::Value, Refusal>;
     /// Disarms every site at once: always allowed.
     fn disarm(&self, actor: &Actor) -> serde_json::Value;
-    /// Emergency stop: disarms, then curtails every miner and brings GPUs
-    /// to their safe state. Always allowed; returns once started.
+    /// Emergency stop: disarms, then curtails every miner (GPUs are not
+    /// driven by the bridge yet). Always allowed; returns once started.
     fn emergency_stop(&self, actor: &Actor) -> serde_json::Value;
     /// A value for a pushed feed.
     ///
