@@ -10,7 +10,7 @@
 //! state).
 //!
 //! `HCP_SOAK_STEPS` (default 400) sets the control steps; the full soak is
-//! `HCP_SOAK_STEPS=10000 cargo test --release --test soak -- --nocapture`.
+//! `HCP_SOAK_STEPS=10000 HCP_SOAK_SPEED=6000 cargo test --release --test soak -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -44,7 +44,14 @@ asics = [{ model = "S19 XP", count = 16, firmware = "luxos" }]
 gpus = []
 "#;
 
-const SPEED: f64 = 3000.0;
+/// Tape seconds per wall second (`HCP_SOAK_SPEED`, default 3,000: an
+/// interval every 0.1 s).
+fn speed() -> f64 {
+    std::env::var("HCP_SOAK_SPEED")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(3000.0)
+}
 const INTERVAL_S: f64 = 300.0;
 
 fn steps() -> u64 {
@@ -266,12 +273,12 @@ async fn inject_faults(
         for &(i, f) in &chosen {
             miners[i].fault().set(f);
         }
-        tokio::time::sleep(Duration::from_secs_f64(3.0 * INTERVAL_S / SPEED)).await;
+        tokio::time::sleep(Duration::from_secs_f64(3.0 * INTERVAL_S / speed())).await;
         for &(i, _) in &chosen {
             miners[i].fault().set(Fault::None);
         }
         injected.extend(chosen);
-        tokio::time::sleep(Duration::from_secs_f64(INTERVAL_S / SPEED)).await;
+        tokio::time::sleep(Duration::from_secs_f64(INTERVAL_S / speed())).await;
     }
     injected
 }
@@ -282,7 +289,7 @@ fn soak_config(
     plant: &PlantConfig,
 ) -> (FleetOptions, hcp_fleet::inventory::FleetPlan, toml::Table) {
     let options = FleetOptions {
-        speed: SPEED,
+        speed: speed(),
         seed: 9,
         web: false,
         first_address: 4_000,
@@ -296,7 +303,7 @@ fn soak_config(
     let replay = |column: &str| {
         toml::Value::Table(toml::from_str(&format!("source = \"replay\"\nfile = \"tape.csv\"\ntime_column = \"time\"\ntimezone = \"America/Chicago\"\nvalue_column = \"{column}\"\nmax_age_s = 1200")).unwrap())
     };
-    base.insert("speed".into(), SPEED.into());
+    base.insert("speed".into(), speed().into());
     base.insert(
         "audit".into(),
         toml::Value::Table(
@@ -406,7 +413,7 @@ fn run_soak(
             if run == 3 {
                 // The last run's second half has no faults: time to recover.
                 let quiet = Arc::clone(&quiet);
-                let wait = Duration::from_secs_f64(segment as f64 / 2.0 * INTERVAL_S / SPEED);
+                let wait = Duration::from_secs_f64(segment as f64 / 2.0 * INTERVAL_S / speed());
                 tokio::spawn(async move {
                     tokio::time::sleep(wait).await;
                     quiet.store(true, Ordering::Relaxed);
