@@ -166,7 +166,12 @@ fn the_bridge_rides_out_faults_outages_and_restarts() {
         read_faults.len(),
         worst_share * 100.0
     );
-    assert_eq!(observations, steps / 4 * 4);
+    // An epoch that overruns its wall time is skipped (and logged as an
+    // `overrun` fault); at most 1 % may be.
+    assert!(
+        observations * 100 >= steps / 4 * 4 * 99,
+        "{observations} of {steps} steps ran"
+    );
     assert_eq!(over_cap, 0, "an interval averaged over its cap");
     assert_eq!(
         sent_south, 0,
