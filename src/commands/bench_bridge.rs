@@ -56,13 +56,6 @@ struct Report {
     rss_mib_last_quarter: f64,
 }
 
-fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 fn median(xs: &mut [f64]) -> f64 {
     if xs.is_empty() {
         return 0.0;
@@ -107,7 +100,7 @@ pub fn run(args: &BridgeBenchArgs) -> Result<()> {
         let sampler = tokio::spawn(async move {
             let mut samples = Vec::new();
             while flag.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Some(b) = rss_bytes() {
+                if let Some(b) = crate::memory::rss_bytes() {
                     samples.push(b as f64 / (1024.0 * 1024.0));
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;

@@ -114,11 +114,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn log(&self, event: Event) {
-        let tape = self.clock.now_utc();
-        let mut audit = lock(&self.audit);
-        if let Err(e) = audit.write(tape, event) {
-            eprintln!("audit log: {e}");
-        }
+        self.log_at(self.clock.now_utc(), event);
     }
 
     fn log_at(&self, tape: chrono::DateTime<Utc>, event: Event) {
@@ -663,7 +659,7 @@ impl Bridge {
                 Err(e) => {
                     self.fleet.command_failed(c.miner, e, now_s);
                     self.summary.commands_failed += 1;
-                    let f = fault(self.fleet.miners[c.miner].address, e);
+                    let f = fault(&self.fleet.miners[c.miner].address, e);
                     self.shared.metrics.inc_faults(&f.kind, 1);
                 }
             }

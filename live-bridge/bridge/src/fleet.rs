@@ -256,7 +256,7 @@ impl Fleet {
                     }
                     m.last = Some(reading);
                 }
-                Err(e) => faults.push(fault(m.address, &e)),
+                Err(e) => faults.push(fault(&m.address, &e)),
             }
             if m.quarantined_until.is_none()
                 && m.health.consecutive_failures >= limits.quarantine_after_failures
@@ -378,11 +378,11 @@ fn obeys(c: &Commanded, reading: &MinerReading) -> bool {
     mode_ok && target_ok
 }
 
-/// A fault record for a failed call on `address`.
-pub fn fault(address: SocketAddr, e: &DeviceError) -> Fault {
+/// A fault record for a failed call on `device` (an address or a host).
+pub fn fault(device: &impl ToString, e: &DeviceError) -> Fault {
     let kind: FailureKind = e.kind();
     Fault {
-        device: address.to_string(),
+        device: device.to_string(),
         kind: serde_json::to_value(kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -64,14 +64,7 @@ impl GpuHosts {
         for ((name, host), result) in self.hosts.iter().zip(results) {
             match result {
                 Ok(r) => readings.push((name.clone(), r)),
-                Err(e) => faults.push(Fault {
-                    device: host.host(),
-                    kind: serde_json::to_value(e.kind())
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    detail: e.to_string(),
-                }),
+                Err(e) => faults.push(crate::fleet::fault(&host.host(), &e)),
             }
         }
         (readings, faults)

@@ -72,7 +72,8 @@ pub fn observe(
         let pue = config.sites[cohort.site].pue;
         let p = &mut power[cohort.site];
         for i in cohort.miners.clone() {
-            match fleet.miner_state(i, now_s) {
+            let state = fleet.miner_state(i, now_s);
+            match state {
                 MinerState::On => view.on += 1,
                 MinerState::Curtailing => view.curtailing += 1,
                 MinerState::Asleep => {}
@@ -82,7 +83,7 @@ pub fn observe(
             p.committed_mw += committed * pue / 1e6;
             p.measured_mw += measured * pue / 1e6;
             p.miners += 1;
-            if fleet.miner_state(i, now_s) != MinerState::Unresponsive {
+            if state != MinerState::Unresponsive {
                 p.hashrate_th += fleet.miners[i].last.as_ref().map_or(0.0, |r| r.hashrate_th);
             }
         }
