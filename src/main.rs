@@ -47,6 +47,9 @@ enum Command {
     /// Run the validated policy against a fleet: shadow mode until armed,
     /// a safety envelope, an audit log and an operator API.
     Bridge(commands::bridge::BridgeArgs),
+    /// The desktop twin viewer: a sweep's dataset, a live twin run
+    /// (--live), or a running bridge (--bridge).
+    View(commands::view::ViewArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(cmd) => commands::bench::run(&cmd),
         Command::Fleet(cmd) => commands::fleet::run(&cmd),
         Command::Bridge(args) => commands::bridge::run(&args),
+        Command::View(args) => commands::view::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

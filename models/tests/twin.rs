@@ -655,3 +655,98 @@ fn a_queue_threshold_wakes_the_policy_with_the_whole_observation_of_that_instant
     assert!(seen.iter().any(|&(t, _, _)| t % step_us != 0));
     assert!(result.decisions > 2 * 288);
 }
+
+/// Fixed shares; records the job queues it is shown at each interval's
+/// first decision.
+struct QueuesAtIntervalStart {
+    inner: FixedPolicy,
+    seen: Seen,
+}
+
+/// (interval, jobs queued P2, P3, P4) of each interval's first decision.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u64, [u64; 3])>>>;
+
+impl Policy for QueuesAtIntervalStart {
+    fn name(&self) -> &'static str {
+        "queues-at-interval-start"
+    }
+
+    fn decide(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        if let Ok(mut seen) = self.seen.lock()
+            && seen.last().is_none_or(|&(i, _)| i < o.interval)
+        {
+            let mut jobs = [0; 3];
+            for (slot, (_, view)) in jobs.iter_mut().zip(o.queues.iter()) {
+                *slot = u64::from(view.jobs);
+            }
+            seen.push((o.interval, jobs));
+        }
+        self.inner.decide(o, actions);
+    }
+}
+
+#[test]
+fn interval_records_mark_grid_events_and_carry_the_queues() {
+    // June holds 4CP alerts; ERS events come all year.
+    let world = WorldConfig {
+        start: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 0, 0, 0).unwrap(),
+        days: 30,
+        ..WorldConfig::default()
+    };
+    let setup = TwinSetup::prepare(world, PlantConfig::default(), Path::new(".")).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let policy = QueuesAtIntervalStart {
+        inner: FixedPolicy::default(),
+        seen: std::sync::Arc::clone(&seen),
+    };
+    let streams = RngStreams::new(21, 0);
+    let tape = setup.tape(&streams);
+    let events = tape.grid.events.clone();
+    let (_, sink) = run(
+        &setup,
+        tape,
+        &streams,
+        Box::new(policy),
+        Box::new(Persistence::default()),
+        MemorySink::default(),
+    );
+    let step = setup.world().horizon().step.as_micros();
+    let sites = &setup.plant().sites;
+    assert!(sites.iter().any(|s| s.grid_events) && !events.is_empty());
+    let mut marked = 0;
+    for r in &sink.intervals {
+        let (t0, t1) = (r.interval * step, (r.interval + 1) * step);
+        let standing = events.iter().any(|e| {
+            let end = e.end().as_micros();
+            e.notice_at.as_micros() < t1 && end > t0 && end > 0
+        });
+        let want = standing && sites[r.site].grid_events;
+        assert_eq!(
+            r.grid_event, want,
+            "interval {} site {}",
+            r.interval, r.site
+        );
+        marked += usize::from(r.grid_event);
+        if r.site != 0 {
+            assert_eq!(r.queued_jobs, [0; 3]);
+        }
+    }
+    assert!(marked > 0 && marked < sink.intervals.len(), "{marked}");
+    // The queues at an interval's end are what the next interval's first
+    // decision sees (nothing happens between the two).
+    let seen = seen.lock().unwrap();
+    let mut compared = 0;
+    let mut queued = 0;
+    for r in sink.intervals.iter().filter(|r| r.site == 0) {
+        if let Some((_, jobs)) = seen.iter().find(|(i, _)| *i == r.interval + 1) {
+            assert_eq!(r.queued_jobs, *jobs, "interval {}", r.interval);
+            compared += 1;
+            queued += r.queued_jobs.iter().sum::<u64>();
+        }
+    }
+    assert!(
+        compared + 1 >= sink.intervals.len() / sites.len(),
+        "{compared}"
+    );
+    assert!(queued > 0, "no job ever waited");
+}

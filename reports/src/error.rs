@@ -40,6 +40,14 @@ pub enum ReportError {
         /// The name given.
         name: String,
     },
+    /// A file the reader needs is not there.
+    #[error("{}: not found ({what})", path.display())]
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+        /// What it would have held, and why it may be missing.
+        what: String,
+    },
     /// The folder given to the report is not a sweep's output.
     #[error("no runs/ table under {} — is this a `hcp sweep --out` folder?", path.display())]
     NotASweep {

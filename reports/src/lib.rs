@@ -23,8 +23,12 @@
 //!
 //! [`write_report`] reads such a folder back — its files only — and writes
 //! the report under `out/report/`: figures (SVG and PNG), a self-contained
-//! `index.html` and `summary.md` (see [`report`]).
+//! `index.html` and `summary.md` (see [`report`]). [`dataset`] reads it
+//! back for a viewer: what is there ([`dataset::catalog`]), every runs row
+//! ([`dataset::load_runs`]) and one run's detail tables
+//! ([`dataset::read_run`]).
 
+pub mod dataset;
 mod error;
 mod layout;
 mod read;

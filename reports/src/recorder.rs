@@ -6,8 +6,8 @@
 //! scenario's epoch; names (sites) are looked up once from the plant.
 
 use arrow_array::builder::{
-    ArrayBuilder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
-    UInt64Builder,
+    ArrayBuilder, BooleanBuilder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt32Builder, UInt64Builder,
 };
 use chrono::NaiveDate;
 use hcp_models::ledger::BillingMonths;
@@ -24,6 +24,9 @@ pub(crate) struct IntervalColumns {
     pub(crate) site: UInt32Builder,
     pub(crate) site_name: StringBuilder,
     pub(crate) values: [Float64Builder; INTERVAL_VALUES],
+    pub(crate) grid_event: BooleanBuilder,
+    /// Jobs queued at the interval's end, P2, P3, P4.
+    pub(crate) queued_jobs: [UInt64Builder; 3],
 }
 
 /// Switch columns being built.
@@ -123,6 +126,8 @@ impl RunRecorder {
                 site: UInt32Builder::with_capacity(rows),
                 site_name: StringBuilder::with_capacity(rows, rows.saturating_mul(name_bytes)),
                 values: std::array::from_fn(|_| Float64Builder::with_capacity(rows)),
+                grid_event: BooleanBuilder::with_capacity(rows),
+                queued_jobs: std::array::from_fn(|_| UInt64Builder::with_capacity(rows)),
             }),
             switches: SwitchColumns::default(),
             clips: ClipColumns::default(),
@@ -205,6 +210,10 @@ impl TwinSink for RunRecorder {
         ];
         for (builder, value) in c.values.iter_mut().zip(values) {
             builder.append_value(value);
+        }
+        c.grid_event.append_value(r.grid_event);
+        for (builder, jobs) in c.queued_jobs.iter_mut().zip(r.queued_jobs) {
+            builder.append_value(jobs);
         }
     }
 

@@ -62,6 +62,12 @@ fn interval_columns(c: &mut IntervalColumns, replication: u64) -> Vec<ArrayRef> 
         strings(&mut c.site_name),
     ];
     columns.extend(c.values.iter_mut().map(f64s));
+    columns.push(Arc::new(c.grid_event.finish()));
+    columns.extend(
+        c.queued_jobs
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef),
+    );
     columns
 }
 

@@ -10,8 +10,10 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use hcp_contract::GpuUse;
 use hcp_models::ledger::Stream;
 
-/// Version of the column layout, written as `hcp.schema_version`.
-pub const SCHEMA_VERSION: &str = "2";
+/// Version of the column layout, written as `hcp.schema_version`: 1 had
+/// no `gpu_<use>_usd` columns in `intervals`, 2 no `grid_event` and
+/// `<class>_queued_jobs`.
+pub const SCHEMA_VERSION: &str = "3";
 
 /// The GPU uses whose revenue `intervals` carries (`gpu_<use>_usd`), in
 /// [`hcp_models::twin::IntervalRecord::ai_usd`] order.
@@ -68,6 +70,12 @@ pub fn gpu_use_column(gpu_use: GpuUse) -> String {
 /// Column name of GPU revenue of a use in `intervals`: `gpu_<use>_usd`.
 pub fn gpu_revenue_column(gpu_use: GpuUse) -> String {
     format!("gpu_{}_usd", gpu_use.name())
+}
+
+/// Column name of a job class's queue length in `intervals`:
+/// `<class>_queued_jobs`.
+pub fn queued_jobs_column(class: &str) -> String {
+    format!("{class}_queued_jobs")
 }
 
 /// `runs`: one row per (scenario, replication, policy); the scenario is
@@ -155,6 +163,14 @@ pub fn intervals() -> SchemaRef {
         fields.push(Field::new(
             gpu_revenue_column(gpu_use),
             DataType::Float64,
+            false,
+        ));
+    }
+    fields.push(Field::new("grid_event", DataType::Boolean, false));
+    for class in JOB_CLASSES {
+        fields.push(Field::new(
+            queued_jobs_column(class),
+            DataType::UInt64,
             false,
         ));
     }

@@ -216,7 +216,7 @@ fn every_table_reads_back_with_its_schema_rows_and_metadata() {
                 ("hcp.master_seed".into(), some("7")),
                 ("hcp.crate_version".into(), some("0.1.0")),
                 ("hcp.git_revision".into(), some("abc1234")),
-                ("hcp.schema_version".into(), some("2")),
+                ("hcp.schema_version".into(), some("3")),
             ],
             "{}",
             table.name()

@@ -37,6 +37,10 @@ pub enum BenchCommand {
     /// loopback: decision time, epoch start to last acknowledged command,
     /// memory through the run.
     Bridge(super::bench_bridge::BridgeBenchArgs),
+    /// The desktop viewer headless on a sweep's dataset (software
+    /// renderer): time to the first frame with data, frame times while a
+    /// year plays at full speed.
+    View(super::bench_view::ViewBenchArgs),
 }
 
 /// Options of `hcp bench engine`.
@@ -110,6 +114,7 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
         BenchCommand::Sweep(args) => super::bench_sweep::run(args),
         BenchCommand::Fleet(args) => super::bench_fleet::run(args),
         BenchCommand::Bridge(args) => super::bench_bridge::run(args),
+        BenchCommand::View(args) => super::bench_view::run(args),
     }
 }
 

@@ -68,6 +68,11 @@ impl<S: TwinSink + 'static> TwinModel<S> {
         }
         self.figures.interval_usd.rental += rental_usd;
         self.serve_p1(i, p1_gpus, dt);
+        // Notices still stand until `settle_grid` drops the ones that are
+        // over: what is here was announced before `now` and ends after the
+        // interval's start.
+        let grid_event = !self.notices.is_empty();
+        let queued_jobs = self.jobs.queues.each_ref().map(|q| q.len() as u64);
         let keep = GpuHourValue::keep_after(dt);
         let usd = std::mem::take(&mut self.figures.interval_usd);
         self.figures.gpu_value.record(keep, &usd, &gpu_hours);
@@ -106,6 +111,8 @@ impl<S: TwinSink + 'static> TwinModel<S> {
                 } else {
                     [0.0; 5]
                 },
+                grid_event: grid_event && self.sites[site].grid_events,
+                queued_jobs: if site == 0 { queued_jobs } else { [0; 3] },
             });
         }
         self.closing = sums;

@@ -44,6 +44,7 @@ mod power_cap;
 mod prices;
 mod result;
 mod setup;
+mod stepper;
 mod timeline;
 pub mod validation;
 
@@ -54,3 +55,4 @@ pub use result::{
     SwitchRecord, TwinSink,
 };
 pub use setup::{SHARED_JOBS_MAX_BYTES, TwinError, TwinSetup, run};
+pub use stepper::TwinRun;

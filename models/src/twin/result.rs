@@ -54,6 +54,15 @@ pub struct IntervalRecord {
     /// USD, gross of credits, for the whole plant: set on site 0's record,
     /// zero on the others (AI usage is billed per customer, not per site).
     pub ai_usd: [f64; 5],
+    /// Whether a grid event concerned the site at some time in the
+    /// interval: the site takes part in grid events and an event (ERS
+    /// deployment, 4CP alert window, emergency request) was announced
+    /// before the interval's end and ended after its start — the span in
+    /// which it stands among the observation's `grid_notices`.
+    pub grid_event: bool,
+    /// Jobs waiting in the plant's queues (P2, P3, P4) at the interval's
+    /// end, for the whole plant: set on site 0's record, zero on the others.
+    pub queued_jobs: [u64; 3],
 }
 
 /// GPUs of one pool starting a switch into a use.

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hcp_engine::rng::{RngStreams, StreamId};
-use hcp_engine::simulation::Simulation;
 
 use super::asic_cohort::AsicCohort;
 use super::gpu_pool::GpuPool;
@@ -169,15 +168,7 @@ pub fn run<S: TwinSink + 'static>(
     forecaster: Box<dyn Forecaster>,
     sink: S,
 ) -> (RunResult, S) {
-    let mut model = build(setup, tape, streams, policy, forecaster, sink);
-    (model.observation, model.ids) = model.initial_observation();
-    let mut simulation = Simulation::new(model);
-    simulation.run();
-    let events = simulation.events_handled();
-    let mut model = simulation.into_model();
-    model.ledger.finish();
-    let result = summarise(&model, events);
-    (result, model.sink)
+    super::TwinRun::new(setup, tape, streams, policy, forecaster, sink).finish()
 }
 
 /// Sites, cohorts and pools of the plant, in configuration order.
@@ -264,7 +255,7 @@ pub(super) fn p2_tokens_per_s(setup: &TwinSetup, tape: &WorldTape) -> Vec<f64> {
         .collect()
 }
 
-fn build<S: TwinSink + 'static>(
+pub(super) fn build<S: TwinSink + 'static>(
     setup: &TwinSetup,
     tape: Arc<WorldTape>,
     streams: &RngStreams,
@@ -353,7 +344,7 @@ pub(super) fn input_ratio(demand: &crate::demand::DemandParams) -> f64 {
     if output > 0.0 { input / output } else { 0.0 }
 }
 
-fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunResult {
+pub(super) fn summarise<S: TwinSink + 'static>(model: &TwinModel<S>, events: u64) -> RunResult {
     let counters: &JobCounters = &model.jobs.counters;
     let jobs = std::array::from_fn(|s| {
         let running = model.jobs.running(s) as u64;

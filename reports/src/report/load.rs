@@ -5,6 +5,11 @@
 //! replications, `.tmp` leftovers, unreadable files, another
 //! `hcp.schema_version` — becomes a note in the report instead of an
 //! error, so a partial or older dataset still gives what it can.
+//!
+//! The same loading serves the viewer through [`crate::dataset`]:
+//! [`Intervals`] carries every column of an `intervals` file (the newer
+//! ones as `Option`s, `None` for files of an older schema version), and
+//! the runs can be loaded without the detail (`dataset::load_runs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +21,7 @@ use crate::error::ReportError;
 use crate::layout::{OutputTable, parse_part_name};
 use crate::read::entries;
 use crate::runs::{RunRow, Slot};
-use crate::schema::{self, REVENUE_USES, SCHEMA_VERSION};
+use crate::schema::{self, JOB_CLASSES, REVENUE_USES, SCHEMA_VERSION};
 use hcp_scenarios::sweep::BASELINE;
 
 /// One site's series over the detail replication, interval by interval.
@@ -38,22 +43,41 @@ pub struct SiteSeries {
     pub gpu_mw: [Vec<f64>; 7],
     /// Hashrate, PH/s.
     pub hashrate_phs: Vec<f64>,
+    /// Highest committed facility power in the interval
+    /// (`committed_mw_max`), MW; NaN where the file lacks the column.
+    pub committed_mw: Vec<f64>,
     /// Grid cap, MW.
     pub cap_mw: Vec<f64>,
     /// Mining revenue, USD.
     pub mining_usd: Vec<f64>,
     /// Energy cost, USD.
     pub energy_usd: Vec<f64>,
+    /// Whether a grid event concerned the site in the interval
+    /// (`grid_event`); `None` for files older than schema version 3.
+    pub grid_event: Option<Vec<bool>>,
 }
 
-/// One policy's `intervals` of the detail replication.
+/// One policy's `intervals` of one replication. The per-site series hold
+/// one value per row of the site, in file order; the plant-wide series
+/// hold one value per interval, slot `k` for interval
+/// `first_interval + k` (each the sum over the interval's rows: the
+/// plant-wide columns are set on site 0's row and 0 on the others).
 #[derive(Debug, Clone, Default)]
 pub struct Intervals {
     /// Per site, in site-index order.
     pub sites: Vec<SiteSeries>,
+    /// Index of the first interval in the file (slot 0 of the plant-wide
+    /// series).
+    pub first_interval: u64,
     /// Plant GPU revenue per interval (all uses), USD; `None` for files
     /// of schema version 1, which lack the `gpu_<use>_usd` columns.
     pub ai_usd: Option<Vec<f64>>,
+    /// Plant GPU revenue per interval by use ([`REVENUE_USES`] order: P1,
+    /// P2, P3, P4, rental), USD; `None` for files of schema version 1.
+    pub ai_use_usd: Option<[Vec<f64>; 5]>,
+    /// Jobs queued at each interval's end, P2, P3, P4 (`<class>_queued_jobs`);
+    /// `None` for files older than schema version 3.
+    pub queued_jobs: Option<[Vec<f64>; 3]>,
 }
 
 /// The replication whose intervals the time-series figures show.
@@ -94,6 +118,16 @@ pub struct ScenarioData {
 /// `dir` has no `runs/` folder (not a sweep's output), no scenario in it
 /// has a readable runs file, or a folder cannot be listed.
 pub fn load(dir: &Path) -> Result<Vec<ScenarioData>, ReportError> {
+    load_scenarios(dir, true)
+}
+
+/// The scenarios under `dir/runs`, each with its detail replication's
+/// intervals (`with_detail`) or without (`detail: None`, the interval
+/// length read from one intervals file's `time_utc` alone).
+pub(crate) fn load_scenarios(
+    dir: &Path,
+    with_detail: bool,
+) -> Result<Vec<ScenarioData>, ReportError> {
     let runs_dir = dir.join(OutputTable::Runs.name());
     if !runs_dir.is_dir() {
         return Err(ReportError::NotASweep {
@@ -103,7 +137,7 @@ pub fn load(dir: &Path) -> Result<Vec<ScenarioData>, ReportError> {
     let mut out = Vec::new();
     for (name, _) in entries(&runs_dir)? {
         if let Some(scenario) = name.strip_prefix("scenario=") {
-            out.push(load_scenario(dir, scenario)?);
+            out.push(load_scenario(dir, scenario, with_detail)?);
         }
     }
     out.retain(|s| !s.runs.is_empty() || !s.notes.is_empty());
@@ -129,7 +163,12 @@ pub fn load(dir: &Path) -> Result<Vec<ScenarioData>, ReportError> {
 }
 
 /// Notes on a file's `hcp.schema_version`, once per table and version.
-fn check_version(frame: &Frame, table: &str, seen: &mut BTreeSet<String>, notes: &mut Vec<String>) {
+pub(crate) fn check_version(
+    frame: &Frame,
+    table: &str,
+    seen: &mut BTreeSet<String>,
+    notes: &mut Vec<String>,
+) {
     let version = frame.meta.get("hcp.schema_version").map(String::as_str);
     if version == Some(SCHEMA_VERSION) || !seen.insert(format!("{table}/{version:?}")) {
         return;
@@ -139,10 +178,16 @@ fn check_version(frame: &Frame, table: &str, seen: &mut BTreeSet<String>, notes:
             "{}: no hcp.schema_version in its metadata (not written by hcp sweep?); reading the columns whose names match",
             frame.path.display()
         ),
-        Some(v) if v.parse::<u32>().is_ok_and(|v| v < 2) => format!(
-            "{table} files are of the older hcp.schema_version {v} (this build writes {SCHEMA_VERSION}), e.g. {}; what they lack is left out",
-            frame.path.display()
-        ),
+        Some(v)
+            if v
+                .parse::<u32>()
+                .is_ok_and(|v| SCHEMA_VERSION.parse::<u32>().is_ok_and(|now| v < now)) =>
+        {
+            format!(
+                "{table} files are of the older hcp.schema_version {v} (this build writes {SCHEMA_VERSION}), e.g. {}; what they lack is left out",
+                frame.path.display()
+            )
+        }
         Some(v) => format!(
             "{table} files are of hcp.schema_version {v}, unknown to this build (it knows up to {SCHEMA_VERSION}), e.g. {}; reading the columns whose names match",
             frame.path.display()
@@ -271,7 +316,11 @@ fn completeness_notes(
     Ok(())
 }
 
-fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError> {
+fn load_scenario(
+    dir: &Path,
+    scenario: &str,
+    with_detail: bool,
+) -> Result<ScenarioData, ReportError> {
     let folder = dir
         .join(OutputTable::Runs.name())
         .join(format!("scenario={scenario}"));
@@ -331,14 +380,21 @@ fn load_scenario(dir: &Path, scenario: &str) -> Result<ScenarioData, ReportError
             ));
         }
     }
-    let (detail, step_s) = load_detail(
-        dir,
-        scenario,
-        &policies,
-        &runs,
-        &mut versions_seen,
-        &mut notes,
-    )?;
+    let (detail, step_s) = if with_detail {
+        load_detail(
+            dir,
+            scenario,
+            &policies,
+            &runs,
+            &mut versions_seen,
+            &mut notes,
+        )?
+    } else {
+        (
+            None,
+            quick_step(dir, scenario, &policies, &mut versions_seen, &mut notes)?,
+        )
+    };
     Ok(ScenarioData {
         name: scenario.to_owned(),
         seed,
@@ -364,6 +420,58 @@ fn policy_order(runs: &[RunRow]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The market interval length from the `time_utc` column alone of one
+/// intervals file: the baseline's (or the first policy's with any) of its
+/// lowest replication.
+fn quick_step(
+    dir: &Path,
+    scenario: &str,
+    policies: &[String],
+    seen: &mut BTreeSet<String>,
+    notes: &mut Vec<String>,
+) -> Result<Option<f64>, ReportError> {
+    let base = dir
+        .join(OutputTable::Intervals.name())
+        .join(format!("scenario={scenario}"));
+    for policy in policies {
+        let first = entries(&base.join(format!("policy={policy}")))?
+            .into_iter()
+            .filter_map(|(name, path)| parse_part_name(&name).map(|r| (r, path)))
+            .min();
+        let Some((_, path)) = first else {
+            continue;
+        };
+        return Ok(match Frame::read_columns(&path, &["time_utc"]) {
+            Ok(frame) => {
+                check_version(&frame, "intervals", seen, notes);
+                match frame.micros_required("time_utc") {
+                    Ok(times) => step_of(&times),
+                    Err(e) => {
+                        notes.push(format!("the interval length is unknown: {e}"));
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                notes.push(format!("the interval length is unknown: {e}"));
+                None
+            }
+        });
+    }
+    notes.push(
+        "no intervals were written (--no-intervals?): the horizon's length is unknown".to_owned(),
+    );
+    Ok(None)
+}
+
+/// The interval length, s: the first stamp after the first, less it
+/// (rows are by interval, then site).
+fn step_of(times: &[i64]) -> Option<f64> {
+    let first = *times.first()?;
+    let next = times.iter().copied().find(|&t| t > first)?;
+    Some((next - first) as f64 / 1e6)
 }
 
 /// Picks the detail replication (the median of the baseline's profit
@@ -451,7 +559,67 @@ fn load_detail(
     ))
 }
 
-fn read_intervals(frame: &Frame) -> Result<(Intervals, Option<f64>), ReportError> {
+/// Sites in the file (the highest index + 1), checking each index.
+fn site_count(frame: &Frame, site: &[u64]) -> Result<usize, ReportError> {
+    let mut sites = 0;
+    for (row, &s) in site.iter().enumerate() {
+        if s > 64 {
+            return Err(ReportError::Schema {
+                path: frame.path.clone(),
+                problem: format!("site index {s} in row {row} is implausible"),
+            });
+        }
+        sites = sites.max(s as usize + 1);
+    }
+    Ok(sites)
+}
+
+/// The first interval index and how many intervals the file spans.
+fn interval_span(frame: &Frame, interval: &[u64]) -> Result<(u64, usize), ReportError> {
+    let first = interval.iter().copied().min().unwrap_or(0);
+    let count = interval.iter().map(|&i| i - first + 1).max().unwrap_or(0);
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let rows = interval.len();
+    if count > rows.saturating_mul(2).max(1 << 20) {
+        return Err(ReportError::Schema {
+            path: frame.path.clone(),
+            problem: format!(
+                "intervals {first} to {} in {rows} rows are implausible",
+                first.saturating_add(count as u64)
+            ),
+        });
+    }
+    Ok((first, count))
+}
+
+/// An empty site series with room for `rows` rows.
+fn site_series(rows: usize, grid_event: bool) -> SiteSeries {
+    SiteSeries {
+        time_us: Vec::with_capacity(rows),
+        price: Vec::with_capacity(rows),
+        hashprice: Vec::with_capacity(rows),
+        facility_mw: Vec::with_capacity(rows),
+        asic_mw: Vec::with_capacity(rows),
+        gpu_mw: std::array::from_fn(|_| Vec::with_capacity(rows)),
+        hashrate_phs: Vec::with_capacity(rows),
+        committed_mw: Vec::with_capacity(rows),
+        cap_mw: Vec::with_capacity(rows),
+        mining_usd: Vec::with_capacity(rows),
+        energy_usd: Vec::with_capacity(rows),
+        grid_event: grid_event.then(|| Vec::with_capacity(rows)),
+        ..SiteSeries::default()
+    }
+}
+
+/// `N` plant-wide series of `count` zeros.
+fn plant_series<const N: usize>(count: usize) -> [Vec<f64>; N] {
+    std::array::from_fn(|_| vec![0.0; count])
+}
+
+/// Every column of one `intervals` file, and the interval length (s)
+/// from its stamps. The key columns and the series of schema version 1
+/// are required; the newer columns are read when present.
+pub(crate) fn read_intervals(frame: &Frame) -> Result<(Intervals, Option<f64>), ReportError> {
     let site = frame.u64s("site")?.ok_or_else(|| frame.missing("site"))?;
     let names = frame
         .strings("site_name")?
@@ -470,6 +638,7 @@ fn read_intervals(frame: &Frame) -> Result<(Intervals, Option<f64>), ReportError
         .map(|&u| col(&schema::gpu_use_column(u)))
         .collect::<Result<_, _>>()?;
     let hashrate = col("hashrate_phs")?;
+    let committed = frame.f64s_or_nan("committed_mw_max")?;
     let cap = col("cap_mw")?;
     let mining = col("mining_usd")?;
     let energy = col("energy_usd")?;
@@ -482,26 +651,29 @@ fn read_intervals(frame: &Frame) -> Result<(Intervals, Option<f64>), ReportError
                 .map(|c| c.into_iter().map(|v| v.unwrap_or(0.0)).collect())
                 .collect()
         });
-    let first = interval.iter().copied().min().unwrap_or(0);
-    let count = interval.iter().map(|&i| i - first + 1).max().unwrap_or(0);
-    let count = usize::try_from(count).unwrap_or(0);
+    let grid = frame.bools("grid_event")?;
+    let queued: Option<Vec<Vec<u64>>> = JOB_CLASSES
+        .iter()
+        .map(|&c| frame.u64s(&schema::queued_jobs_column(c)))
+        .collect::<Result<Option<Vec<_>>, _>>()?;
+    let rows = frame.rows();
+    let sites = site_count(frame, &site)?;
+    let (first, count) = interval_span(frame, &interval)?;
+    let per_site = rows / sites.max(1) + 1;
     let mut out = Intervals {
-        sites: Vec::new(),
+        sites: (0..sites)
+            .map(|_| site_series(per_site, grid.is_some()))
+            .collect(),
+        first_interval: first,
         ai_usd: ai.as_ref().map(|_| vec![0.0; count]),
+        ai_use_usd: ai.as_ref().map(|_| plant_series(count)),
+        queued_jobs: queued.as_ref().map(|_| plant_series(count)),
     };
-    for row in 0..frame.rows() {
-        let s = usize::try_from(site[row]).unwrap_or(usize::MAX);
-        if s > 64 {
-            return Err(ReportError::Schema {
-                path: frame.path.clone(),
-                problem: format!("site index {s} in row {row} is implausible"),
-            });
+    for row in 0..rows {
+        let t = &mut out.sites[site[row] as usize];
+        if t.name.is_empty() {
+            names[row].clone_into(&mut t.name);
         }
-        if out.sites.len() <= s {
-            out.sites.resize_with(s + 1, SiteSeries::default);
-        }
-        let t = &mut out.sites[s];
-        names[row].clone_into(&mut t.name);
         t.time_us.push(time[row]);
         t.price.push(price[row]);
         t.hashprice.push(hashprice[row]);
@@ -511,13 +683,29 @@ fn read_intervals(frame: &Frame) -> Result<(Intervals, Option<f64>), ReportError
             t.gpu_mw[k].push(g[row]);
         }
         t.hashrate_phs.push(hashrate[row]);
+        t.committed_mw
+            .push(committed.as_ref().map_or(f64::NAN, |c| c[row]));
         t.cap_mw.push(cap[row]);
         t.mining_usd.push(mining[row]);
         t.energy_usd.push(energy[row]);
-        if let (Some(total), Some(ai)) = (out.ai_usd.as_mut(), ai.as_ref()) {
-            let k = usize::try_from(interval[row] - first).unwrap_or(0);
-            if let Some(slot) = total.get_mut(k) {
-                *slot += ai.iter().map(|c| c[row]).sum::<f64>();
+        if let (Some(flags), Some(grid)) = (t.grid_event.as_mut(), grid.as_ref()) {
+            flags.push(grid[row]);
+        }
+        let k = usize::try_from(interval[row] - first).unwrap_or(usize::MAX);
+        if let (Some(total), Some(by_use), Some(ai)) =
+            (out.ai_usd.as_mut(), out.ai_use_usd.as_mut(), ai.as_ref())
+            && let Some(slot) = total.get_mut(k)
+        {
+            *slot += ai.iter().map(|c| c[row]).sum::<f64>();
+            for (series, column) in by_use.iter_mut().zip(ai) {
+                series[k] += column[row];
+            }
+        }
+        if let (Some(out), Some(queued)) = (out.queued_jobs.as_mut(), queued.as_ref()) {
+            for (series, column) in out.iter_mut().zip(queued) {
+                if let Some(slot) = series.get_mut(k) {
+                    *slot += column[row] as f64;
+                }
             }
         }
     }

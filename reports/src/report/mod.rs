@@ -16,7 +16,7 @@
 pub mod chart;
 mod fig_runs;
 mod fig_series;
-mod frame;
+pub(crate) mod frame;
 pub mod html;
 pub mod load;
 pub mod markdown;

@@ -1,0 +1,74 @@
+//! Prices: each site's spot price with the electricity price at which its
+//! ASICs break even (dashed: hashprice ÷ the energy a TH/s uses in a day at
+//! the fleet's measured J/TH, IT basis — above it, hashing loses money),
+//! and the hashprice itself. Lines are decimated min/max per pixel column,
+//! so a one-interval spike in a year still shows.
+
+use super::{Scrub, View, columns, line, site_colour, time_plot};
+use crate::decimate::min_max;
+use crate::series::{RunSeries, breakeven_usd_per_mwh};
+
+/// Spot price and breakeven, every site of `run`.
+pub fn price_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
+    let range = view.range(run);
+    let cols = columns(ui);
+    let x_of = view.x_of(run);
+    let mut lines = Vec::new();
+    for (s, t) in run.sites.iter().enumerate() {
+        lines.push(line(
+            &format!("{} spot", t.name),
+            min_max(&t.price, range.clone(), cols, &x_of),
+            site_colour(s),
+            false,
+        ));
+        let e = run.asic_efficiency_j_per_th(s);
+        if e.is_finite() {
+            let breakeven: Vec<f64> = t
+                .hashprice
+                .iter()
+                .map(|h| breakeven_usd_per_mwh(*h, e))
+                .collect();
+            lines.push(line(
+                &format!("{} ASIC breakeven ({e:.1} J/TH)", t.name),
+                min_max(&breakeven, range.clone(), cols, &x_of),
+                site_colour(s),
+                true,
+            ));
+        }
+    }
+    ui.label("Spot price and ASIC breakeven, USD/MWh");
+    time_plot(
+        ui,
+        &format!("prices-{}", view.link),
+        view,
+        "USD/MWh",
+        |plot| {
+            for l in lines {
+                plot.add(l);
+            }
+        },
+    )
+}
+
+/// Hashprice (the same for every site: site 0's column).
+pub fn hashprice_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
+    let Some(t) = run.sites.first() else {
+        return Scrub(None);
+    };
+    let points = min_max(&t.hashprice, view.range(run), columns(ui), view.x_of(run));
+    ui.label("Hashprice, USD per TH/s per day");
+    time_plot(
+        ui,
+        &format!("hashprice-{}", view.link),
+        view,
+        "USD/TH/day",
+        |plot| {
+            plot.add(line(
+                "hashprice",
+                points,
+                egui::Color32::from_rgb(230, 159, 0),
+                false,
+            ));
+        },
+    )
+}
