@@ -79,7 +79,8 @@ pub struct Layout {
     pub compare: Compare,
     /// Days of data the panels span around the cursor (0: the whole run).
     pub window_days: f64,
-    /// Whether data after the cursor is drawn (off: the run unfolds).
+    /// Whether data after the cursor is drawn (on by default; off: the
+    /// run unfolds up to the cursor).
     pub show_future: bool,
     /// Height of each plot, points.
     pub plot_height: f32,
@@ -97,7 +98,7 @@ impl Default for Layout {
             panels: Panels::default(),
             compare: Compare::Off,
             window_days: 14.0,
-            show_future: false,
+            show_future: true,
             plot_height: 150.0,
             tab: Tab::Timeline,
             speed: Speed::Times(86_400.0),

@@ -39,6 +39,7 @@ fn rendered(layout: Layout, at: &str) -> egui_kittest::Harness<'static, ViewerAp
 fn timeline_of_one_run() {
     let layout = Layout {
         window_days: 3.0,
+        show_future: false,
         ..Layout::default()
     };
     let mut h = rendered(layout, "2025-12-02 18:00");
