@@ -106,7 +106,14 @@ pub fn run(
 ) -> Result<ViewBench, String> {
     let picked = PickedAdapter::default();
     let t0 = Instant::now();
-    let source = DatasetSource::open(dir);
+    let mut source = DatasetSource::open(dir);
+    // The reference year when the folder has it (the default sweep's
+    // scenario), else the first scenario with detail.
+    if source.scenarios().iter().any(|s| s == "reference") {
+        let mut selection = source.selection.clone();
+        selection.scenario = "reference".into();
+        source.select(selection);
+    }
     let layout = Layout {
         speed: Speed::AsFastAsPossible,
         ..Layout::default()

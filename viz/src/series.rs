@@ -116,6 +116,8 @@ pub struct RunSeries {
     pub complete: bool,
     /// Per site, whether a grid event was on in each interval pushed.
     grid_on: Vec<Vec<bool>>,
+    /// Per site, the ASIC efficiency (computed once; reset by a push).
+    efficiency: std::cell::OnceCell<Vec<f64>>,
 }
 
 impl RunSeries {
@@ -169,6 +171,7 @@ impl RunSeries {
         if i > 50_000_000 {
             return;
         }
+        self.efficiency = std::cell::OnceCell::new();
         if self.sites.len() <= record.site {
             self.sites.resize_with(record.site + 1, SiteTrack::default);
         }
@@ -268,6 +271,15 @@ impl RunSeries {
     /// intervals in which it hashed of IT power ÷ hashrate (NaN when it
     /// never hashed).
     pub fn asic_efficiency_j_per_th(&self, site: usize) -> f64 {
+        let all = self.efficiency.get_or_init(|| {
+            (0..self.sites.len())
+                .map(|s| self.measure_efficiency(s))
+                .collect()
+        });
+        all.get(site).copied().unwrap_or(f64::NAN)
+    }
+
+    fn measure_efficiency(&self, site: usize) -> f64 {
         let Some(t) = self.sites.get(site) else {
             return f64::NAN;
         };

@@ -24,6 +24,21 @@ pub fn plant_gpu_mw(run: &RunSeries, k: usize) -> Vec<f64> {
     out
 }
 
+/// The plant's GPU power of one use over `range` of the intervals, MW.
+pub fn plant_gpu_mw_over(run: &RunSeries, k: usize, range: std::ops::Range<usize>) -> Vec<f64> {
+    let mut out = vec![0.0; range.len()];
+    for t in &run.sites {
+        let column = &t.gpu_mw[k];
+        let r = range.start.min(column.len())..range.end.min(column.len());
+        for (o, v) in out.iter_mut().zip(&column[r]) {
+            if !v.is_nan() {
+                *o += v;
+            }
+        }
+    }
+    out
+}
+
 /// GPU power by use, and the queues.
 pub fn gpu_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
     let range = view.range(run);
@@ -33,7 +48,13 @@ pub fn gpu_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
     let mut acc = vec![0.0; xs.len()];
     let mut areas = Vec::new();
     for (k, name) in GPU_USES.iter().enumerate() {
-        let layer = means(&plant_gpu_mw(run, k), range.clone(), cols, &x_of).1;
+        let layer = means(
+            &plant_gpu_mw_over(run, k, range.clone()),
+            0..range.len(),
+            cols,
+            |i| x_of(i + range.start),
+        )
+        .1;
         if layer.iter().all(|v| *v == 0.0) {
             continue;
         }

@@ -23,14 +23,15 @@ pub fn price_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
         ));
         let e = run.asic_efficiency_j_per_th(s);
         if e.is_finite() {
-            let breakeven: Vec<f64> = t
-                .hashprice
+            let shown = range.start.min(t.hashprice.len())..range.end.min(t.hashprice.len());
+            let start = shown.start;
+            let breakeven: Vec<f64> = t.hashprice[shown]
                 .iter()
                 .map(|h| breakeven_usd_per_mwh(*h, e))
                 .collect();
             lines.push(line(
                 &format!("{} ASIC breakeven ({e:.1} J/TH)", t.name),
-                min_max(&breakeven, range.clone(), cols, &x_of),
+                min_max(&breakeven, 0..breakeven.len(), cols, |i| x_of(i + start)),
                 site_colour(s),
                 true,
             ));
