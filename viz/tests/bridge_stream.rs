@@ -36,9 +36,26 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-const VIEWER_TOKEN: &str = "hcp_viewer_0123456789abcdef";
-const LOW_TOKEN: &str = "hcp_no_events_role_abcdef";
-const WRONG_TOKEN: &str = "hcp_wrong_token_fedcba9876";
+/// The stand-in bridge's tokens, drawn at run time from the operating
+/// system (as `hcp bridge token` draws real ones): a viewer's, one whose
+/// role cannot read `/events`, and one the bridge does not know.
+struct Tokens {
+    viewer: String,
+    low: String,
+    wrong: String,
+}
+
+fn tokens() -> &'static Tokens {
+    static TOKENS: std::sync::OnceLock<Tokens> = std::sync::OnceLock::new();
+    TOKENS.get_or_init(|| {
+        let draw = || hcp_bridge::api::TokenStore::new_token().expect("a random token");
+        Tokens {
+            viewer: draw(),
+            low: draw(),
+            wrong: draw(),
+        }
+    })
+}
 
 /// Polls `source` into `store` until `done` holds, for at most 20 s.
 fn poll_until(
@@ -226,9 +243,10 @@ async fn events(State(fake): State<Fake>, headers: HeaderMap) -> Response {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let t = tokens();
     match auth.and_then(|a| a.strip_prefix("Bearer ")) {
-        Some(VIEWER_TOKEN) => {}
-        Some(LOW_TOKEN) => {
+        Some(a) if a == t.viewer => {}
+        Some(a) if a == t.low => {
             let body = json!({"error": "this needs the viewer role"});
             return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
         }
@@ -324,7 +342,7 @@ fn a_stream_fills_one_run_with_two_sites() {
     let _serial = serial();
     let fake = FakeBridge::start(script(), 0);
     let mut source =
-        BridgeSource::connect(&format!("{}/", fake.url), Some(VIEWER_TOKEN.to_owned()));
+        BridgeSource::connect(&format!("{}/", fake.url), Some(tokens().viewer.clone()));
     assert_eq!(source.kind(), SourceKind::Bridge);
     assert!(source.title().contains(&fake.url), "{}", source.title());
     let mut store = Store::default();
@@ -451,11 +469,11 @@ fn a_refused_token_is_said_without_the_token() {
     let fake = FakeBridge::start(script(), 0);
     let cases = [
         (
-            Some(WRONG_TOKEN),
+            Some(tokens().wrong.as_str()),
             "refused the token (401 unauthorised): check --token-file",
         ),
         (
-            Some(LOW_TOKEN),
+            Some(tokens().low.as_str()),
             "refused the token (403 forbidden): the token's role cannot read /events",
         ),
         (None, "needs a viewer token (401 unauthorised)"),
@@ -493,7 +511,7 @@ fn a_closed_port_cannot_be_reached() {
         listener.local_addr().expect("an address").port()
     };
     let url = format!("http://127.0.0.1:{port}");
-    let mut source = BridgeSource::connect(&url, Some(VIEWER_TOKEN.to_owned()));
+    let mut source = BridgeSource::connect(&url, Some(tokens().viewer.clone()));
     let mut store = Store::default();
     poll_until(&mut source, &mut store, "the error", |s, _| {
         s.error.is_some()
@@ -503,7 +521,7 @@ fn a_closed_port_cannot_be_reached() {
         error.starts_with(&format!("cannot reach the bridge at {url}: ")),
         "{error}"
     );
-    assert!(!error.contains(VIEWER_TOKEN), "{error}");
+    assert!(!error.contains(tokens().viewer.as_str()), "{error}");
     let state = source.live_state().expect("a live state");
     assert!(!state.running && !state.finished, "{state:?}");
     assert!(
@@ -517,7 +535,7 @@ fn a_closed_port_cannot_be_reached() {
 fn another_status_is_shown_and_cleared_on_reconnecting() {
     let _serial = serial();
     let fake = FakeBridge::start(script(), 1);
-    let mut source = BridgeSource::connect(&fake.url, Some(VIEWER_TOKEN.to_owned()));
+    let mut source = BridgeSource::connect(&fake.url, Some(tokens().viewer.clone()));
     let mut store = Store::default();
     poll_until(&mut source, &mut store, "the 503", |s, _| s.error.is_some());
     let error = store.error.clone().unwrap_or_default();
@@ -542,7 +560,7 @@ fn dropping_the_source_stops_its_thread() {
     let _serial = serial();
     let fake = FakeBridge::start(script(), 0);
     assert_eq!(stream_threads(), 0);
-    let mut source = BridgeSource::connect(&fake.url, Some(VIEWER_TOKEN.to_owned()));
+    let mut source = BridgeSource::connect(&fake.url, Some(tokens().viewer.clone()));
     let mut store = Store::default();
     poll_until(&mut source, &mut store, "the stream", |_, s| s.running);
     assert_eq!(stream_threads(), 1);
