@@ -1,7 +1,7 @@
 //! The panels: each draws one view of the store's runs for the time span
 //! the app asks, through egui_plot, with the x axes and the cursor of
 //! every time-series panel linked ([`View`]). They read
-//! [`RunSeries`](crate::series::RunSeries) only — never a source — and
+//! [`RunSeries`] only — never a source — and
 //! decimate every series to the plot's pixel columns
 //! ([`crate::decimate`]) before drawing.
 
