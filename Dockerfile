@@ -22,7 +22,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /work --create-home hcp \
+ && groupadd --system --gid 10001 hcp \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /work --create-home --shell /usr/sbin/nologin hcp \
  && mkdir -p /opt/hcp/models
 # hcp_models::data::default_data_dir() is /opt/hcp/models/../data.
 COPY --from=build /opt/hcp/data /opt/hcp/data
