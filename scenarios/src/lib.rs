@@ -10,6 +10,7 @@
 //! ```
 
 pub mod load;
+pub mod memory;
 pub mod scenario;
 pub mod schema;
 pub mod sweep;

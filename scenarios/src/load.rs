@@ -86,6 +86,18 @@ pub enum ScenarioError {
         /// The world's or plant's error.
         source: TwinError,
     },
+    /// A sweep of the scenario would not fit in memory
+    /// ([`crate::memory::check`]): the estimate and its parts, the limit,
+    /// the biggest part and what to change.
+    #[error("{file}: {}", crate::memory::refusal(estimate, *limit))]
+    Memory {
+        /// The file.
+        file: String,
+        /// The estimate.
+        estimate: Box<crate::memory::MemoryEstimate>,
+        /// The limit, bytes.
+        limit: u64,
+    },
 }
 
 /// A parsed scenario with its origin.
@@ -158,10 +170,11 @@ impl LoadedScenario {
 /// wrong type (key path).
 pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
         source,
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), &e, &file))?;
     let base_dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
@@ -212,6 +225,13 @@ pub fn parse(
             problem: e.to_string(),
         })?;
     overlay(&mut merged, doc);
+    if let Some((key, x)) = non_finite_in(&merged, &mut String::new()) {
+        return Err(ScenarioError::Key {
+            file: source,
+            key,
+            problem: format!("{x} is not a finite number"),
+        });
+    }
     let scenario: Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
             let key = e.path().to_string();
@@ -277,6 +297,55 @@ fn canonical(scenario: &Scenario, source: &str) -> Result<String, ScenarioError>
         file: source.to_owned(),
         key: "(top level)".into(),
         problem: format!("the scenario cannot be written as TOML: {e}"),
+    })
+}
+
+/// A file that is not UTF-8: a syntax error at the first bad byte.
+fn not_utf8(bytes: &[u8], e: &std::string::FromUtf8Error, source: &str) -> ScenarioError {
+    let at = e.utf8_error().valid_up_to();
+    // The text before the bad byte is valid UTF-8 by definition.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    ScenarioError::Syntax {
+        file: source.to_owned(),
+        line,
+        column,
+        problem: format!(
+            "the file is not UTF-8 text (byte 0x{:02x}); save it as UTF-8",
+            bytes.get(at).copied().unwrap_or_default()
+        ),
+    }
+}
+
+/// Refuses NaN and infinite numbers anywhere in the document (TOML writes
+/// them `nan`, `inf`, `-inf`): no value of a scenario may be non-finite,
+/// and one that slipped through a range check would poison a run.
+fn non_finite(value: &toml::Value, key: &mut String) -> Option<(String, f64)> {
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Some((key.clone(), *x)),
+        toml::Value::Table(table) => non_finite_in(table, key),
+        toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = key.len();
+            key.push_str(&format!("[{i}]"));
+            let found = non_finite(v, key);
+            key.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
+fn non_finite_in(table: &toml::Table, key: &mut String) -> Option<(String, f64)> {
+    table.iter().find_map(|(k, v)| {
+        let len = key.len();
+        if !key.is_empty() {
+            key.push('.');
+        }
+        key.push_str(k);
+        let found = non_finite(v, key);
+        key.truncate(len);
+        found
     })
 }
 

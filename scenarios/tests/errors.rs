@@ -204,3 +204,82 @@ fn a_start_without_a_time_says_how_to_write_one() {
         "2021-02-01T06:00:00+00:00"
     );
 }
+
+// Regressions found by the fuzz test (tests/fuzz_inputs.rs).
+
+#[test]
+fn a_file_that_is_not_utf8_gives_the_line_and_column_of_the_bad_byte() {
+    let path = write(
+        "latin1.toml",
+        "name = \"x\"\n[world]\ndays = 3 # caf\u{e9}\n",
+    );
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.iter().position(|&b| b == 0xc3).unwrap();
+    bytes.splice(at..at + 2, [0xe9]);
+    std::fs::write(&path, bytes).unwrap();
+    let message = load(&path).unwrap_err().to_string();
+    assert_names(
+        &message,
+        &path,
+        &["line 3, column 15", "not UTF-8 text (byte 0xe9)"],
+    );
+}
+
+#[test]
+fn non_finite_numbers_are_refused_with_their_key() {
+    let (path, message) = error_of(
+        "nan.toml",
+        "[world.demand.jobs]\nload_scale = 1.0\nclasses = [{ class = \"P2\", share = nan, h100_only = 0.0, sizes = [], runtime_s = [] }]\n",
+    );
+    assert_names(
+        &message,
+        &path,
+        &[
+            "world.demand.jobs.classes[0].share",
+            "NaN is not a finite number",
+        ],
+    );
+    let (path, message) = error_of("inf.toml", "[plant.rental]\nfee = -inf\n");
+    assert_names(
+        &message,
+        &path,
+        &["plant.rental.fee", "-inf is not a finite number"],
+    );
+}
+
+#[test]
+fn absurd_horizons_and_job_rates_are_refused_at_preparation() {
+    let (path, message) = error_of("days.toml", "[world]\ndays = 4294967295\n");
+    assert_names(
+        &message,
+        &path,
+        &["world.days", "beyond the longest horizon, 200000 days"],
+    );
+    let (path, message) = error_of("jobs.toml", "[world.demand.jobs]\nload_scale = 1e9\n");
+    assert_names(
+        &message,
+        &path,
+        &[
+            "world.demand.jobs.load_scale",
+            "beyond the most a run can play",
+        ],
+    );
+}
+
+#[test]
+fn a_replay_error_names_the_replay_key_and_the_series_file() {
+    let dir = write("replay.toml", "").parent().unwrap().to_path_buf();
+    std::fs::write(dir.join("bad_btc.csv"), "date,PriceUSD\n2021-02-01,abc\n").unwrap();
+    let (path, message) = error_of(
+        "replay.toml",
+        "[world]\nstart = 2021-02-01T00:00:00Z\ndays = 1\n[world.replay.btc]\nfile = \"bad_btc.csv\"\n",
+    );
+    assert_names(
+        &message,
+        &path,
+        &[
+            "world.replay.btc: ",
+            "bad_btc.csv: line 2, column 'PriceUSD': 'abc' is not a finite number",
+        ],
+    );
+}

@@ -12,13 +12,20 @@ use crate::demand::DemandParams;
 use crate::grid::{GridError, GridParams};
 use crate::market::MarketParams;
 
+/// The longest horizon a world accepts, days (about 548 years): far beyond
+/// any study, and short enough that every instant of it fits the engine's
+/// microsecond clock and the calendar. Whether a sweep over a long horizon
+/// fits in memory is a separate question, answered before the sweep starts
+/// (`hcp_scenarios::memory`).
+pub const MAX_DAYS: u32 = 200_000;
+
 /// The exogenous world of a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorldConfig {
     /// Calendar start of simulated time zero (UTC).
     pub start: DateTime<Utc>,
-    /// Horizon length, days.
+    /// Horizon length, days (1 to [`MAX_DAYS`]).
     pub days: u32,
     /// Market interval, minutes (5 or 15 in the built-in scenarios; any
     /// divisor of a day).
@@ -121,12 +128,26 @@ pub enum WorldError {
     /// A price node cannot be generated.
     #[error("world.price_nodes: {0}")]
     Grid(#[from] GridError),
-    /// A replayed file is unusable.
-    #[error("world.replay: {0}")]
-    Data(#[from] DataError),
+    /// A replayed file is unusable: the replay's key
+    /// (`replay.prices[1]`, `replay.btc`) and the file's own error (file,
+    /// line or row, column).
+    #[error("world.{key}: {source}")]
+    Data {
+        /// The key path of the replay under the world section.
+        key: String,
+        /// What is wrong with the file.
+        source: DataError,
+    },
 }
 
 impl WorldError {
+    pub(crate) fn data(key: &str) -> impl FnOnce(DataError) -> WorldError + '_ {
+        move |source| WorldError::Data {
+            key: key.to_owned(),
+            source,
+        }
+    }
+
     pub(crate) fn invalid(key: &str, problem: impl Into<String>) -> WorldError {
         WorldError::Invalid {
             key: key.to_owned(),

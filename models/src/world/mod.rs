@@ -14,5 +14,5 @@
 mod config;
 mod tape;
 
-pub use config::{BtcReplay, PriceReplay, ReplayConfig, WorldConfig, WorldError};
-pub use tape::{TapeFootprint, World, WorldTape};
+pub use config::{BtcReplay, MAX_DAYS, PriceReplay, ReplayConfig, WorldConfig, WorldError};
+pub use tape::{MAX_JOBS_PER_DAY, TapeFootprint, World, WorldTape};

@@ -6,7 +6,7 @@ use std::path::Path;
 use hcp_engine::rng::RngStreams;
 use serde::Serialize;
 
-use super::config::{WorldConfig, WorldError};
+use super::config::{MAX_DAYS, WorldConfig, WorldError};
 use crate::data::Table;
 use crate::demand::{self, DemandTape};
 use crate::grid::{self, GridTape, NodePrices, load};
@@ -55,6 +55,37 @@ impl TapeFootprint {
     }
 }
 
+/// The most job arrivals a day a world accepts (`jobs_per_day` ×
+/// `load_scale`): a hundred times the designed scale's 100,000; beyond it a
+/// run would spend hours drawing jobs.
+pub const MAX_JOBS_PER_DAY: f64 = 1e7;
+
+fn check_jobs(jobs: &crate::demand::JobParams) -> Result<(), WorldError> {
+    for (key, v) in [
+        ("demand.jobs.jobs_per_day", jobs.jobs_per_day),
+        ("demand.jobs.load_scale", jobs.load_scale),
+        ("demand.jobs.load_fraction", jobs.load_fraction),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(WorldError::invalid(
+                key,
+                format!("must be a number of at least 0, not {v}"),
+            ));
+        }
+    }
+    let per_day = jobs.jobs_per_day * jobs.load_scale;
+    if per_day > MAX_JOBS_PER_DAY {
+        return Err(WorldError::invalid(
+            "demand.jobs.load_scale",
+            format!(
+                "{per_day:.0} job arrivals a day (jobs_per_day × load_scale) is beyond the \
+                 most a run can play, {MAX_JOBS_PER_DAY:.0}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl World {
     /// Checks `config` and loads its replayed series; relative replay paths
     /// are resolved against `base_dir`.
@@ -67,6 +98,15 @@ impl World {
             return Err(WorldError::invalid(
                 "days",
                 "the horizon must be at least one day",
+            ));
+        }
+        if config.days > MAX_DAYS {
+            return Err(WorldError::invalid(
+                "days",
+                format!(
+                    "{} days is beyond the longest horizon, {MAX_DAYS} days",
+                    config.days
+                ),
             ));
         }
         if config.step_minutes == 0 || 1_440 % config.step_minutes != 0 {
@@ -89,6 +129,7 @@ impl World {
                 ));
             }
         }
+        check_jobs(&config.demand.jobs)?;
         config
             .market
             .validate()
@@ -117,8 +158,9 @@ impl World {
                 ));
             }
             let path = base_dir.join(&replay.file);
-            let table = Table::read(&path)?;
-            let series = load::load_node(&table, &replay.node, replay.repair)?;
+            let table = Table::read(&path).map_err(WorldError::data(&key))?;
+            let series = load::load_node(&table, &replay.node, replay.repair)
+                .map_err(WorldError::data(&key))?;
             let on_horizon = load::replay(&series, &horizon).map_err(|problem| {
                 WorldError::invalid(&key, format!("{}: {problem}", path.display()))
             })?;
@@ -132,11 +174,10 @@ impl World {
                     price_column: replay.price_column.clone(),
                     repair: replay.repair,
                 };
-                Some(market::replay::btc_price(
-                    &base_dir.join(&replay.file),
-                    &options,
-                    &horizon,
-                )?)
+                Some(
+                    market::replay::btc_price(&base_dir.join(&replay.file), &options, &horizon)
+                        .map_err(WorldError::data("replay.btc"))?,
+                )
             }
         };
         Ok(World {
