@@ -22,6 +22,11 @@ use crate::data::{DataError, GapRepair, Location, RegularData, Repair, Table, re
 /// A gap longer than this many days separates two segments of one file.
 pub const SEGMENT_BREAK_DAYS: i64 = 7;
 
+/// The largest price magnitude a replay accepts, $/MWh (ERCOT's cap is
+/// $5,000 since 2023; a value beyond this is a unit or file error, and it
+/// would overflow the books).
+pub const MAX_ABS_PRICE: f64 = 1e6;
+
 /// The time column of the wide layouts.
 pub const WIDE_TIME_COLUMN: &str = "datetime_col";
 
@@ -440,6 +445,19 @@ fn check_units(table: &Table, node: &str, series: &NodeSeries) -> Result<(), Dat
                 }
             }
         }
+    }
+    if let Some((k, v)) = series
+        .values()
+        .enumerate()
+        .find(|(_, v)| v.abs() > MAX_ABS_PRICE)
+    {
+        return Err(table.error(
+            Location::Column(node.to_owned()),
+            format!(
+                "value {} of the series is {v} $/MWh, beyond ±{MAX_ABS_PRICE} $/MWh",
+                k + 1
+            ),
+        ));
     }
     let mut values: Vec<f64> = series.values().collect();
     values.sort_by(f64::total_cmp);

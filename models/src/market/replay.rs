@@ -20,6 +20,10 @@ use super::hashprice::usd_per_ph_day;
 use crate::data::{DataError, GapRepair};
 use crate::series::{Horizon, RegularSeries};
 
+/// The highest BTC price a replay accepts, USD: beyond it the file is in
+/// another unit (satoshis, cents) or broken, and the books would overflow.
+pub const MAX_BTC_USD: f64 = 1e9;
+
 /// Columns and gap handling of a daily price replay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +94,16 @@ pub fn btc_price(
     )?;
     let offset_days = position(&daily, horizon, path, 1)?;
     let prices = &daily.columns[0];
+    if let Some((d, v)) = prices.iter().enumerate().find(|(_, v)| **v > MAX_BTC_USD) {
+        let day = daily.start + chrono::TimeDelta::days(d as i64);
+        return Err(DataError::file(
+            path,
+            format!(
+                "column '{}': the price on {day} is {v} USD, beyond {MAX_BTC_USD} USD",
+                options.price_column
+            ),
+        ));
+    }
     let step_days = horizon.step.as_secs_f64() / 86_400.0;
     let values = (0..horizon.intervals())
         .map(|i| {

@@ -60,6 +60,70 @@ impl TapeFootprint {
 /// run would spend hours drawing jobs.
 pub const MAX_JOBS_PER_DAY: f64 = 1e7;
 
+/// The demand's shapes and quantile tables: lengths the generators index
+/// by, finite non-decreasing quantiles, a service for P1 customers to run.
+fn check_demand(demand: &crate::demand::DemandParams) -> Result<(), WorldError> {
+    use crate::demand::{KNOTS, QuantileTable};
+    let table = |key: String, t: &QuantileTable| {
+        if t.is_valid() {
+            Ok(())
+        } else {
+            Err(WorldError::invalid(
+                &key,
+                format!(
+                    "a quantile table needs {KNOTS} finite, non-decreasing values (it has {})",
+                    t.0.len()
+                ),
+            ))
+        }
+    };
+    let shape = |key: &str, values: &[f64], len: usize| {
+        if values.len() == len && values.iter().all(|v| v.is_finite() && *v >= 0.0) {
+            Ok(())
+        } else {
+            Err(WorldError::invalid(
+                key,
+                format!(
+                    "needs {len} factors of at least 0 (it has {})",
+                    values.len()
+                ),
+            ))
+        }
+    };
+    let r = &demand.requests;
+    shape("demand.requests.daily_shape", &r.daily_shape, 24)?;
+    shape("demand.requests.weekly_shape", &r.weekly_shape, 7)?;
+    shape("demand.jobs.daily_shape", &demand.jobs.daily_shape, 24)?;
+    if r.services.is_empty() && demand.customers.count[0] > 0 {
+        return Err(WorldError::invalid(
+            "demand.requests.services",
+            "P1 customers need at least one request service",
+        ));
+    }
+    for (i, service) in r.services.iter().enumerate() {
+        let key = format!("demand.requests.services[{i}].stream");
+        let stream = &service.stream;
+        if let Some(daily) = &stream.daily_shape {
+            shape(&format!("{key}.daily_shape"), daily, 24)?;
+        }
+        for (name, t) in [
+            ("context_tokens", &stream.context_tokens),
+            ("generated_tokens", &stream.generated_tokens),
+        ] {
+            if let Some(t) = t {
+                table(format!("{key}.{name}"), t)?;
+            }
+        }
+    }
+    for (i, class) in demand.jobs.classes.iter().enumerate() {
+        table(
+            format!("demand.jobs.classes[{i}].runtime_s"),
+            &class.runtime_s,
+        )?;
+    }
+    check_jobs(&demand.jobs)
+}
+
 fn check_jobs(jobs: &crate::demand::JobParams) -> Result<(), WorldError> {
     for (key, v) in [
         ("demand.jobs.jobs_per_day", jobs.jobs_per_day),
@@ -129,7 +193,7 @@ impl World {
                 ));
             }
         }
-        check_jobs(&config.demand.jobs)?;
+        check_demand(&config.demand)?;
         config
             .market
             .validate()
