@@ -78,13 +78,15 @@ fn check_demand(demand: &crate::demand::DemandParams) -> Result<(), WorldError> 
         }
     };
     let shape = |key: &str, values: &[f64], len: usize| {
-        if values.len() == len && values.iter().all(|v| v.is_finite() && *v >= 0.0) {
+        // Mean-one factors: none can exceed the count of them.
+        let most = len as f64;
+        if values.len() == len && values.iter().all(|v| (0.0..=most).contains(v)) {
             Ok(())
         } else {
             Err(WorldError::invalid(
                 key,
                 format!(
-                    "needs {len} factors of at least 0 (it has {})",
+                    "needs {len} mean-one factors between 0 and {len} (it has {})",
                     values.len()
                 ),
             ))
@@ -116,6 +118,14 @@ fn check_demand(demand: &crate::demand::DemandParams) -> Result<(), WorldError> 
         }
     }
     for (i, class) in demand.jobs.classes.iter().enumerate() {
+        for (name, v) in [("share", class.share), ("h100_only", class.h100_only)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(WorldError::invalid(
+                    &format!("demand.jobs.classes[{i}].{name}"),
+                    format!("must be a fraction between 0 and 1, not {v}"),
+                ));
+            }
+        }
         table(
             format!("demand.jobs.classes[{i}].runtime_s"),
             &class.runtime_s,
