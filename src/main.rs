@@ -68,9 +68,12 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
+            let code = commands::exit::code(&error);
             // One plain message with its causes; no backtrace for users.
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            if error.downcast_ref::<commands::exit::Verdict>().is_none() {
+                eprintln!("error: {error:#}");
+            }
+            std::process::ExitCode::from(code)
         }
     }
 }

@@ -31,17 +31,19 @@
 pub mod dataset;
 mod error;
 mod layout;
+pub mod manifest;
 mod read;
 mod recorder;
 mod records;
 pub mod report;
 mod runs;
 pub mod schema;
+pub mod status;
 mod write;
 
 pub use error::ReportError;
 pub use layout::{OutputTable, part_path};
-pub use read::{done_replications, read_runs};
+pub use read::{PartMeta, done_replications, part_meta, read_runs, runs_parts};
 pub use recorder::RunRecorder;
 pub use records::write_run_records;
 pub use report::{ReportOutcome, write_report};

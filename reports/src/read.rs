@@ -127,6 +127,52 @@ fn read_runs_file(path: &Path, scenario: &str, out: &mut Vec<RunRow>) -> Result<
     Ok(())
 }
 
+/// What a finished part's footer says: its rows and the sweep that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartMeta {
+    /// Rows in the file.
+    pub rows: u64,
+    /// `hcp.scenario_hash`.
+    pub scenario_hash: String,
+    /// `hcp.master_seed`.
+    pub seed: String,
+    /// `hcp.git_revision`.
+    pub git_revision: String,
+}
+
+/// Reads a part's footer (not its data).
+///
+/// # Errors
+/// A file that cannot be opened or is not Parquet (a truncated write).
+pub fn part_meta(path: &Path) -> Result<PartMeta, ReportError> {
+    let file = File::open(path).map_err(ReportError::io(path))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(ReportError::parquet(path))?;
+    let meta = builder.metadata().file_metadata();
+    let value = |key: &str| {
+        meta.key_value_metadata()
+            .and_then(|kv| kv.iter().find(|e| e.key == key))
+            .and_then(|e| e.value.clone())
+            .unwrap_or_default()
+    };
+    Ok(PartMeta {
+        rows: u64::try_from(meta.num_rows()).unwrap_or(0),
+        scenario_hash: value("hcp.scenario_hash"),
+        seed: value("hcp.master_seed"),
+        git_revision: value("hcp.git_revision"),
+    })
+}
+
+/// Finished `runs` parts of `scenario`, by replication.
+///
+/// # Errors
+/// A scenario name that cannot be a partition value or a folder that
+/// cannot be listed.
+pub fn runs_parts(dir: &Path, scenario: &str) -> Result<Vec<(u64, PathBuf)>, ReportError> {
+    check_name("scenario", scenario)?;
+    parts(&runs_folder(dir, scenario))
+}
+
 /// Every row of every `runs` file under `dir`, by scenario (folder name
 /// order), then replication, then the order written. An absent `runs`
 /// folder gives no rows.

@@ -54,8 +54,19 @@ pub(crate) fn temporary(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Writes `batch` to `tmp` and syncs it.
+fn write_synced(tmp: &Path, batch: &RecordBatch, meta: &DatasetMeta) -> Result<(), ReportError> {
+    let file = File::create(tmp).map_err(ReportError::io(tmp))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties(meta, tmp)?))
+        .map_err(ReportError::parquet(tmp))?;
+    writer.write(batch).map_err(ReportError::parquet(tmp))?;
+    let file = writer.into_inner().map_err(ReportError::parquet(tmp))?;
+    file.sync_all().map_err(ReportError::io(tmp))
+}
+
 /// Writes `batch` to `path` (creating its folders) through a synced
-/// temporary file and a rename.
+/// temporary file and a rename; on failure the temporary file is removed
+/// and an earlier file at `path` is left as it was.
 pub(crate) fn write_atomic(
     path: &Path,
     batch: &RecordBatch,
@@ -64,14 +75,13 @@ pub(crate) fn write_atomic(
     let folder = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(folder).map_err(ReportError::io(folder))?;
     let tmp = temporary(path);
-    let file = File::create(&tmp).map_err(ReportError::io(&tmp))?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties(meta, &tmp)?))
-        .map_err(ReportError::parquet(&tmp))?;
-    writer.write(batch).map_err(ReportError::parquet(&tmp))?;
-    let file = writer.into_inner().map_err(ReportError::parquet(&tmp))?;
-    file.sync_all().map_err(ReportError::io(&tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(ReportError::io(path))?;
+    let written = write_synced(&tmp, batch, meta)
+        .and_then(|()| fs::rename(&tmp, path).map_err(ReportError::io(path)));
+    if let Err(e) = written {
+        // A full disk or a vanished folder: leave no partial file behind.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     // The rename is durable once the folder's entry is synced; folders
     // cannot be opened for syncing on every platform, so this is best effort.
     if let Ok(dir) = File::open(folder) {

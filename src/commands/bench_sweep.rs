@@ -96,6 +96,7 @@ pub fn run(args: &SweepBenchArgs) -> Result<()> {
         replications: &replications,
         threads,
         oracle: true,
+        stop: None,
     };
     let (one, serial) = timed(|| run_sweep(&sweep(1), &Discard));
     let (wall, parallel) = timed(|| run_sweep(&sweep(threads), &Discard));

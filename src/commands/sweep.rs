@@ -4,24 +4,33 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use hcp_models::twin::{RunKey, RunResult, TwinSetup};
 use hcp_policies::PolicyConfig;
+use hcp_reports::manifest::{ShardManifest, ShardState, count_rows};
 use hcp_reports::{DatasetMeta, RunRecorder, RunRow};
 use hcp_scenarios::LoadedScenario;
+use hcp_scenarios::memory::{MemoryPlan, check as check_memory, memory_limit};
 use hcp_scenarios::sweep::{
-    BASELINE, ReplicationRuns, RunFigures, Shard, Summary, SweepOutput, SweepPlan, SweepRun,
-    run_sweep, summarise,
+    BASELINE, ReplicationRuns, RunFigures, Shard, ShardOrigin, ShardRequest, Summary, SweepOutput,
+    SweepPlan, SweepRun, detect_shard, run_sweep, summarise,
 };
+
+use super::exit::{Permanent, Terminated};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Options of `hcp sweep`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 // Independent command-line flags, each a bool.
 #[allow(clippy::struct_excessive_bools)]
 pub struct SweepArgs {
+    #[command(subcommand)]
+    action: Option<SweepAction>,
     /// A built-in scenario name or a scenario TOML file (default: reference).
     scenario: Option<String>,
     /// Replications (default: the scenario's).
@@ -37,10 +46,25 @@ pub struct SweepArgs {
     /// Output folder of the Parquet dataset.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// Run only shard i of N (replications r with r mod N = i − 1).
-    #[arg(long)]
+    /// Run only shard i of N (replications r with r mod N = i − 1). Without
+    /// it the shard comes from a Slurm array (SLURM_ARRAY_TASK_ID) or a
+    /// Kubernetes Indexed Job (JOB_COMPLETION_INDEX); docs/scale-out.md.
+    #[arg(long, conflicts_with_all = ["shard_count", "shard_offset"])]
     shard: Option<Shard>,
-    /// Skip replications already written under --out.
+    /// The sweep's number of shards, when the scheduler's index is used
+    /// (default: HCP_SHARD_COUNT, else SLURM_ARRAY_TASK_COUNT).
+    #[arg(long)]
+    shard_count: Option<u32>,
+    /// Added to the scheduler's 0-based index, for a sweep spread over
+    /// several arrays (default: HCP_SHARD_OFFSET, else 0).
+    #[arg(long)]
+    shard_offset: Option<u32>,
+    /// Refuse to start when the estimated peak memory exceeds this many
+    /// GiB (default: the memory available to this process).
+    #[arg(long)]
+    memory_limit_gib: Option<f64>,
+    /// Skip replications already written under --out (a sharded run always
+    /// does).
     #[arg(long)]
     resume: bool,
     /// Master seed (default: the scenario's).
@@ -59,6 +83,18 @@ pub struct SweepArgs {
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// `hcp sweep status|merge DIR`.
+#[derive(Debug, clap::Subcommand)]
+enum SweepAction {
+    /// Which shards and replications of the sweeps in DIR are present,
+    /// missing or inconsistent (exit 0 complete, 1 incomplete, 2
+    /// inconsistent).
+    Status(super::sweep_status::StatusArgs),
+    /// Once every shard is done: the report and the summary a single
+    /// machine would have printed, byte for byte.
+    Merge(super::sweep_status::MergeArgs),
 }
 
 /// A scenario by built-in name or file path (default: reference).
@@ -113,14 +149,19 @@ impl SweepOutput<RunRecorder> for ParquetOutput<'_> {
     }
 }
 
-/// Runs the sweep.
+/// Runs the sweep (or its `status` / `merge`).
 pub fn run(args: &SweepArgs) -> Result<()> {
-    let loaded = load(args.scenario.as_deref())?;
+    match &args.action {
+        Some(SweepAction::Status(a)) => return super::sweep_status::status(a),
+        Some(SweepAction::Merge(a)) => return super::sweep_status::merge(a),
+        None => {}
+    }
+    let loaded = load(args.scenario.as_deref()).map_err(Permanent::wrap)?;
     let scenario = &loaded.scenario;
     let name = scenario.name.clone();
     let replications = args.replications.unwrap_or(scenario.sweep.replications);
     if replications == 0 {
-        bail!("--replications must be at least 1");
+        return Err(Permanent::new("--replications must be at least 1"));
     }
     let seed = args.seed.unwrap_or(scenario.sweep.seed);
     let mut policies: Vec<PolicyConfig> = match &args.policies {
@@ -135,7 +176,8 @@ pub fn run(args: &SweepArgs) -> Result<()> {
                     .cloned()
                     .map_or_else(|| PolicyConfig::by_name(n), Ok)
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, _>>()
+            .map_err(Permanent::wrap)?,
     };
     if !policies.iter().any(|p| p.name() == BASELINE) {
         policies.insert(0, PolicyConfig::by_name(BASELINE)?);
@@ -144,20 +186,80 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     if threads == 0 {
-        bail!("--threads must be at least 1");
+        return Err(Permanent::new("--threads must be at least 1"));
+    }
+    let request = ShardRequest {
+        explicit: args.shard,
+        count: args.shard_count,
+        offset: args.shard_offset,
+    };
+    let detected = detect_shard(&request, |k| std::env::var(k).ok()).map_err(Permanent::wrap)?;
+    let intervals = scenario.sweep.intervals_output && !args.no_intervals;
+    let memory_plan = MemoryPlan {
+        threads,
+        replications_in_flight: threads.min(replications as usize),
+        policies: policies.len(),
+        keep_intervals: intervals,
+        oracle: !args.no_oracle,
+    };
+    let estimate = loaded.memory_estimate(&memory_plan);
+    let limit = match args.memory_limit_gib {
+        Some(gib) if gib.is_finite() && gib > 0.0 => Some((gib * 1_073_741_824.0) as u64),
+        Some(gib) => {
+            return Err(Permanent::new(format!(
+                "--memory-limit-gib {gib}: give a positive number of GiB"
+            )));
+        }
+        None => memory_limit(),
+    };
+    if let Some(limit) = limit {
+        check_memory(&estimate, limit).map_err(Permanent::wrap)?;
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
-    let done: Vec<u64> = if args.resume {
-        hcp_reports::done_replications(&args.out, &name)?
-            .into_iter()
-            .collect()
+    let (shard, origin) = detected.unwrap_or((Shard::WHOLE, ShardOrigin::Flag));
+    let sharded = detected.is_some();
+    let meta = DatasetMeta {
+        scenario_hash: loaded.hash.clone(),
+        master_seed: seed,
+        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_revision: env!("HCP_GIT_REVISION").to_owned(),
+    };
+    let done: Vec<u64> = if args.resume || sharded {
+        done_of_this_sweep(&args.out, &name, &meta)?
     } else {
         Vec::new()
     };
-    let plan = SweepPlan::new(seed, u64::from(replications), args.shard, &done);
-    let setup = loaded.prepare()?;
+    let plan = SweepPlan::new(seed, u64::from(replications), Some(shard), &done);
+    let setup = loaded.prepare().map_err(Permanent::wrap)?;
     let days = setup.world().horizon().length.as_secs_f64() / 86_400.0;
+    let order: Vec<String> = policies.iter().map(|p| p.name().to_owned()).collect();
+    let mut manifest = ShardManifest {
+        manifest_version: hcp_reports::manifest::MANIFEST_VERSION,
+        scenario: name.clone(),
+        scenario_hash: meta.scenario_hash.clone(),
+        seed,
+        crate_version: meta.crate_version.clone(),
+        git_revision: meta.git_revision.clone(),
+        shard: shard.index,
+        shards: shard.count,
+        origin: if sharded { origin.name() } else { "whole" }.to_owned(),
+        replications_total: u64::from(replications),
+        replications: shard.replications(u64::from(replications)).collect(),
+        policies: order.clone(),
+        horizon_days: days,
+        state: ShardState::Running,
+        rows: None,
+    };
+    if sharded && plan.replications.is_empty() {
+        eprintln!(
+            "sweep {name}: shard {shard} is already complete in {} — nothing to do",
+            args.out.display()
+        );
+        finish_manifest(&args.out, &mut manifest)?;
+        return Ok(());
+    }
+    manifest.write(&args.out)?;
     let progress = if std::io::stderr().is_terminal() && !plan.replications.is_empty() {
         let bar = ProgressBar::new((plan.replications.len() * policies.len()) as u64);
         if let Ok(style) =
@@ -170,22 +272,24 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         ProgressBar::hidden()
     };
     eprintln!(
-        "sweep {name}: {} replications ({} to run), {} policies, {threads} threads, seed {seed} → {}",
+        "sweep {name}: {} replications ({} to run{}), {} policies, {threads} threads, seed {seed}, about {:.1} GiB → {}",
         replications,
         plan.replications.len(),
+        if sharded {
+            format!(" in shard {shard} from {}", origin.name())
+        } else {
+            String::new()
+        },
         policies.len(),
+        estimate.bytes as f64 / 1_073_741_824.0,
         args.out.display()
     );
+    let stop = stop_on_signals();
     let output = ParquetOutput {
         setup: &setup,
         out: &args.out,
-        meta: DatasetMeta {
-            scenario_hash: loaded.hash.clone(),
-            master_seed: seed,
-            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_revision: env!("HCP_GIT_REVISION").to_owned(),
-        },
-        intervals: scenario.sweep.intervals_output && !args.no_intervals,
+        meta,
+        intervals,
         detail_replications: u64::from(scenario.sweep.detail_replications),
         progress,
     };
@@ -198,9 +302,25 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         replications: &plan.replications,
         threads,
         oracle: !args.no_oracle,
+        stop: Some(&stop),
     };
-    run_sweep(&sweep, &output)?;
+    let finished = run_sweep(&sweep, &output)?;
     output.progress.finish_and_clear();
+    if stop.load(Ordering::Relaxed) {
+        return Err(Terminated {
+            done: finished.len(),
+            left: plan.replications.len() - finished.len(),
+        }
+        .into());
+    }
+    finish_manifest(&args.out, &mut manifest)?;
+    if sharded {
+        eprintln!(
+            "shard {shard} complete; `hcp sweep status {}` tells when every shard is",
+            args.out.display()
+        );
+        return Ok(());
+    }
     // Summarise everything on disk for this scenario: a resumed or sharded
     // sweep reports exactly what a single run would.
     let figures: Vec<RunFigures> = hcp_reports::read_runs(&args.out)?
@@ -208,17 +328,107 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .filter(|row| row.scenario == name && row.seed == seed)
         .map(|row| row.figures(days))
         .collect();
-    let order: Vec<String> = policies.iter().map(|p| p.name().to_owned()).collect();
     let summary = summarise(&name, seed, &order, &figures, BASELINE);
-    finish(args, &summary)
+    finish(&args.out, args.no_report, args.json, &summary)
 }
 
-/// Writes the report (unless `--no-report`) and prints the summary.
-fn finish(args: &SweepArgs, summary: &Summary) -> Result<()> {
-    if !args.no_report {
-        super::report::write(&args.out)?;
+/// Replications of `scenario` already written under `out` by this very
+/// sweep (same scenario hash, seed and code revision). A part written by
+/// another sweep is an error no retry can fix: the folder belongs to
+/// someone else.
+fn done_of_this_sweep(out: &Path, scenario: &str, meta: &DatasetMeta) -> Result<Vec<u64>> {
+    let mut done = Vec::new();
+    for (r, path) in hcp_reports::runs_parts(out, scenario)? {
+        let Ok(part) = hcp_reports::part_meta(&path) else {
+            continue; // unreadable: written again
+        };
+        let theirs = (&part.scenario_hash, &part.seed, &part.git_revision);
+        let ours = (
+            &meta.scenario_hash,
+            &meta.master_seed.to_string(),
+            &meta.git_revision,
+        );
+        if theirs != ours {
+            return Err(Permanent::new(format!(
+                "{} was written by another sweep (scenario hash {}, seed {}, code {}; this one: {}, {}, {}): give this sweep its own --out",
+                path.display(),
+                part.scenario_hash,
+                part.seed,
+                part.git_revision,
+                meta.scenario_hash,
+                meta.master_seed,
+                meta.git_revision
+            )));
+        }
+        done.push(r);
     }
-    if args.json {
+    Ok(done)
+}
+
+/// Counts the shard's rows from its files and marks its manifest complete.
+fn finish_manifest(out: &Path, manifest: &mut ShardManifest) -> Result<()> {
+    manifest.rows = Some(count_rows(
+        out,
+        &manifest.scenario,
+        &manifest.policies,
+        &manifest.replications,
+    )?);
+    manifest.state = ShardState::Complete;
+    // A finished shard run again changes no file.
+    let path = manifest.path(out)?;
+    let same = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<ShardManifest>(&text).ok())
+        .is_some_and(|old| &old == manifest);
+    if !same {
+        manifest.write(out)?;
+    }
+    Ok(())
+}
+
+/// A flag set on SIGTERM (Slurm's pre-timeout signal, Kubernetes'
+/// eviction) or SIGINT: the sweep starts no further run, writes what
+/// finishes and exits 143.
+fn stop_on_signals() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = Arc::clone(&flag);
+    let spawned = std::thread::Builder::new()
+        .name("hcp-signals".to_owned())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                eprintln!("signal received: finishing the runs under way, starting no more");
+                set.store(true, Ordering::Relaxed);
+            });
+        });
+    if spawned.is_err() {
+        eprintln!("warning: no signal thread; SIGTERM will end the sweep abruptly");
+    }
+    flag
+}
+
+/// Writes the report (unless `no_report`) and prints the summary.
+pub(super) fn finish(out: &Path, no_report: bool, json: bool, summary: &Summary) -> Result<()> {
+    if !no_report {
+        super::report::write(out)?;
+    }
+    if json {
         println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         print_summary(summary);

@@ -10,8 +10,10 @@
 
 mod plan;
 mod runner;
+mod shard;
 mod summary;
 
-pub use plan::{Shard, ShardError, SweepPlan};
+pub use plan::SweepPlan;
 pub use runner::{ReplicationRuns, SweepOutput, SweepRun, run_sweep};
+pub use shard::{Shard, ShardError, ShardOrigin, ShardRequest, detect as detect_shard};
 pub use summary::{BASELINE, Estimate, PolicySummary, RunFigures, Summary, summarise};

@@ -1,7 +1,9 @@
 //! [`run_sweep`]: replications in parallel (rayon), every policy on the same
-//! tape within a replication, results handed over in replication order.
+//! tape within a replication, results handed over in replication order;
+//! a stop flag (SIGTERM) ends it between runs.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hcp_engine::rng::RngStreams;
 use hcp_models::twin::{OracleBound, RunKey, RunResult, TwinSetup, TwinSink, oracle, run};
@@ -61,6 +63,10 @@ pub struct SweepRun<'a> {
     pub threads: usize,
     /// Whether to compute the oracle's bound for every replication.
     pub oracle: bool,
+    /// Once set, no further run starts: runs under way finish and are
+    /// handed over, a replication with a run not started is left out
+    /// whole (never half-reported), and [`run_sweep`] returns what is done.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// Runs every policy over every replication of `plan` on its threads. Each
@@ -69,7 +75,8 @@ pub struct SweepRun<'a> {
 /// forecaster. `output` hears of each run and each
 /// replication as they finish (from any thread, in any order); the return
 /// value lists every replication in increasing order, whatever the thread
-/// count.
+/// count — every one of them unless `plan.stop` was set, then those that
+/// finished.
 ///
 /// # Errors
 /// The first error `output` returned, or a thread pool that cannot start.
@@ -88,7 +95,9 @@ where
         replications,
         threads,
         oracle: with_oracle,
+        stop,
     } = *plan;
+    let stopped = || stop.is_some_and(|flag| flag.load(Ordering::Relaxed));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()?;
@@ -96,6 +105,9 @@ where
         replications
             .par_iter()
             .map(|&replication| {
+                if stopped() {
+                    return Ok(None);
+                }
                 let streams = RngStreams::new(seed, replication);
                 let tape = setup.shared_tape(&streams);
                 let (bound, runs) = rayon::join(
@@ -104,6 +116,9 @@ where
                         policies
                             .par_iter()
                             .map(|policy| {
+                                if stopped() {
+                                    return Ok(None);
+                                }
                                 let key = RunKey {
                                     scenario: scenario.to_owned(),
                                     policy: policy.name().to_owned(),
@@ -120,19 +135,23 @@ where
                                     sink,
                                 );
                                 output.run_done(&key, &result, sink)?;
-                                Ok((key, result))
+                                Ok(Some((key, result)))
                             })
-                            .collect::<Result<Vec<_>, O::Error>>()
+                            .collect::<Result<Option<Vec<_>>, O::Error>>()
                     },
                 );
+                let Some(runs) = runs? else {
+                    return Ok(None);
+                };
                 let runs = ReplicationRuns {
                     replication,
-                    runs: runs?,
+                    runs,
                     oracle: bound,
                 };
                 output.replication_done(&runs)?;
-                Ok(runs)
+                Ok(Some(runs))
             })
-            .collect()
+            .collect::<Result<Vec<_>, O::Error>>()
+            .map(|done| done.into_iter().flatten().collect())
     })
 }
