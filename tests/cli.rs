@@ -278,7 +278,8 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// Every file under `dir`, relative path → bytes, sorted.
+/// Every file under `dir` but the shard manifests (which say who wrote
+/// what, and differ by design), relative path → bytes, sorted.
 fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -286,6 +287,9 @@ fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "manifests") {
+                    continue;
+                }
                 stack.push(path);
             } else {
                 let rel = path.strip_prefix(dir).unwrap().display().to_string();
@@ -652,5 +656,106 @@ fn report_says_plainly_what_is_wrong_with_its_input() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Total bytes of the files under `dir`.
+fn bytes_under(dir: &std::path::Path) -> usize {
+    files(dir).iter().map(|(_, b)| b.len()).sum()
+}
+
+#[test]
+fn a_failed_write_keeps_what_was_finished_and_resume_completes_it() {
+    let base = temp_dir("sweep-full-disk");
+    let scenario = small_scenario(&base);
+    let s = scenario.to_str().unwrap();
+    let full = base.join("full");
+    let args = |out: &std::path::Path| {
+        vec![
+            "sweep".to_owned(),
+            s.to_owned(),
+            "--threads".to_owned(),
+            "1".to_owned(),
+            "--no-report".to_owned(),
+            "--json".to_owned(),
+            "--out".to_owned(),
+            out.display().to_string(),
+        ]
+    };
+    let run = |extra: &[&str], out: &std::path::Path| {
+        let mut all = args(out);
+        all.extend(extra.iter().map(|e| (*e).to_owned()));
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        hcp(&refs)
+    };
+    let single = run(&[], &full);
+    assert!(single.status.success());
+    // A disk too small for the whole sweep: a tmpfs of about half its size
+    // where the system lets us mount one (root), else a folder we may not
+    // write (anyone else).
+    let tight = base.join("tight");
+    std::fs::create_dir_all(&tight).unwrap();
+    let half_kib = (bytes_under(&full) / 2 / 1024).max(64);
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={half_kib}k"), "tmpfs"])
+        .arg(&tight)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tight, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let out = tight.join("out");
+    let failed = run(&[], &out);
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(75), "{err}");
+    assert!(err.contains(&tight.display().to_string()), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    if mounted {
+        assert!(err.contains("No space left on device"), "{err}");
+    }
+    // What was written is whole: no temporary file, every part readable.
+    let written = if out.exists() {
+        files(&out)
+    } else {
+        Vec::new()
+    };
+    assert!(
+        written.iter().all(|(p, _)| !p.ends_with(".tmp")),
+        "{written:?}"
+    );
+    if mounted {
+        let status = hcp(&["sweep", "status", out.to_str().unwrap(), "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(status.status.code(), Some(1), "{doc}");
+        assert_eq!(doc[0]["verdict"], "incomplete");
+        assert!(doc[0]["problems"].as_array().unwrap().is_empty(), "{doc}");
+        assert!(doc[0]["present"].as_u64().unwrap() < 3, "{doc}");
+    }
+    // The cause fixed, --resume completes the sweep to the same bytes.
+    if mounted {
+        let grown = std::process::Command::new("mount")
+            .args(["-o", "remount,size=64m"])
+            .arg(&tight)
+            .status()
+            .unwrap();
+        assert!(grown.success());
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tight, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let resumed = run(&["--resume"], &out);
+    let resumed_err = String::from_utf8_lossy(&resumed.stderr).into_owned();
+    let same_files = files(&out) == files(&full);
+    let same_summary = resumed.stdout == single.stdout;
+    if mounted {
+        let _ = std::process::Command::new("umount").arg(&tight).status();
+    }
+    assert!(resumed.status.success(), "{resumed_err}");
+    assert!(
+        same_files,
+        "the resumed sweep's files differ from a single run"
+    );
+    assert!(same_summary);
     let _ = std::fs::remove_dir_all(&base);
 }

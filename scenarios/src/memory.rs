@@ -172,7 +172,7 @@ pub(crate) fn refusal(estimate: &MemoryEstimate, limit: u64) -> String {
     let (part, bytes) = estimate.biggest();
     format!(
         "the sweep would need {estimate}, above the memory limit of {}; the biggest part is \
-         {part} ({}): {}, or raise the limit (--memory-limit)",
+         {part} ({}): {}, or raise the limit (--memory-limit-gib)",
         gib(limit),
         gib(bytes),
         estimate.advice()

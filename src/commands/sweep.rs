@@ -251,15 +251,22 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         state: ShardState::Running,
         rows: None,
     };
+    // A shard the scheduler started reports to its log only; one given by
+    // --shard (or a whole sweep) summarises what is on disk, as before.
+    let scheduled = sharded && origin != ShardOrigin::Flag;
     if sharded && plan.replications.is_empty() {
         eprintln!(
             "sweep {name}: shard {shard} is already complete in {} — nothing to do",
             args.out.display()
         );
         finish_manifest(&args.out, &mut manifest)?;
-        return Ok(());
+        if scheduled {
+            return Ok(());
+        }
     }
-    manifest.write(&args.out)?;
+    if !plan.replications.is_empty() {
+        manifest.write(&args.out)?;
+    }
     let progress = if std::io::stderr().is_terminal() && !plan.replications.is_empty() {
         let bar = ProgressBar::new((plan.replications.len() * policies.len()) as u64);
         if let Ok(style) =
@@ -314,7 +321,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .into());
     }
     finish_manifest(&args.out, &mut manifest)?;
-    if sharded {
+    if scheduled {
         eprintln!(
             "shard {shard} complete; `hcp sweep status {}` tells when every shard is",
             args.out.display()
