@@ -123,7 +123,7 @@ pub fn read_manifests(
 ) -> Result<Vec<(PathBuf, ShardManifest)>, ReportError> {
     let mut out = Vec::new();
     for (name, path) in entries(&manifest_folder(dir, scenario)?)? {
-        if !name.starts_with("shard-") || !name.ends_with(".json") {
+        if !name.starts_with("shard-") || Path::new(&name).extension().is_none_or(|e| e != "json") {
             continue;
         }
         let text = fs::read_to_string(&path).map_err(ReportError::io(&path))?;

@@ -132,46 +132,7 @@ fn scenario_status(dir: &Path, scenario: &str) -> Result<ScenarioStatus, ReportE
             }
         }
     }
-    let mut present = BTreeSet::new();
-    for (r, path) in runs_parts(dir, scenario)? {
-        let meta = match part_meta(&path) {
-            Ok(meta) => meta,
-            Err(e) => {
-                problems.push(format!("unreadable part: {e}"));
-                continue;
-            }
-        };
-        let Some(id) = &identity else {
-            present.insert(r);
-            continue;
-        };
-        let mismatch = if meta.scenario_hash != id.scenario_hash {
-            Some(format!("scenario hash {}", meta.scenario_hash))
-        } else if meta.seed != id.seed.to_string() {
-            Some(format!("seed {}", meta.seed))
-        } else if meta.git_revision != id.git_revision {
-            Some(format!("code revision {}", meta.git_revision))
-        } else if r >= id.replications_total {
-            Some(format!(
-                "replication {r} of a sweep of {}",
-                id.replications_total
-            ))
-        } else if meta.rows != id.policies.len() as u64 {
-            Some(format!(
-                "{} rows for {} policies",
-                meta.rows,
-                id.policies.len()
-            ))
-        } else {
-            None
-        };
-        match mismatch {
-            Some(why) => problems.push(format!("{} is not of this sweep: {why}", path.display())),
-            None => {
-                present.insert(r);
-            }
-        }
-    }
+    let present = present_parts(dir, scenario, identity.as_ref(), &mut problems)?;
     let total = identity.as_ref().map(|m| m.replications_total);
     let missing: Vec<u64> = total
         .map(|t| (0..t).filter(|r| !present.contains(r)).collect())
@@ -260,6 +221,58 @@ fn scenario_status(dir: &Path, scenario: &str) -> Result<ScenarioStatus, ReportE
     })
 }
 
+/// Replications whose `runs` part reads and belongs to the sweep of
+/// `identity` (any readable part when there is no manifest); every other
+/// part is a problem.
+fn present_parts(
+    dir: &Path,
+    scenario: &str,
+    identity: Option<&ShardManifest>,
+    problems: &mut Vec<String>,
+) -> Result<BTreeSet<u64>, ReportError> {
+    let mut present = BTreeSet::new();
+    for (r, path) in runs_parts(dir, scenario)? {
+        let meta = match part_meta(&path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                problems.push(format!("unreadable part: {e}"));
+                continue;
+            }
+        };
+        let Some(id) = identity else {
+            present.insert(r);
+            continue;
+        };
+        let mismatch = if meta.scenario_hash != id.scenario_hash {
+            Some(format!("scenario hash {}", meta.scenario_hash))
+        } else if meta.seed != id.seed.to_string() {
+            Some(format!("seed {}", meta.seed))
+        } else if meta.git_revision != id.git_revision {
+            Some(format!("code revision {}", meta.git_revision))
+        } else if r >= id.replications_total {
+            Some(format!(
+                "replication {r} of a sweep of {}",
+                id.replications_total
+            ))
+        } else if meta.rows != id.policies.len() as u64 {
+            Some(format!(
+                "{} rows for {} policies",
+                meta.rows,
+                id.policies.len()
+            ))
+        } else {
+            None
+        };
+        match mismatch {
+            Some(why) => problems.push(format!("{} is not of this sweep: {why}", path.display())),
+            None => {
+                present.insert(r);
+            }
+        }
+    }
+    Ok(present)
+}
+
 /// `.tmp` files under the scenario's partitions.
 fn leftovers(dir: &Path, scenario: &str) -> Result<Vec<PathBuf>, ReportError> {
     let mut out = Vec::new();
@@ -273,7 +286,7 @@ fn leftovers(dir: &Path, scenario: &str) -> Result<Vec<PathBuf>, ReportError> {
         }
         for f in folders {
             for (name, path) in entries(&f)? {
-                if name.ends_with(".tmp") {
+                if Path::new(&name).extension().is_some_and(|e| e == "tmp") {
                     out.push(path);
                 }
             }

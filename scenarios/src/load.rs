@@ -83,8 +83,8 @@ pub enum ScenarioError {
     Setup {
         /// The file.
         file: String,
-        /// The world's or plant's error.
-        source: TwinError,
+        /// The world's or plant's error (boxed: it is large).
+        source: Box<TwinError>,
     },
     /// A sweep of the scenario would not fit in memory
     /// ([`crate::memory::check`]): the estimate and its parts, the limit,
@@ -141,7 +141,7 @@ impl LoadedScenario {
         TwinSetup::prepare(world.clone(), self.scenario.plant.clone(), &self.base_dir).map_err(
             |source| ScenarioError::Setup {
                 file: self.source.clone(),
-                source,
+                source: Box::new(source),
             },
         )
     }
@@ -327,7 +327,7 @@ fn non_finite(value: &toml::Value, key: &mut String) -> Option<(String, f64)> {
         toml::Value::Table(table) => non_finite_in(table, key),
         toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
             let len = key.len();
-            key.push_str(&format!("[{i}]"));
+            let _ = std::fmt::Write::write_fmt(key, format_args!("[{i}]"));
             let found = non_finite(v, key);
             key.truncate(len);
             found

@@ -356,14 +356,18 @@ mod tests {
 
     #[test]
     fn the_estimate_grows_linearly_with_the_horizon() {
-        let e = |d| with_days(d).memory_estimate(&plan()).bytes;
-        let (a, b, c) = (e(100), e(200), e(400));
-        assert!(b > a, "{a} {b}");
-        assert_eq!(c - b, 2 * (b - a), "{a} {b} {c}");
+        let bytes = |days| with_days(days).memory_estimate(&plan()).bytes;
+        let (d100, d200, d400) = (bytes(100), bytes(200), bytes(400));
+        assert!(d200 > d100, "{d100} {d200}");
+        assert_eq!(d400 - d200, 2 * (d200 - d100), "{d100} {d200} {d400}");
         // Past the shared job list's cap the jobs leave the tape; the rest
         // still grows in proportion.
-        let (d, f) = (e(50_000), e(100_000));
-        assert!(f > d && (e(150_000) - f) == f - d, "{d} {f}");
+        let (fifty_thousand, hundred_thousand) = (bytes(50_000), bytes(100_000));
+        assert!(
+            hundred_thousand > fifty_thousand
+                && (bytes(150_000) - hundred_thousand) == hundred_thousand - fifty_thousand,
+            "{fifty_thousand} {hundred_thousand}"
+        );
     }
 
     #[test]

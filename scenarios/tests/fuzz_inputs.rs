@@ -18,6 +18,16 @@
 //! `HCP_FUZZ_CASE=N` replays case N alone; `HCP_FUZZ_VERBOSE=1` prints each
 //! case before it runs. A failing case's files are kept
 //! under the temp folder and their path is printed with the case number.
+// Test code: the mutator's index arithmetic casts freely, one runner
+// function walks every case kind, and wall time only times the tally.
+#![allow(
+    clippy::assigning_clones,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::disallowed_methods,
+    clippy::duration_suboptimal_units,
+    clippy::too_many_lines
+)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -930,7 +940,7 @@ fn kind_of(e: &hcp_scenarios::ScenarioError) -> &'static str {
         E::Key { .. } => "key",
         E::UnknownBuiltin { .. } => "builtin",
         E::Memory { .. } => "memory",
-        E::Setup { source, .. } => match source {
+        E::Setup { source, .. } => match &**source {
             TwinError::Plant(_) => "plant",
             TwinError::World(WorldError::Data { .. }) => "series",
             TwinError::World(WorldError::Grid(_)) => "grid",

@@ -21,7 +21,7 @@ pub struct Permanent(anyhow::Error);
 
 impl Permanent {
     /// A permanent error with this message.
-    pub fn new(message: impl fmt::Display) -> anyhow::Error {
+    pub fn message(message: impl fmt::Display) -> anyhow::Error {
         anyhow::Error::new(Permanent(anyhow::anyhow!("{message}")))
     }
 

@@ -150,6 +150,9 @@ impl SweepOutput<RunRecorder> for ParquetOutput<'_> {
 }
 
 /// Runs the sweep (or its `status` / `merge`).
+// The sweep's steps in order (plan, shard, manifest, run, summary); to be
+// split into a sweep-plan type.
+#[allow(clippy::too_many_lines)]
 pub fn run(args: &SweepArgs) -> Result<()> {
     match &args.action {
         Some(SweepAction::Status(a)) => return super::sweep_status::status(a),
@@ -161,7 +164,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let name = scenario.name.clone();
     let replications = args.replications.unwrap_or(scenario.sweep.replications);
     if replications == 0 {
-        return Err(Permanent::new("--replications must be at least 1"));
+        return Err(Permanent::message("--replications must be at least 1"));
     }
     let seed = args.seed.unwrap_or(scenario.sweep.seed);
     let mut policies: Vec<PolicyConfig> = match &args.policies {
@@ -186,7 +189,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     if threads == 0 {
-        return Err(Permanent::new("--threads must be at least 1"));
+        return Err(Permanent::message("--threads must be at least 1"));
     }
     let request = ShardRequest {
         explicit: args.shard,
@@ -195,26 +198,14 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     };
     let detected = detect_shard(&request, |k| std::env::var(k).ok()).map_err(Permanent::wrap)?;
     let intervals = scenario.sweep.intervals_output && !args.no_intervals;
-    let memory_plan = MemoryPlan {
+    let estimate = fits_in_memory(
+        args,
+        &loaded,
         threads,
-        replications_in_flight: threads.min(replications as usize),
-        policies: policies.len(),
-        keep_intervals: intervals,
-        oracle: !args.no_oracle,
-    };
-    let estimate = loaded.memory_estimate(&memory_plan);
-    let limit = match args.memory_limit_gib {
-        Some(gib) if gib.is_finite() && gib > 0.0 => Some((gib * 1_073_741_824.0) as u64),
-        Some(gib) => {
-            return Err(Permanent::new(format!(
-                "--memory-limit-gib {gib}: give a positive number of GiB"
-            )));
-        }
-        None => memory_limit(),
-    };
-    if let Some(limit) = limit {
-        check_memory(&estimate, limit).map_err(Permanent::wrap)?;
-    }
+        replications,
+        policies.len(),
+        intervals,
+    )?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let (shard, origin) = detected.unwrap_or((Shard::WHOLE, ShardOrigin::Flag));
@@ -339,6 +330,41 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     finish(&args.out, args.no_report, args.json, &summary)
 }
 
+/// The sweep's estimated peak memory, refused (a permanent error) when it
+/// exceeds `--memory-limit-gib` or the memory this process may use.
+// The limit is a positive, finite number of GiB; the cast saturates.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn fits_in_memory(
+    args: &SweepArgs,
+    loaded: &LoadedScenario,
+    threads: usize,
+    replications: u32,
+    policies: usize,
+    intervals: bool,
+) -> Result<hcp_scenarios::memory::MemoryEstimate> {
+    let memory_plan = MemoryPlan {
+        threads,
+        replications_in_flight: threads.min(replications as usize),
+        policies,
+        keep_intervals: intervals,
+        oracle: !args.no_oracle,
+    };
+    let estimate = loaded.memory_estimate(&memory_plan);
+    let limit = match args.memory_limit_gib {
+        Some(gib) if gib.is_finite() && gib > 0.0 => Some((gib * 1_073_741_824.0) as u64),
+        Some(gib) => {
+            return Err(Permanent::message(format!(
+                "--memory-limit-gib {gib}: give a positive number of GiB"
+            )));
+        }
+        None => memory_limit(),
+    };
+    if let Some(limit) = limit {
+        check_memory(&estimate, limit).map_err(Permanent::wrap)?;
+    }
+    Ok(estimate)
+}
+
 /// Replications of `scenario` already written under `out` by this very
 /// sweep (same scenario hash, seed and code revision). A part written by
 /// another sweep is an error no retry can fix: the folder belongs to
@@ -356,7 +382,7 @@ fn done_of_this_sweep(out: &Path, scenario: &str, meta: &DatasetMeta) -> Result<
             &meta.git_revision,
         );
         if theirs != ours {
-            return Err(Permanent::new(format!(
+            return Err(Permanent::message(format!(
                 "{} was written by another sweep (scenario hash {}, seed {}, code {}; this one: {}, {}, {}): give this sweep its own --out",
                 path.display(),
                 part.scenario_hash,

@@ -137,14 +137,13 @@ fn print_status(s: &ScenarioStatus) {
 pub fn merge(args: &MergeArgs) -> Result<()> {
     let all = sweep_status(&args.dir).map_err(Permanent::wrap)?;
     let status = match (&args.scenario, all.as_slice()) {
-        (Some(name), _) => all
-            .iter()
-            .find(|s| &s.scenario == name)
-            .ok_or_else(|| Permanent::new(format!("{}: no scenario {name}", args.dir.display())))?,
+        (Some(name), _) => all.iter().find(|s| &s.scenario == name).ok_or_else(|| {
+            Permanent::message(format!("{}: no scenario {name}", args.dir.display()))
+        })?,
         (None, [one]) => one,
         (None, _) => {
             let names: Vec<&str> = all.iter().map(|s| s.scenario.as_str()).collect();
-            return Err(Permanent::new(format!(
+            return Err(Permanent::message(format!(
                 "{} holds scenarios {}: name one with --scenario",
                 args.dir.display(),
                 names.join(", ")
@@ -164,7 +163,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         }
         Verdict::Inconsistent => {
             print_status(status);
-            return Err(Permanent::new(format!(
+            return Err(Permanent::message(format!(
                 "{}: sweep {} is inconsistent: {}",
                 args.dir.display(),
                 status.scenario,
@@ -182,7 +181,7 @@ fn summarise_complete(
     json: bool,
 ) -> Result<()> {
     let (Some(seed), Some(days)) = (status.seed, status.horizon_days) else {
-        return Err(Permanent::new("a complete sweep without a manifest"));
+        return Err(Permanent::message("a complete sweep without a manifest"));
     };
     let figures: Vec<RunFigures> = hcp_reports::read_runs(dir)?
         .into_iter()

@@ -95,7 +95,7 @@ pub fn btc_price(
     let offset_days = position(&daily, horizon, path, 1)?;
     let prices = &daily.columns[0];
     if let Some((d, v)) = prices.iter().enumerate().find(|(_, v)| **v > MAX_BTC_USD) {
-        let day = daily.start + chrono::TimeDelta::days(d as i64);
+        let day = daily.start + chrono::TimeDelta::days(i64::try_from(d).unwrap_or(i64::MAX));
         return Err(DataError::file(
             path,
             format!(
