@@ -140,6 +140,34 @@ pub struct PartMeta {
     pub git_revision: String,
 }
 
+impl PartMeta {
+    /// How this part differs from a sweep of `scenario_hash`, `seed` and
+    /// `git_revision` (the first of them that differs), or `None` when the
+    /// sweep wrote it.
+    pub fn differs_from(
+        &self,
+        scenario_hash: &str,
+        seed: u64,
+        git_revision: &str,
+    ) -> Option<String> {
+        if self.scenario_hash != scenario_hash {
+            Some(format!(
+                "scenario hash {}, not {scenario_hash}",
+                self.scenario_hash
+            ))
+        } else if self.seed != seed.to_string() {
+            Some(format!("seed {}, not {seed}", self.seed))
+        } else if self.git_revision != git_revision {
+            Some(format!(
+                "code revision {}, not {git_revision}",
+                self.git_revision
+            ))
+        } else {
+            None
+        }
+    }
+}
+
 /// Reads a part's footer (not its data).
 ///
 /// # Errors

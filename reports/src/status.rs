@@ -243,26 +243,23 @@ fn present_parts(
             present.insert(r);
             continue;
         };
-        let mismatch = if meta.scenario_hash != id.scenario_hash {
-            Some(format!("scenario hash {}", meta.scenario_hash))
-        } else if meta.seed != id.seed.to_string() {
-            Some(format!("seed {}", meta.seed))
-        } else if meta.git_revision != id.git_revision {
-            Some(format!("code revision {}", meta.git_revision))
-        } else if r >= id.replications_total {
-            Some(format!(
-                "replication {r} of a sweep of {}",
-                id.replications_total
-            ))
-        } else if meta.rows != id.policies.len() as u64 {
-            Some(format!(
-                "{} rows for {} policies",
-                meta.rows,
-                id.policies.len()
-            ))
-        } else {
-            None
-        };
+        let mismatch =
+            if let Some(why) = meta.differs_from(&id.scenario_hash, id.seed, &id.git_revision) {
+                Some(why)
+            } else if r >= id.replications_total {
+                Some(format!(
+                    "replication {r} of a sweep of {}",
+                    id.replications_total
+                ))
+            } else if meta.rows != id.policies.len() as u64 {
+                Some(format!(
+                    "{} rows for {} policies",
+                    meta.rows,
+                    id.policies.len()
+                ))
+            } else {
+                None
+            };
         match mismatch {
             Some(why) => problems.push(format!("{} is not of this sweep: {why}", path.display())),
             None => {

@@ -300,13 +300,19 @@ fn canonical(scenario: &Scenario, source: &str) -> Result<String, ScenarioError>
     })
 }
 
+/// The 1-based line and column just after `before` (the text up to a
+/// position).
+fn line_column(before: &str) -> (usize, usize) {
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// A file that is not UTF-8: a syntax error at the first bad byte.
 fn not_utf8(bytes: &[u8], e: &std::string::FromUtf8Error, source: &str) -> ScenarioError {
     let at = e.utf8_error().valid_up_to();
     // The text before the bad byte is valid UTF-8 by definition.
-    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = line_column(std::str::from_utf8(&bytes[..at]).unwrap_or_default());
     ScenarioError::Syntax {
         file: source.to_owned(),
         line,
@@ -351,9 +357,7 @@ fn non_finite_in(table: &toml::Table, key: &mut String) -> Option<(String, f64)>
 
 fn syntax_error(text: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
     let offset = e.span().map_or(0, |span| span.start.min(text.len()));
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = line_column(text.get(..offset).unwrap_or(text));
     ScenarioError::Syntax {
         file: source.to_owned(),
         line,

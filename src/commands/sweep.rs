@@ -12,7 +12,7 @@ use clap::Args;
 use hcp_models::twin::{RunKey, RunResult, TwinSetup};
 use hcp_policies::PolicyConfig;
 use hcp_reports::manifest::{ShardManifest, ShardState, count_rows};
-use hcp_reports::{DatasetMeta, RunRecorder, RunRow};
+use hcp_reports::{DatasetMeta, OutputTable, RunRecorder, RunRow};
 use hcp_scenarios::LoadedScenario;
 use hcp_scenarios::memory::{MemoryPlan, check as check_memory, memory_limit};
 use hcp_scenarios::sweep::{
@@ -370,32 +370,20 @@ fn fits_in_memory(
 /// another sweep is an error no retry can fix: the folder belongs to
 /// someone else.
 fn done_of_this_sweep(out: &Path, scenario: &str, meta: &DatasetMeta) -> Result<Vec<u64>> {
-    let mut done = Vec::new();
-    for (r, path) in hcp_reports::runs_parts(out, scenario)? {
-        let Ok(part) = hcp_reports::part_meta(&path) else {
-            continue; // unreadable: written again
-        };
-        let theirs = (&part.scenario_hash, &part.seed, &part.git_revision);
-        let ours = (
-            &meta.scenario_hash,
-            &meta.master_seed.to_string(),
-            &meta.git_revision,
-        );
-        if theirs != ours {
+    let done = hcp_reports::done_replications(out, scenario)?;
+    for &r in &done {
+        let path = hcp_reports::part_path(out, OutputTable::Runs, scenario, "", r)?;
+        let part = hcp_reports::part_meta(&path)?;
+        if let Some(why) =
+            part.differs_from(&meta.scenario_hash, meta.master_seed, &meta.git_revision)
+        {
             return Err(Permanent::message(format!(
-                "{} was written by another sweep (scenario hash {}, seed {}, code {}; this one: {}, {}, {}): give this sweep its own --out",
-                path.display(),
-                part.scenario_hash,
-                part.seed,
-                part.git_revision,
-                meta.scenario_hash,
-                meta.master_seed,
-                meta.git_revision
+                "{} was written by another sweep ({why}): give this sweep its own --out",
+                path.display()
             )));
         }
-        done.push(r);
     }
-    Ok(done)
+    Ok(done.into_iter().collect())
 }
 
 /// Counts the shard's rows from its files and marks its manifest complete.
