@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{builder, fixture, loaded, step_until};
+use common::{builder, fixture_as_typed, loaded, step_until};
 use egui_kittest::kittest::Queryable;
 use hcp_viz::app::ViewerApp;
 use hcp_viz::layout::{Compare, Layout, Tab};
@@ -18,7 +18,7 @@ use hcp_viz::timeline::parse_date;
 
 fn rendered(layout: Layout, at: &str) -> egui_kittest::Harness<'static, ViewerApp> {
     let picked = PickedAdapter::default();
-    let app = ViewerApp::new(Box::new(DatasetSource::open(&fixture())), layout);
+    let app = ViewerApp::new(Box::new(DatasetSource::open(&fixture_as_typed())), layout);
     let mut h = builder()
         .wgpu_setup(software_setup(&picked))
         .build_ui_state(|ui, app: &mut ViewerApp| app.ui(ui), app);

@@ -20,6 +20,14 @@ pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/out")
 }
 
+/// The fixture dataset as a user in viz/ would type it: a relative path,
+/// for tests whose pixels show the folder's name (the title bar), so the
+/// images do not depend on where the clone lies. Cargo runs a package's
+/// tests in the package's folder.
+pub fn fixture_as_typed() -> PathBuf {
+    PathBuf::from("tests/fixture/out")
+}
+
 /// The fixture's scenario file.
 pub fn fixture_scenario() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/fixture.toml")
