@@ -330,7 +330,7 @@ fn sweep_is_identical_at_any_thread_count_and_any_sharding() {
     // The summary pairs every policy with mining-only over 3 replications.
     assert_eq!(a["replications"], 3);
     let policies = a["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 5);
+    assert_eq!(policies.len(), 6);
     assert_eq!(policies[0]["policy"], "mining-only");
     // The oracle bounds every run: % of oracle never above 100, regret
     // never negative, and the two agree with the bound's mean.
@@ -356,6 +356,20 @@ fn sweep_is_identical_at_any_thread_count_and_any_sharding() {
         let base_profit = policies[0]["profit_usd"]["mean"].as_f64().unwrap();
         assert!((mean - (profit - base_profit)).abs() < 1e-6 * profit.abs().max(1.0));
     }
+    // The clairvoyant reference runs last and splits mpc's regret: the two
+    // parts add up to the regret the mpc row reports.
+    assert_eq!(policies[5]["policy"], "mpc-clairvoyant");
+    let split = &a["mpc_regret_split"];
+    let part = |k: &str| split[k]["mean"].as_f64().unwrap();
+    let mpc_regret = policies[4]["regret_usd"]["mean"].as_f64().unwrap();
+    assert!((part("regret_usd") - mpc_regret).abs() < 1e-6 * oracle.abs());
+    assert!(
+        (part("forecast_error_usd") + part("structure_and_relaxation_usd") - mpc_regret).abs()
+            < 1e-6 * oracle.abs(),
+        "{split}"
+    );
+    assert!(policies[5]["pct_of_clairvoyant"].is_null());
+    assert_eq!(policies[4]["pct_of_clairvoyant"]["n"], 3);
     let _ = std::fs::remove_dir_all(&base);
 }
 
@@ -507,7 +521,11 @@ fn sweep_writes_a_report_that_is_complete_and_self_contained() {
     // summary.md's numbers are those of the runs table.
     let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
     let runs = hcp_reports::read_runs(&out).unwrap();
-    assert_eq!(runs.len(), 15);
+    assert_eq!(
+        runs.len(),
+        3 * 6,
+        "3 replications of the 6 default policies"
+    );
     for policy in ["mining-only", "breakeven", "mpc"] {
         let profits: Vec<f64> = runs
             .iter()

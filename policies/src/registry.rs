@@ -41,6 +41,10 @@ pub enum PolicyConfig {
     Breakeven(BreakevenParams),
     /// Plans a rolling horizon over the forecast with an LP.
     Mpc(MpcParams),
+    /// `mpc` fed the true future instead of a forecast: a diagnostic
+    /// yardstick between the online policies and the oracle, never
+    /// deployable (the sweep gives it a forecaster that reads the tape).
+    MpcClairvoyant(MpcParams),
 }
 
 impl PolicyConfig {
@@ -52,6 +56,7 @@ impl PolicyConfig {
             PolicyConfig::SeedThreshold(_) => "seed-threshold",
             PolicyConfig::Breakeven(_) => "breakeven",
             PolicyConfig::Mpc(_) => "mpc",
+            PolicyConfig::MpcClairvoyant(_) => "mpc-clairvoyant",
         }
     }
 
@@ -63,7 +68,15 @@ impl PolicyConfig {
             PolicyConfig::SeedThreshold(p) => Box::new(SeedThreshold::new(p)),
             PolicyConfig::Breakeven(p) => Box::new(Breakeven::new(p)),
             PolicyConfig::Mpc(p) => Box::new(Mpc::new(p)),
+            PolicyConfig::MpcClairvoyant(p) => Box::new(Mpc::clairvoyant(p)),
         }
+    }
+
+    /// Whether the policy is a diagnostic that must be shown the true
+    /// future (a forecaster reading the world's tape) rather than the
+    /// scenario's forecaster. Such a policy cannot drive a fleet.
+    pub fn sees_the_future(&self) -> bool {
+        matches!(self, PolicyConfig::MpcClairvoyant(_))
     }
 
     /// Every policy with its default parameters, in registry order.
@@ -74,6 +87,7 @@ impl PolicyConfig {
             PolicyConfig::SeedThreshold(SeedThresholdParams::default()),
             PolicyConfig::Breakeven(BreakevenParams::default()),
             PolicyConfig::Mpc(MpcParams::default()),
+            PolicyConfig::MpcClairvoyant(MpcParams::default()),
         ]
     }
 

@@ -18,7 +18,8 @@ fn every_policy_builds_under_its_name_and_round_trips_through_toml() {
             "ai-first",
             "seed-threshold",
             "breakeven",
-            "mpc"
+            "mpc",
+            "mpc-clairvoyant"
         ]
     );
     for config in PolicyConfig::defaults() {
@@ -59,7 +60,7 @@ fn unknown_names_and_fields_are_refused_with_the_valid_choices() {
     let err = PolicyConfig::by_name("hodl").unwrap_err().to_string();
     assert_eq!(
         err,
-        "unknown policy `hodl`: expected one of mining-only, ai-first, seed-threshold, breakeven, mpc"
+        "unknown policy `hodl`: expected one of mining-only, ai-first, seed-threshold, breakeven, mpc, mpc-clairvoyant"
     );
     let err = ForecasterConfig::by_name("oracle").unwrap_err().to_string();
     assert!(

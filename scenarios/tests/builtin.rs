@@ -38,7 +38,7 @@ fn reference_is_the_default_scenario() {
     assert_eq!(loaded.scenario, Scenario::default());
     assert_eq!(loaded.scenario.sweep.replications, 12);
     assert_eq!(loaded.scenario.sweep.detail_replications, 2);
-    assert_eq!(loaded.scenario.policies.len(), 5);
+    assert_eq!(loaded.scenario.policies.len(), 6);
 }
 
 #[test]

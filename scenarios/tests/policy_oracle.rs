@@ -5,13 +5,22 @@
 mod common;
 
 use common::setup;
-use hcp_contract::{Action, Observation, Persistence, Policy};
+use hcp_contract::{Action, Forecaster, Observation, Persistence, Policy};
 use hcp_engine::rng::RngStreams;
 use hcp_models::twin::{RunResult, TwinSetup, oracle};
-use hcp_policies::PolicyConfig;
+use hcp_policies::{ForecasterConfig, PolicyConfig};
+use hcp_scenarios::sweep::forecaster_for;
 
-fn play(setup: &TwinSetup, seed: u64, policy: Box<dyn Policy>) -> RunResult {
-    common::play(setup, seed, policy, Box::new(Persistence::default())).0
+/// A policy under test: its name, the policy, and what it forecasts with.
+type Contender = (String, Box<dyn Policy>, Box<dyn Forecaster>);
+
+fn play(
+    setup: &TwinSetup,
+    seed: u64,
+    policy: Box<dyn Policy>,
+    forecaster: Box<dyn Forecaster>,
+) -> RunResult {
+    common::play(setup, seed, policy, forecaster).0
 }
 
 /// `breakeven`, plus every grid and ancillary payment it can reach: all
@@ -68,18 +77,24 @@ fn no_policy_beats_the_oracle() {
         let bound = oracle(&setup, &tape, &streams);
         assert!(bound.profit_usd.is_finite() && bound.profit_usd > 0.0);
         let mut best = f64::NEG_INFINITY;
-        let mut policies: Vec<(String, Box<dyn Policy>)> = PolicyConfig::defaults()
+        // Every policy with persistence, the clairvoyant reference with
+        // the true future.
+        let mut policies: Vec<Contender> = PolicyConfig::defaults()
             .iter()
-            .map(|c| (c.name().to_owned(), c.build()))
+            .map(|c| {
+                let forecaster = forecaster_for(c, &ForecasterConfig::Persistence, &tape);
+                (c.name().to_owned(), c.build(), forecaster)
+            })
             .collect();
         policies.push((
             "grabber".into(),
             Box::new(Grabber {
                 inner: PolicyConfig::by_name("breakeven").unwrap().build(),
             }),
+            Box::new(Persistence::default()),
         ));
-        for (name, policy) in policies {
-            let profit = play(&setup, seed, policy).ledger.profit_usd;
+        for (name, policy, forecaster) in policies {
+            let profit = play(&setup, seed, policy, forecaster).ledger.profit_usd;
             assert!(
                 profit <= bound.profit_usd,
                 "seed {seed}: {name} earns {profit:.0} > oracle {:.0} ({bound:?})",

@@ -16,8 +16,8 @@ use hcp_reports::{DatasetMeta, OutputTable, RunRecorder, RunRow};
 use hcp_scenarios::LoadedScenario;
 use hcp_scenarios::memory::{MemoryPlan, check as check_memory, memory_limit};
 use hcp_scenarios::sweep::{
-    BASELINE, ReplicationRuns, RunFigures, Shard, ShardOrigin, ShardRequest, Summary, SweepOutput,
-    SweepPlan, SweepRun, detect_shard, run_sweep, summarise,
+    BASELINE, CLAIRVOYANT, Estimate, ReplicationRuns, RunFigures, Shard, ShardOrigin, ShardRequest,
+    Summary, SweepOutput, SweepPlan, SweepRun, detect_shard, run_sweep, summarise,
 };
 
 use super::exit::{Permanent, Terminated};
@@ -520,6 +520,34 @@ fn print_summary(summary: &Summary) {
             "{:<16} {:>22}   (upper bound: perfect foresight, free switching; not a deployable policy)",
             "oracle",
             format!("{:.2} [{:.2}, {:.2}]", m(o.mean), m(o.ci_low), m(o.ci_high))
+        );
+    }
+    let ci = |e: &Estimate| format!("{:.2} [{:.2}, {:.2}]", m(e.mean), m(e.ci_low), m(e.ci_high));
+    if summary.policies.iter().any(|p| p.policy == CLAIRVOYANT) {
+        println!(
+            "{CLAIRVOYANT}: mpc shown the true future prices and hashprice (a diagnostic yardstick, not deployable)"
+        );
+        let pcts: Vec<String> = summary
+            .policies
+            .iter()
+            .filter_map(|p| {
+                let e = p.pct_of_clairvoyant?;
+                Some(format!(
+                    "{} {:.1} [{:.1}, {:.1}]",
+                    p.policy, e.mean, e.ci_low, e.ci_high
+                ))
+            })
+            .collect();
+        if !pcts.is_empty() {
+            println!("% of {CLAIRVOYANT}: {}", pcts.join(", "));
+        }
+    }
+    if let Some(split) = &summary.mpc_regret_split {
+        println!(
+            "mpc's regret vs the oracle {} = forecast error {} + structure and relaxation {}",
+            ci(&split.regret_usd),
+            ci(&split.forecast_error_usd),
+            ci(&split.structure_and_relaxation_usd)
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Bad bridge configurations are refused before anything runs, each with
 //! the file, the key and the problem: an unknown firmware, a cap below what
-//! the fleet draws even curtailed, a policy that does not exist, a missing
+//! the fleet draws even curtailed, a policy that does not exist or is the
+//! clairvoyant diagnostic, a missing
 //! token file, a feed that cannot be reached at start, arming a site that
 //! does not allow it. A good one loads, and the bridge starts disarmed.
 
@@ -91,6 +92,16 @@ fn a_policy_that_does_not_exist_is_refused() {
     assert_eq!(key, "policy.kind");
     assert!(
         problem.contains("best-guess") && problem.contains("breakeven"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn the_clairvoyant_diagnostic_cannot_drive_a_fleet() {
+    let (key, problem) = error(&GOOD.replace("kind = \"breakeven\"", "kind = \"mpc-clairvoyant\""));
+    assert_eq!(key, "policy.kind");
+    assert!(
+        problem.contains("mpc-clairvoyant") && problem.contains("cannot drive a fleet"),
         "{problem}"
     );
 }

@@ -27,6 +27,7 @@
 mod apply;
 mod asic_cohort;
 mod books;
+mod clairvoyant;
 mod fixed;
 mod gpu_pool;
 mod grid_settlement;
@@ -48,6 +49,7 @@ mod stepper;
 mod timeline;
 pub mod validation;
 
+pub use clairvoyant::Clairvoyant;
 pub use fixed::FixedPolicy;
 pub use oracle::{OracleBound, oracle};
 pub use result::{

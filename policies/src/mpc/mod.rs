@@ -124,6 +124,8 @@ impl Default for MpcParams {
 /// step.
 #[derive(Debug, Clone)]
 pub struct Mpc {
+    /// `mpc`, or `mpc-clairvoyant` when the sweep shows it the true future.
+    name: &'static str,
     params: MpcParams,
     /// GPU planning and demand response, shared with `breakeven`.
     inner: Breakeven,
@@ -150,7 +152,18 @@ pub struct Mpc {
 impl Mpc {
     /// The policy with `params`.
     pub fn new(params: MpcParams) -> Self {
+        Mpc::named("mpc", params)
+    }
+
+    /// The policy with `params` under the name the clairvoyant reference
+    /// goes by (the same decisions; only its forecaster differs).
+    pub fn clairvoyant(params: MpcParams) -> Self {
+        Mpc::named("mpc-clairvoyant", params)
+    }
+
+    fn named(name: &'static str, params: MpcParams) -> Self {
         Mpc {
+            name,
             params,
             inner: Breakeven::new(BreakevenParams {
                 demand_response: params.demand_response,
@@ -371,7 +384,7 @@ fn in_event(o: &Observation, site: usize, h: usize) -> bool {
 
 impl Policy for Mpc {
     fn name(&self) -> &'static str {
-        "mpc"
+        self.name
     }
 
     fn subscriptions(&self) -> Subscriptions {

@@ -75,6 +75,14 @@ pub fn page(sections: &[Section]) -> String {
             escape(&s.per_run)
         );
         table(&mut out, &s.streams);
+        if let Some(split) = &s.regret_split {
+            let _ = writeln!(
+                out,
+                "<h3>What mpc's regret is made of (USD {}; paired by replication; mpc-clairvoyant is mpc shown the true prices, a diagnostic)</h3>",
+                escape(&s.per_run)
+            );
+            table(&mut out, split);
+        }
         for f in &s.figures {
             let _ = writeln!(
                 out,

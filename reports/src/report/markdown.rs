@@ -49,6 +49,14 @@ pub fn summary(sections: &[Section]) -> String {
             s.per_run
         );
         table(&mut out, &s.streams);
+        if let Some(split) = &s.regret_split {
+            let _ = writeln!(
+                out,
+                "### What mpc's regret is made of (USD {}; paired by replication; mpc-clairvoyant is mpc shown the true prices, a diagnostic)\n",
+                s.per_run
+            );
+            table(&mut out, split);
+        }
         out.push_str("### Figures\n\n");
         for f in &s.figures {
             let _ = writeln!(

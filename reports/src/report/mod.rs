@@ -28,7 +28,7 @@ use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use hcp_scenarios::sweep::{BASELINE, Summary};
+use hcp_scenarios::sweep::{BASELINE, CLAIRVOYANT, Summary};
 use serde::Serialize;
 
 use crate::error::ReportError;
@@ -49,6 +49,8 @@ pub struct Section {
     pub comparison: Table,
     /// Revenue and cost by stream.
     pub streams: Table,
+    /// mpc's regret split at the clairvoyant reference, when it ran.
+    pub regret_split: Option<Table>,
     /// The money unit's period in words ("per replication, 365-day horizon").
     pub per_run: String,
 }
@@ -136,6 +138,7 @@ fn section(out: &Path, data: ScenarioData) -> Result<Section, ReportError> {
         let best = summary
             .policies
             .iter()
+            .filter(|p| p.policy != CLAIRVOYANT)
             .filter(|p| detail.by_policy.iter().any(|(q, _)| *q == p.policy))
             .max_by(|a, b| a.profit_usd.mean.total_cmp(&b.profit_usd.mean))
             .map(|p| p.policy.clone());
@@ -148,6 +151,7 @@ fn section(out: &Path, data: ScenarioData) -> Result<Section, ReportError> {
     Ok(Section {
         comparison: tables::comparison(&summary),
         streams: tables::streams(&summary),
+        regret_split: tables::regret_split(&summary),
         per_run: stats::per_run(&data),
         data,
         summary,

@@ -3,7 +3,7 @@
 //! % of oracle) and revenue and cost by stream (means over replications).
 
 use hcp_models::ledger::Stream;
-use hcp_scenarios::sweep::{Estimate, Summary};
+use hcp_scenarios::sweep::{CLAIRVOYANT, Estimate, Summary};
 
 use super::stats::{musd, signed_musd};
 
@@ -24,14 +24,26 @@ fn with_ci(e: &Estimate, f: fn(f64) -> String) -> String {
     }
 }
 
-/// The policy comparison.
+/// A policy's name as the tables show it: the clairvoyant reference is
+/// marked as the diagnostic it is.
+fn shown_name(policy: &str) -> String {
+    if policy == CLAIRVOYANT {
+        format!("{policy} (diagnostic: sees the future)")
+    } else {
+        policy.to_owned()
+    }
+}
+
+/// The policy comparison (with a "% of clairvoyant mpc" column when the
+/// clairvoyant reference ran).
 pub fn comparison(sum: &Summary) -> Table {
+    let with_clairvoyant = sum.policies.iter().any(|p| p.pct_of_clairvoyant.is_some());
     let mut rows: Vec<Vec<String>> = sum
         .policies
         .iter()
         .map(|p| {
-            vec![
-                p.policy.clone(),
+            let mut row = vec![
+                shown_name(&p.policy),
                 with_ci(&p.profit_usd, musd),
                 p.uplift_usd
                     .as_ref()
@@ -41,32 +53,71 @@ pub fn comparison(sum: &Summary) -> Table {
                     .map_or_else(|| "—".to_owned(), |e| format!("{:.1} %", e.mean)),
                 p.worst_pct_of_oracle
                     .map_or_else(|| "—".to_owned(), |w| format!("{w:.1} %")),
-            ]
+            ];
+            if with_clairvoyant {
+                row.push(
+                    p.pct_of_clairvoyant
+                        .as_ref()
+                        .map_or_else(|| "—".to_owned(), |e| with_ci(e, |v| format!("{v:.1} %"))),
+                );
+            }
+            row
         })
         .collect();
     if let Some(o) = &sum.oracle_usd {
-        rows.push(vec![
+        let mut row = vec![
             "oracle (bound)".to_owned(),
             with_ci(o, musd),
             "—".to_owned(),
             "—".to_owned(),
             "100 %".to_owned(),
             "—".to_owned(),
-        ]);
+        ];
+        if with_clairvoyant {
+            row.push("—".to_owned());
+        }
+        rows.push(row);
     }
-    Table {
+    let mut header: Vec<String> = [
+        "policy",
+        "mean profit [95 % CI]",
+        format!("uplift vs {} [95 % CI]", sum.baseline).as_str(),
+        "CVaR 5 %",
+        "% of oracle (mean)",
+        "% of oracle (worst)",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if with_clairvoyant {
+        header.push("% of clairvoyant mpc [95 % CI]".to_owned());
+    }
+    Table { header, rows }
+}
+
+/// mpc's regret against the oracle split at the clairvoyant reference
+/// (absent unless mpc, the reference and the oracle all ran).
+pub fn regret_split(sum: &Summary) -> Option<Table> {
+    let split = sum.mpc_regret_split.as_ref()?;
+    let row = |what: &str, e: &Estimate| vec![what.to_owned(), with_ci(e, musd)];
+    Some(Table {
         header: [
-            "policy",
-            "mean profit [95 % CI]",
-            format!("uplift vs {} [95 % CI]", sum.baseline).as_str(),
-            "CVaR 5 %",
-            "% of oracle (mean)",
-            "% of oracle (worst)",
+            "mpc's regret vs the oracle",
+            "USD per replication [95 % CI]",
         ]
         .map(str::to_owned)
         .to_vec(),
-        rows,
-    }
+        rows: vec![
+            row("regret (oracle − mpc)", &split.regret_usd),
+            row(
+                "forecast error (clairvoyant mpc − mpc)",
+                &split.forecast_error_usd,
+            ),
+            row(
+                "structure and relaxation (oracle − clairvoyant mpc)",
+                &split.structure_and_relaxation_usd,
+            ),
+        ],
+    })
 }
 
 /// Revenue and cost by stream, means over replications (costs as positive
@@ -95,7 +146,7 @@ pub fn streams(sum: &Summary) -> Table {
         .iter()
         .map(|p| {
             let get = |s: Stream| p.streams_usd.get(s.name()).copied().unwrap_or(0.0);
-            let mut row = vec![p.policy.clone()];
+            let mut row = vec![shown_name(&p.policy)];
             for s in &shown {
                 row.push(musd(get(*s)));
             }

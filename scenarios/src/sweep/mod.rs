@@ -14,6 +14,8 @@ mod shard;
 mod summary;
 
 pub use plan::SweepPlan;
-pub use runner::{ReplicationRuns, SweepOutput, SweepRun, run_sweep};
+pub use runner::{ReplicationRuns, SweepOutput, SweepRun, forecaster_for, run_sweep};
 pub use shard::{Shard, ShardError, ShardOrigin, ShardRequest, detect as detect_shard};
-pub use summary::{BASELINE, Estimate, PolicySummary, RunFigures, Summary, summarise};
+pub use summary::{
+    BASELINE, CLAIRVOYANT, Estimate, PolicySummary, RegretSplit, RunFigures, Summary, summarise,
+};

@@ -5,8 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use hcp_contract::Forecaster;
 use hcp_engine::rng::RngStreams;
-use hcp_models::twin::{OracleBound, RunKey, RunResult, TwinSetup, TwinSink, oracle, run};
+use hcp_models::twin::{
+    Clairvoyant, OracleBound, RunKey, RunResult, TwinSetup, TwinSink, oracle, run,
+};
+use hcp_models::world::WorldTape;
 use hcp_policies::{ForecasterConfig, PolicyConfig};
 use rayon::prelude::*;
 
@@ -67,6 +71,21 @@ pub struct SweepRun<'a> {
     /// handed over, a replication with a run not started is left out
     /// whole (never half-reported), and [`run_sweep`] returns what is done.
     pub stop: Option<&'a AtomicBool>,
+}
+
+/// The forecaster `policy` plays with on `tape`: the scenario's
+/// `forecaster`, or, for a diagnostic that sees the future
+/// ([`PolicyConfig::sees_the_future`]), one that reads the tape.
+pub fn forecaster_for(
+    policy: &PolicyConfig,
+    forecaster: &ForecasterConfig,
+    tape: &Arc<WorldTape>,
+) -> Box<dyn Forecaster> {
+    if policy.sees_the_future() {
+        Box::new(Clairvoyant::new(Arc::clone(tape)))
+    } else {
+        forecaster.build()
+    }
 }
 
 /// Runs every policy over every replication of `plan` on its threads. Each
@@ -131,7 +150,7 @@ where
                                     Arc::clone(&tape),
                                     &streams,
                                     policy.build(),
-                                    forecaster.build(),
+                                    forecaster_for(policy, forecaster, &tape),
                                     sink,
                                 );
                                 output.run_done(&key, &result, sink)?;

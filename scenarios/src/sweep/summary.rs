@@ -82,6 +82,29 @@ pub struct PolicySummary {
     pub worst_pct_of_oracle: Option<f64>,
     /// Oracle's bound minus profit on the same tape, USD.
     pub regret_usd: Option<Estimate>,
+    /// Profit as % of the clairvoyant reference's ([`CLAIRVOYANT`]) on the
+    /// same tape: mean and 95 % CI (absent when it did not run).
+    pub pct_of_clairvoyant: Option<Estimate>,
+    /// The clairvoyant reference's profit minus this policy's on the same
+    /// tape, USD: for `mpc`, what its forecast error costs.
+    pub gap_to_clairvoyant_usd: Option<Estimate>,
+}
+
+/// What `mpc`'s regret against the oracle is made of, paired over the
+/// replications where mpc, the clairvoyant reference and the oracle ran.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RegretSplit {
+    /// Oracle's bound minus mpc's profit, USD.
+    pub regret_usd: Estimate,
+    /// Clairvoyant mpc's profit minus mpc's, USD: the cost of forecast
+    /// error (prices and hashprice; mpc sees no other future).
+    pub forecast_error_usd: Estimate,
+    /// Oracle's bound minus clairvoyant mpc's profit, USD: what the
+    /// policy's structure (its horizon, its rules for GPUs and demand
+    /// response, no ancillary offers) and the oracle's relaxations (free
+    /// instant switching, fractional devices, no failures, jobs run at any
+    /// time on any pool, AI demand known) leave between them.
+    pub structure_and_relaxation_usd: Estimate,
 }
 
 /// The sweep's findings.
@@ -100,6 +123,9 @@ pub struct Summary {
     pub oracle_usd: Option<Estimate>,
     /// One entry per policy, in the sweep's order.
     pub policies: Vec<PolicySummary>,
+    /// `mpc`'s regret split into forecast error and structure (absent
+    /// unless mpc, its clairvoyant reference and the oracle all ran).
+    pub mpc_regret_split: Option<RegretSplit>,
 }
 
 /// The figures of one run a summary reads — from a fresh `RunResult` or
@@ -177,6 +203,24 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 /// The policy every other is compared with: the BTC-only operator.
 pub const BASELINE: &str = "mining-only";
 
+/// The clairvoyant reference: `mpc` shown the true future, a diagnostic.
+pub const CLAIRVOYANT: &str = "mpc-clairvoyant";
+
+/// The policy the clairvoyant reference is the clairvoyant version of.
+const MPC: &str = "mpc";
+
+/// An estimate of `f(mine, theirs)` over the replications where both ran.
+fn paired(
+    mine: &BTreeMap<u64, &RunFigures>,
+    theirs: &BTreeMap<u64, &RunFigures>,
+    f: impl Fn(&RunFigures, &RunFigures) -> Option<f64>,
+) -> Option<Estimate> {
+    let values: Vec<f64> = mine
+        .iter()
+        .filter_map(|(rep, r)| f(r, theirs.get(rep)?))
+        .collect();
+    estimate(&values)
+}
 /// Summarises `runs` (any order; several policies per replication),
 /// policies in the order of `policies`, comparing each with `baseline`
 /// replication by replication over the replications where both ran.
@@ -197,6 +241,7 @@ pub fn summarise(
     }
     let empty = BTreeMap::new();
     let base = by_policy.get(baseline).unwrap_or(&empty);
+    let clairvoyant = by_policy.get(CLAIRVOYANT).unwrap_or(&empty);
     let replications = by_policy.values().map(BTreeMap::len).max().unwrap_or(0);
     let summaries = policies
         .iter()
@@ -214,6 +259,16 @@ pub fn summarise(
                         .filter_map(|(rep, r)| Some(r.profit_usd - base.get(rep)?.profit_usd)),
                 )
             });
+            let (pct_of_clairvoyant, gap_to_clairvoyant_usd) = if name == CLAIRVOYANT {
+                (None, None)
+            } else {
+                (
+                    paired(mine, clairvoyant, |r, c| {
+                        (c.profit_usd > 0.0).then(|| 100.0 * r.profit_usd / c.profit_usd)
+                    }),
+                    paired(mine, clairvoyant, |r, c| Some(c.profit_usd - r.profit_usd)),
+                )
+            };
             let streams_usd = Stream::ALL
                 .iter()
                 .enumerate()
@@ -235,9 +290,12 @@ pub fn summarise(
                 pct_of_oracle: estimate(&pcts),
                 worst_pct_of_oracle: pcts.iter().copied().reduce(f64::min),
                 regret_usd: estimate(&regrets),
+                pct_of_clairvoyant,
+                gap_to_clairvoyant_usd,
             }
         })
         .collect();
+    let mpc_regret_split = regret_split(by_policy.get(MPC).unwrap_or(&empty), clairvoyant);
     // The bound per replication, from any policy's run of it.
     let mut oracle: BTreeMap<u64, f64> = BTreeMap::new();
     for run in runs {
@@ -253,7 +311,24 @@ pub fn summarise(
         baseline: baseline.to_owned(),
         oracle_usd: estimate(&oracle),
         policies: summaries,
+        mpc_regret_split,
     }
+}
+
+/// mpc's regret against the oracle, split at the clairvoyant reference,
+/// over the replications where all three ran.
+fn regret_split(
+    mpc: &BTreeMap<u64, &RunFigures>,
+    clairvoyant: &BTreeMap<u64, &RunFigures>,
+) -> Option<RegretSplit> {
+    let both = |f: fn(&RunFigures, &RunFigures, f64) -> f64| {
+        paired(mpc, clairvoyant, |m, c| Some(f(m, c, m.oracle_usd?)))
+    };
+    Some(RegretSplit {
+        regret_usd: both(|m, _, o| o - m.profit_usd)?,
+        forecast_error_usd: both(|m, c, _| c.profit_usd - m.profit_usd)?,
+        structure_and_relaxation_usd: both(|_, c, o| o - c.profit_usd)?,
+    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use hcp_engine::rng::RngStreams;
 use hcp_engine::time::SimTime;
 use hcp_models::twin::{ClipRecord, IntervalRecord, SwitchRecord, TwinRun, TwinSink};
 use hcp_scenarios::load::{LoadedScenario, builtin, builtin_names, load};
-use hcp_scenarios::sweep::BASELINE;
+use hcp_scenarios::sweep::{BASELINE, forecaster_for};
 
 use super::{DataSource, LiveCommand, LiveState, SourceKind, Store};
 use crate::series::{GPU_USES, Marker, MarkerKind, RunSeries};
@@ -215,14 +215,8 @@ fn worker(
         epoch_us,
         ..Outbox::default()
     };
-    let mut run = TwinRun::new(
-        &setup,
-        tape,
-        &streams,
-        config.build(),
-        loaded.scenario.forecaster.build(),
-        sink,
-    );
+    let forecaster = forecaster_for(&config, &loaded.scenario.forecaster, &tape);
+    let mut run = TwinRun::new(&setup, tape, &streams, config.build(), forecaster, sink);
     let policy_name = config.name().to_owned();
     let _ = out.send(Update::Started {
         policy: policy_name.clone(),
