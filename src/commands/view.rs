@@ -3,7 +3,9 @@
 //! SCENARIO`), or a running bridge followed through its live stream
 //! (`--bridge URL`). The viewer itself is the `hcp-viz` library; this is
 //! its thin eframe shell, plus `--screenshot`, which saves what the real
-//! window shows and closes it (CI checks the viewer under Xvfb with it).
+//! window shows and closes it (CI checks the viewer under Xvfb with it),
+//! and `--measure`, which plays the run at full speed and reports the real
+//! window's frame times (BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +24,10 @@ use hcp_viz::source::live::LiveSource;
 pub struct ViewArgs {
     /// A sweep's output folder (its `--out`; default `out`).
     dir: Option<PathBuf>,
+    /// With a sweep's folder: the scenario to open first (default: the
+    /// first in the folder).
+    #[arg(long, conflicts_with_all = ["live", "bridge"])]
+    scenario: Option<String>,
     /// Run this scenario live instead (a built-in name or a TOML file).
     #[arg(long, conflicts_with_all = ["dir", "bridge"])]
     live: Option<String>,
@@ -51,9 +57,64 @@ pub struct ViewArgs {
     /// --frames frames), then close.
     #[arg(long)]
     screenshot: Option<PathBuf>,
-    /// With --screenshot: frames to draw with data first.
+    /// With --screenshot: frames to draw with data first; with --measure:
+    /// frames to time at most.
     #[arg(long, default_value_t = 10)]
     frames: u64,
+    /// Play the run from its start as fast as possible (a day a frame),
+    /// time every frame of the real window (vsync off) until the run's end
+    /// or --frames, print the frame times and close.
+    #[arg(long, conflicts_with = "screenshot")]
+    measure: bool,
+    /// The span shown, days (0: the whole run); overrides the layout's.
+    #[arg(long)]
+    span_days: Option<f64>,
+    /// With --measure: print one JSON document on stdout.
+    #[arg(long, requires = "measure")]
+    json: bool,
+}
+
+/// What `hcp view --measure --json` prints: the real window's frames
+/// while the run plays at full speed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WindowFrames {
+    /// The run played (policy · scenario · replication).
+    pub run: String,
+    /// The span shown, days (0: the whole run).
+    pub span_days: f64,
+    /// Frames timed.
+    pub frames: usize,
+    /// Wall time from one frame's start to the next (layout, tessellation,
+    /// render and present), median, ms.
+    pub interval_p50_ms: f64,
+    /// … 99th percentile, ms.
+    pub interval_p99_ms: f64,
+    /// … worst, ms.
+    pub interval_max_ms: f64,
+    /// eframe's CPU time of a frame (the app's ui and the render calls,
+    /// vsync wait excluded), median, ms.
+    pub cpu_p50_ms: f64,
+    /// … 99th percentile, ms.
+    pub cpu_p99_ms: f64,
+}
+
+/// Frame times gathered while the run plays.
+#[derive(Debug, Default)]
+struct Measure {
+    started: bool,
+    last: Option<std::time::Instant>,
+    intervals_ms: Vec<f64>,
+    cpu_ms: Vec<f64>,
+    done: Option<WindowFrames>,
+}
+
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[(((v.len() - 1) as f64) * q).round() as usize]
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2]> {
@@ -107,7 +168,25 @@ fn source(args: &ViewArgs) -> Result<Box<dyn DataSource>> {
         )));
     }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("out"));
-    Ok(Box::new(DatasetSource::open(&dir)))
+    let mut dataset = DatasetSource::open(&dir);
+    if let Some(scenario) = &args.scenario {
+        let known = dataset.scenarios();
+        if !known.contains(scenario) {
+            bail!(
+                "--scenario {scenario}: {} holds {}",
+                dir.display(),
+                if known.is_empty() {
+                    "no scenario".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        let mut selection = dataset.selection.clone();
+        selection.scenario.clone_from(scenario);
+        dataset.select(selection);
+    }
+    Ok(Box::new(dataset))
 }
 
 /// The eframe app: the viewer, and the screenshot it may owe.
@@ -119,11 +198,72 @@ struct Shell {
     asked: bool,
     image: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
     result: Arc<std::sync::Mutex<Option<Result<(), String>>>>,
+    measure: Option<Measure>,
+    measured: Arc<std::sync::Mutex<Option<WindowFrames>>>,
+}
+
+impl Shell {
+    /// With --measure: starts playback once the run shows, times each
+    /// frame, and closes the window when playback ends or enough frames
+    /// were timed.
+    fn measure(&mut self, ui: &egui::Ui, frame: &eframe::Frame) {
+        let Some(m) = self.measure.as_mut() else {
+            return;
+        };
+        let ctx = ui.ctx().clone();
+        ctx.request_repaint();
+        if m.done.is_some() {
+            return;
+        }
+        let Some(span) = self.app.span() else {
+            if self.app.store.error.is_some() && self.app.store.runs.is_empty() {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            return;
+        };
+        let now = std::time::Instant::now();
+        if !m.started {
+            m.started = true;
+            self.app.layout.speed = hcp_viz::timeline::Speed::AsFastAsPossible;
+            self.app.time.set_cursor(span.start_us, span);
+            self.app.time.playing = false;
+            self.app.apply(hcp_viz::panels::time_panel::TimeAction::TogglePlay);
+            m.last = Some(now);
+            return;
+        }
+        if let Some(last) = m.last {
+            m.intervals_ms.push(now.duration_since(last).as_secs_f64() * 1e3);
+        }
+        if let Some(cpu) = frame.info().cpu_usage {
+            m.cpu_ms.push(f64::from(cpu) * 1e3);
+        }
+        m.last = Some(now);
+        let enough = u64::try_from(m.intervals_ms.len()).unwrap_or(u64::MAX) >= self.frames_wanted;
+        if enough || !self.app.time.playing {
+            let result = WindowFrames {
+                run: self.app.store.runs.first().map(|r| r.label.clone()).unwrap_or_default(),
+                span_days: self.app.layout.window_days,
+                frames: m.intervals_ms.len(),
+                interval_p50_ms: quantile(&m.intervals_ms, 0.5),
+                interval_p99_ms: quantile(&m.intervals_ms, 0.99),
+                interval_max_ms: m.intervals_ms.iter().copied().fold(f64::NAN, f64::max),
+                cpu_p50_ms: quantile(&m.cpu_ms, 0.5),
+                cpu_p99_ms: quantile(&m.cpu_ms, 0.99),
+            };
+            *self
+                .measured
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.clone());
+            m.done = Some(result);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
 }
 
 impl eframe::App for Shell {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.app.ui(ui);
+        self.measure(ui, frame);
         let Some(path) = self.screenshot.clone() else {
             return;
         };
@@ -194,12 +334,20 @@ pub fn run(args: &ViewArgs) -> Result<()> {
     if let Some(n) = &note {
         eprintln!("view: {n}");
     }
+    let mut layout = layout;
+    if let Some(days) = args.span_days {
+        if !days.is_finite() || days < 0.0 {
+            bail!("--span-days {days}: give 0 (the whole run) or a positive number of days");
+        }
+        layout.window_days = days;
+    }
     let mut app = ViewerApp::new(source(args)?, layout);
     if let Some(path) = layout_path {
         app = app.with_layout_file(path, note);
     }
     let title = app.title();
     let result = Arc::new(std::sync::Mutex::new(None));
+    let measured = Arc::new(std::sync::Mutex::new(None));
     let shell = Shell {
         app,
         screenshot: args.screenshot.clone(),
@@ -208,9 +356,17 @@ pub fn run(args: &ViewArgs) -> Result<()> {
         asked: false,
         image: Arc::default(),
         result: Arc::clone(&result),
+        measure: args.measure.then(Measure::default),
+        measured: Arc::clone(&measured),
     };
+    let mut wgpu_options = eframe::WgpuConfiguration::default();
+    if args.measure {
+        // Frame times, not the display's refresh, are what is measured.
+        wgpu_options.surface.present_mode = eframe::wgpu::PresentMode::AutoNoVsync;
+    }
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
+        wgpu_options,
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
             .with_inner_size(size),
@@ -233,6 +389,23 @@ pub fn run(args: &ViewArgs) -> Result<()> {
             Some(Ok(())) => {}
             Some(Err(e)) => bail!("{e}"),
             None => bail!("the window closed before the screenshot was taken"),
+        }
+    }
+    if args.measure {
+        let Some(m) = measured
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        else {
+            bail!("the window closed before a run played");
+        };
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&m)?);
+        } else {
+            println!(
+                "{}: {} frames at full speed, span {} days: frame interval p50 {:.1} ms, p99 {:.1} ms, worst {:.1} ms; CPU p50 {:.1} ms, p99 {:.1} ms",
+                m.run, m.frames, m.span_days, m.interval_p50_ms, m.interval_p99_ms, m.interval_max_ms, m.cpu_p50_ms, m.cpu_p99_ms
+            );
         }
     }
     Ok(())

@@ -118,7 +118,33 @@ pub struct RunSeries {
     grid_on: Vec<Vec<bool>>,
     /// Per site, the ASIC efficiency (computed once; reset by a push).
     efficiency: std::cell::OnceCell<Vec<f64>>,
+    /// The cumulative books by stream (computed once; reset by a push).
+    cumulative: std::cell::OnceCell<[Vec<f64>; 7]>,
+    /// Stacked layers decimated for the last spans drawn (reset by a push).
+    stacks: std::cell::RefCell<Vec<(StackKey, Stacked)>>,
 }
+
+/// What a decimated stack was computed for: which stack (a name and a
+/// site), the intervals, the pixel columns and the x of interval 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackKey {
+    /// The panel's stack (`"power"`, `"gpus"`).
+    pub stack: &'static str,
+    /// The site (0 for plant-wide stacks).
+    pub site: usize,
+    /// The intervals decimated.
+    pub range: std::ops::Range<usize>,
+    /// The pixel columns.
+    pub columns: usize,
+    /// x of interval 0 (bits), which moves with the view's origin.
+    pub x0_bits: u64,
+}
+
+/// A decimated stack: the columns' xs and each layer's top.
+pub type Stacked = (Vec<f64>, Vec<Vec<f64>>);
+
+/// Stacks a run keeps: enough for every stack panel of one frame.
+const STACKS_KEPT: usize = 32;
 
 impl RunSeries {
     /// An empty run starting at `start_us` with intervals of `step_us`.
@@ -172,6 +198,8 @@ impl RunSeries {
             return;
         }
         self.efficiency = std::cell::OnceCell::new();
+        self.cumulative = std::cell::OnceCell::new();
+        self.stacks.get_mut().clear();
         if self.sites.len() <= record.site {
             self.sites.resize_with(record.site + 1, SiteTrack::default);
         }
@@ -277,6 +305,30 @@ impl RunSeries {
                 .collect()
         });
         all.get(site).copied().unwrap_or(f64::NAN)
+    }
+
+    /// Each stream's running sum from the run's start, one value per
+    /// interval, USD, in [`crate::panels::profit::STREAMS`] order: computed
+    /// once per run (again after a push), not per frame.
+    pub fn cumulative_usd(&self) -> &[Vec<f64>; 7] {
+        self.cumulative
+            .get_or_init(|| crate::panels::profit::cumulative(self))
+    }
+
+    /// The stack `key` names, computed by `compute` unless the same stack
+    /// over the same intervals and columns was asked before (a span that
+    /// does not move — the whole run shown — costs nothing per frame).
+    pub fn stacked(&self, key: StackKey, compute: impl FnOnce() -> Stacked) -> Stacked {
+        if let Some((_, hit)) = self.stacks.borrow().iter().find(|(k, _)| *k == key) {
+            return hit.clone();
+        }
+        let fresh = compute();
+        let mut kept = self.stacks.borrow_mut();
+        if kept.len() >= STACKS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((key, fresh.clone()));
+        fresh
     }
 
     fn measure_efficiency(&self, site: usize) -> f64 {

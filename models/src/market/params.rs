@@ -11,6 +11,11 @@ use super::btc_price::BtcPriceParams;
 use super::gpu::GpuRentalParams;
 use super::network::{FeeParams, HashrateParams};
 
+/// Fastest block time the start's difficulty and hashrate may imply, s.
+pub const MIN_START_BLOCK_S: f64 = 1.0;
+/// Slowest block time the start's difficulty and hashrate may imply, s.
+pub const MAX_START_BLOCK_S: f64 = 86_400.0;
+
 /// The shipped defaults (calibrated values and documented assumptions).
 pub const DEFAULT_TOML: &str = include_str!("../../params/market.toml");
 
@@ -88,6 +93,28 @@ impl MarketParams {
         ] {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(format!("{name} must be positive, got {v}"));
+            }
+        }
+        // The chain mines block by block: a start whose hashrate finds a
+        // block every microsecond would mine billions before its first
+        // retarget could catch up (the fuzz test found one).
+        let block_s = s.difficulty * 2f64.powi(32) / (s.hashrate_ehs * 1e18);
+        if !(MIN_START_BLOCK_S..=MAX_START_BLOCK_S).contains(&block_s) {
+            return Err(format!(
+                "start.difficulty {} and start.hashrate_ehs {} give a block every {block_s:.3e} s \
+                 at the start; they must give {MIN_START_BLOCK_S} s to {MAX_START_BLOCK_S} s \
+                 (the network's target is 600 s)",
+                s.difficulty, s.hashrate_ehs
+            ));
+        }
+        let h = &self.hashrate;
+        for (name, v) in [
+            ("hashrate.reversion_per_day", h.reversion_per_day),
+            ("hashrate.efficiency_trend_per_day", h.efficiency_trend_per_day),
+            ("hashrate.volatility_per_sqrt_day", h.volatility_per_sqrt_day),
+        ] {
+            if !(v.is_finite() && v.abs() <= 1.0) {
+                return Err(format!("{name} must be a rate between -1 and 1 per day, got {v}"));
             }
         }
         self.btc.validate()?;

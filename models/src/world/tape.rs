@@ -147,13 +147,17 @@ fn check_jobs(jobs: &crate::demand::JobParams) -> Result<(), WorldError> {
             ));
         }
     }
-    let per_day = jobs.jobs_per_day * jobs.load_scale;
+    // Each class arrives at jobs_per_day × load_scale × its share: many
+    // classes whose shares add up past 1 multiply the arrivals.
+    let shares: f64 = jobs.classes.iter().map(|c| c.share).sum();
+    let per_day = jobs.jobs_per_day * jobs.load_scale * shares.max(1.0);
     if per_day > MAX_JOBS_PER_DAY {
         return Err(WorldError::invalid(
             "demand.jobs.load_scale",
             format!(
-                "{per_day:.0} job arrivals a day (jobs_per_day × load_scale) is beyond the \
-                 most a run can play, {MAX_JOBS_PER_DAY:.0}"
+                "{per_day:.0} job arrivals a day (jobs_per_day × load_scale × the classes' \
+                 shares, which add up to {shares:.3}) is beyond the most a run can play, \
+                 {MAX_JOBS_PER_DAY:.0}"
             ),
         ));
     }
@@ -215,7 +219,28 @@ impl World {
         );
         // An unknown node is caught here, before any tape is generated.
         for node in &config.price_nodes {
-            config.grid.node(node)?;
+            let (node_params, market) = config.grid.node(node)?;
+            let key = |field: &str| format!("grid.markets.{}.{field}", node_params.market);
+            for (field, v) in [("floor", market.floor), ("cap", market.cap)] {
+                if !(v.is_finite() && v.abs() <= load::MAX_ABS_PRICE) {
+                    return Err(WorldError::invalid(
+                        &key(field),
+                        format!(
+                            "must be a price within ±{:.0} $/MWh, not {v}",
+                            load::MAX_ABS_PRICE
+                        ),
+                    ));
+                }
+            }
+            if market.floor >= market.cap {
+                return Err(WorldError::invalid(
+                    &key("floor"),
+                    format!(
+                        "the floor ({} $/MWh) must be below the offer cap ({} $/MWh)",
+                        market.floor, market.cap
+                    ),
+                ));
+            }
         }
 
         let mut prices = Vec::new();

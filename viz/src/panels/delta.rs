@@ -4,22 +4,35 @@
 //! same tape (prices, demand, failures: common random numbers), so the
 //! difference is the policy's doing, and the panel says so.
 
-use super::profit::cumulative;
+use std::ops::Range;
+
 use super::{Scrub, View, columns, line, time_plot};
 use crate::decimate::min_max;
-use crate::panels::gpus::plant_gpu_mw;
+use crate::panels::gpus::plant_gpu_mw_over;
 use crate::series::RunSeries;
 
-/// A − B over the intervals both have.
-fn diff(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| x - y).collect()
+/// A − B over `range` (of the intervals both have).
+fn diff(a: &[f64], b: &[f64], range: &Range<usize>) -> Vec<f64> {
+    let end = range.end.min(a.len()).min(b.len());
+    let start = range.start.min(end);
+    a[start..end]
+        .iter()
+        .zip(&b[start..end])
+        .map(|(x, y)| x - y)
+        .collect()
 }
 
-/// The plant's sum over sites of one site column, per interval.
-fn plant(run: &RunSeries, column: impl Fn(&crate::series::SiteTrack) -> &Vec<f64>) -> Vec<f64> {
-    let mut out = vec![0.0; run.len()];
+/// The plant's sum over sites of one site column over `range`, per interval.
+fn plant(
+    run: &RunSeries,
+    range: &Range<usize>,
+    column: impl Fn(&crate::series::SiteTrack) -> &Vec<f64>,
+) -> Vec<f64> {
+    let mut out = vec![0.0; range.len()];
     for t in &run.sites {
-        for (o, v) in out.iter_mut().zip(column(t)) {
+        let c = column(t);
+        let r = range.start.min(c.len())..range.end.min(c.len());
+        for (o, v) in out.iter_mut().zip(&c[r]) {
             if !v.is_nan() {
                 *o += v;
             }
@@ -28,13 +41,27 @@ fn plant(run: &RunSeries, column: impl Fn(&crate::series::SiteTrack) -> &Vec<f64
     out
 }
 
+/// The plant's busy-GPU power (P1–P4 and rental) over `range`, MW.
+fn busy(run: &RunSeries, range: &Range<usize>) -> Vec<f64> {
+    let mut v = vec![0.0; range.len()];
+    for k in 0..5 {
+        for (o, x) in v.iter_mut().zip(plant_gpu_mw_over(run, k, range.clone())) {
+            *o += x;
+        }
+    }
+    v
+}
+
 /// The profit A − B at the end of the shown span, USD, with the
 /// sentence the panel heads with.
 pub fn headline(view: &View, a: &RunSeries, b: &RunSeries) -> (f64, String) {
     let n = view.range(a).end.min(b.len());
-    let ca = cumulative(a, n);
-    let cb = cumulative(b, n);
-    let d = ca[6].last().copied().unwrap_or(0.0) - cb[6].last().copied().unwrap_or(0.0);
+    let at_end = |r: &RunSeries| {
+        n.checked_sub(1)
+            .and_then(|i| r.cumulative_usd()[6].get(i).copied())
+            .unwrap_or(0.0)
+    };
+    let d = at_end(a) - at_end(b);
     let text = format!(
         "{} − {}: {} of interval profit by {}. Both played the same world (same replication: same prices, demand and failures), so the difference is the policy's doing.",
         a.policy,
@@ -50,70 +77,37 @@ pub fn delta_panel(ui: &mut egui::Ui, view: &View, a: &RunSeries, b: &RunSeries)
     let range = view.range(a);
     let range = range.start..range.end.min(b.len());
     let cols = columns(ui);
-    let x_of = view.x_of(a);
+    let x_of = |i: usize| view.x_of(a)(i + range.start);
     let (_, text) = headline(view, a, b);
     ui.strong(format!("A/B delta: {} (A) − {} (B)", a.policy, b.policy));
     ui.label(text);
-    let ca = cumulative(a, range.end);
-    let cb = cumulative(b, range.end);
     let colours = [
         super::ink(ui),
         egui::Color32::from_rgb(230, 159, 0),
         egui::Color32::from_rgb(0, 114, 178),
         egui::Color32::from_rgb(213, 94, 0),
     ];
-    let money: Vec<_> = [
-        (6, "Δ profit"),
-        (0, "Δ mining"),
-        (1, "Δ AI inference"),
-        (5, "Δ energy"),
-    ]
-    .into_iter()
-    .zip(colours)
-    .map(|((k, name), c)| {
-        line(
-            name,
-            min_max(&diff(&ca[k], &cb[k]), range.clone(), cols, &x_of),
-            c,
-            false,
-        )
-    })
-    .collect();
     let mut scrub = time_plot(
         ui,
         &format!("delta-profit-{}", view.link),
         view,
         "USD",
         |plot| {
-            for l in money {
-                plot.add(l);
+            let (ca, cb) = (a.cumulative_usd(), b.cumulative_usd());
+            for ((k, name), c) in [
+                (6, "Δ profit"),
+                (0, "Δ mining"),
+                (1, "Δ AI inference"),
+                (5, "Δ energy"),
+            ]
+            .into_iter()
+            .zip(colours)
+            {
+                let d = diff(&ca[k], &cb[k], &range);
+                plot.add(line(name, min_max(&d, 0..d.len(), cols, x_of), c, false));
             }
         },
     );
-    let busy = |r: &RunSeries| -> Vec<f64> {
-        let mut v = vec![0.0; r.len()];
-        for k in 0..5 {
-            for (o, x) in v.iter_mut().zip(plant_gpu_mw(r, k)) {
-                *o += x;
-            }
-        }
-        v
-    };
-    let power: Vec<_> = [
-        (
-            "Δ ASIC MW",
-            diff(&plant(a, |t| &t.asic_mw), &plant(b, |t| &t.asic_mw)),
-        ),
-        ("Δ GPU busy MW", diff(&busy(a), &busy(b))),
-        (
-            "Δ facility MW",
-            diff(&plant(a, |t| &t.facility_mw), &plant(b, |t| &t.facility_mw)),
-        ),
-    ]
-    .into_iter()
-    .zip(colours[1..].iter())
-    .map(|((name, d), c)| line(name, min_max(&d, range.clone(), cols, &x_of), *c, false))
-    .collect();
     ui.label("Δ power by use, MW (A − B, all sites)");
     scrub = scrub.or(time_plot(
         ui,
@@ -121,8 +115,18 @@ pub fn delta_panel(ui: &mut egui::Ui, view: &View, a: &RunSeries, b: &RunSeries)
         view,
         "MW",
         |plot| {
-            for l in power {
-                plot.add(l);
+            let asic = |r: &RunSeries| plant(r, &range, |t| &t.asic_mw);
+            let facility = |r: &RunSeries| plant(r, &range, |t| &t.facility_mw);
+            let all = 0..range.len();
+            for ((name, d), c) in [
+                ("Δ ASIC MW", diff(&asic(a), &asic(b), &all)),
+                ("Δ GPU busy MW", diff(&busy(a, &range), &busy(b, &range), &all)),
+                ("Δ facility MW", diff(&facility(a), &facility(b), &all)),
+            ]
+            .into_iter()
+            .zip(colours[1..].iter())
+            {
+                plot.add(line(name, min_max(&d, 0..d.len(), cols, x_of), *c, false));
             }
         },
     ));

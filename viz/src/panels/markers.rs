@@ -30,19 +30,17 @@ pub fn binned(view: &View, run: &RunSeries, columns: usize) -> Vec<(MarkerKind, 
     } else {
         view.to_us.min(view.cursor_us + run.step_us)
     };
-    MarkerKind::ALL
+    let mut out: Vec<(MarkerKind, Vec<u32>)> = MarkerKind::ALL
         .iter()
-        .map(|&kind| {
-            let mut bins = vec![0_u32; columns];
-            for m in run.markers_between(view.from_us, end) {
-                if m.kind == kind {
-                    let c = ((m.time_us - view.from_us) as f64 / span * columns as f64) as usize;
-                    bins[c.min(columns - 1)] += 1;
-                }
-            }
-            (kind, bins)
-        })
-        .collect()
+        .map(|&kind| (kind, vec![0_u32; columns]))
+        .collect();
+    // One pass over the markers shown, whatever their kind.
+    for m in run.markers_between(view.from_us, end) {
+        let row = MarkerKind::ALL.iter().position(|k| *k == m.kind).unwrap_or(0);
+        let c = ((m.time_us - view.from_us) as f64 / span * columns as f64) as usize;
+        out[row].1[c.min(columns - 1)] += 1;
+    }
+    out
 }
 
 /// The strip.

@@ -128,6 +128,10 @@ pub fn site_colour(site: usize) -> Color32 {
 /// A time-series plot with the frame's x span, linked axes and cursor,
 /// a date axis, a legend, and no pan or zoom of its own (the time panel
 /// moves time); a click or drag on it moves the cursor.
+///
+/// A plot outside the visible part of the panel's scroll area only takes
+/// its space: `add`, where panels decimate their series, is not called,
+/// so what lies below the fold costs nothing per frame.
 pub fn time_plot(
     ui: &mut egui::Ui,
     id: &str,
@@ -135,6 +139,11 @@ pub fn time_plot(
     y_label: &str,
     add: impl FnOnce(&mut PlotUi<'_>),
 ) -> Scrub {
+    let size = egui::vec2(ui.available_width(), view.height);
+    if !ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size)) {
+        ui.allocate_space(size);
+        return Scrub(None);
+    }
     let origin = view.origin_us;
     let group = Id::unique("hcp-view-time");
     let (x0, x1) = (

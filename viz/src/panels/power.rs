@@ -9,7 +9,7 @@ use egui_plot::{FilledArea, PlotUi};
 
 use super::{Scrub, USE_COLOURS, View, columns, line, time_plot};
 use crate::decimate::{mean_xs, means, min_max};
-use crate::series::{GPU_USES, RunSeries};
+use crate::series::{GPU_USES, RunSeries, StackKey};
 
 /// Names of the stacked layers, bottom first.
 pub const LAYERS: [&str; 9] = [
@@ -89,14 +89,6 @@ pub fn site_panel(
     };
     let range = view.range(run);
     let cols = columns(ui);
-    let x_of = view.x_of(run);
-    let (xs, tops) = stack(run, site, range.clone(), cols, &x_of);
-    let cap = min_max(&t.cap_mw, range, cols, &x_of);
-    let other_line = other.and_then(|b| {
-        let bt = b.sites.get(site)?;
-        let r = view.range(b);
-        Some(min_max(&bt.facility_mw, r, cols, view.x_of(b)))
-    });
     let ink = super::ink(ui);
     ui.label(format!(
         "{} — facility power by use, MW (cap in red)",
@@ -108,9 +100,22 @@ pub fn site_panel(
         view,
         "MW",
         |plot| {
+            let x_of = view.x_of(run);
+            let key = StackKey {
+                stack: "power",
+                site,
+                range: range.clone(),
+                columns: cols,
+                x0_bits: x_of(0).to_bits(),
+            };
+            let (xs, tops) = run.stacked(key, || stack(run, site, range.clone(), cols, &x_of));
             draw_stack(plot, &xs, &tops);
+            let cap = min_max(&t.cap_mw, range, cols, &x_of);
             plot.add(line("cap", cap, egui::Color32::from_rgb(200, 0, 0), false));
-            if let (Some(points), Some(b)) = (other_line, other) {
+            if let Some(b) = other
+                && let Some(bt) = b.sites.get(site)
+            {
+                let points = min_max(&bt.facility_mw, view.range(b), cols, view.x_of(b));
                 plot.add(line(&format!("facility ({})", b.policy), points, ink, true));
             }
         },

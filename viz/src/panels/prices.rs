@@ -12,31 +12,6 @@ use crate::series::{RunSeries, breakeven_usd_per_mwh};
 pub fn price_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
     let range = view.range(run);
     let cols = columns(ui);
-    let x_of = view.x_of(run);
-    let mut lines = Vec::new();
-    for (s, t) in run.sites.iter().enumerate() {
-        lines.push(line(
-            &format!("{} spot", t.name),
-            min_max(&t.price, range.clone(), cols, &x_of),
-            site_colour(s),
-            false,
-        ));
-        let e = run.asic_efficiency_j_per_th(s);
-        if e.is_finite() {
-            let shown = range.start.min(t.hashprice.len())..range.end.min(t.hashprice.len());
-            let start = shown.start;
-            let breakeven: Vec<f64> = t.hashprice[shown]
-                .iter()
-                .map(|h| breakeven_usd_per_mwh(*h, e))
-                .collect();
-            lines.push(line(
-                &format!("{} ASIC breakeven ({e:.1} J/TH)", t.name),
-                min_max(&breakeven, 0..breakeven.len(), cols, |i| x_of(i + start)),
-                site_colour(s),
-                true,
-            ));
-        }
-    }
     ui.label("Spot price and ASIC breakeven, USD/MWh");
     time_plot(
         ui,
@@ -44,8 +19,30 @@ pub fn price_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
         view,
         "USD/MWh",
         |plot| {
-            for l in lines {
-                plot.add(l);
+            let x_of = view.x_of(run);
+            for (s, t) in run.sites.iter().enumerate() {
+                plot.add(line(
+                    &format!("{} spot", t.name),
+                    min_max(&t.price, range.clone(), cols, &x_of),
+                    site_colour(s),
+                    false,
+                ));
+                let e = run.asic_efficiency_j_per_th(s);
+                if e.is_finite() {
+                    let shown =
+                        range.start.min(t.hashprice.len())..range.end.min(t.hashprice.len());
+                    let start = shown.start;
+                    let breakeven: Vec<f64> = t.hashprice[shown]
+                        .iter()
+                        .map(|h| breakeven_usd_per_mwh(*h, e))
+                        .collect();
+                    plot.add(line(
+                        &format!("{} ASIC breakeven ({e:.1} J/TH)", t.name),
+                        min_max(&breakeven, 0..breakeven.len(), cols, |i| x_of(i + start)),
+                        site_colour(s),
+                        true,
+                    ));
+                }
             }
         },
     )
@@ -56,7 +53,7 @@ pub fn hashprice_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub
     let Some(t) = run.sites.first() else {
         return Scrub(None);
     };
-    let points = min_max(&t.hashprice, view.range(run), columns(ui), view.x_of(run));
+    let cols = columns(ui);
     ui.label("Hashprice, USD per TH/s per day");
     time_plot(
         ui,
@@ -66,7 +63,7 @@ pub fn hashprice_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub
         |plot| {
             plot.add(line(
                 "hashprice",
-                points,
+                min_max(&t.hashprice, view.range(run), cols, view.x_of(run)),
                 egui::Color32::from_rgb(230, 159, 0),
                 false,
             ));

@@ -9,7 +9,7 @@ use super::{Scrub, View, columns, line, time_plot};
 use crate::decimate::min_max;
 use crate::series::RunSeries;
 
-/// Names of the streams, in [`cumulative`] order.
+/// Names of the streams, in [`RunSeries::cumulative_usd`] order.
 pub const STREAMS: [&str; 7] = [
     "mining",
     "AI inference (P1+P2)",
@@ -20,9 +20,11 @@ pub const STREAMS: [&str; 7] = [
     "profit",
 ];
 
-/// Each stream's running sum over the first `n` intervals, USD.
-pub fn cumulative(run: &RunSeries, n: usize) -> [Vec<f64>; 7] {
-    let n = n.min(run.len());
+/// Each stream's running sum from the run's start, interval by interval,
+/// USD ([`STREAMS`] order; NaN counts as 0). The panels read it through
+/// [`RunSeries::cumulative_usd`], which computes it once per run.
+pub fn cumulative(run: &RunSeries) -> [Vec<f64>; 7] {
+    let n = run.len();
     let mut out: [Vec<f64>; 7] = Default::default();
     for v in &mut out {
         v.reserve(n);
@@ -71,35 +73,29 @@ pub fn profit_panel(
 ) -> Scrub {
     let range = view.range(run);
     let cols = columns(ui);
-    let x_of = view.x_of(run);
-    let sums = cumulative(run, range.end);
     let ink = super::ink(ui);
-    let mut lines = Vec::new();
-    for (k, s) in sums.iter().enumerate() {
-        if s.iter().all(|v| *v == 0.0) {
-            continue;
-        }
-        lines.push(line(
-            STREAMS[k],
-            min_max(s, range.clone(), cols, &x_of),
-            if k == 6 { ink } else { COLOURS[k] },
-            false,
-        ));
-    }
-    if let Some(b) = other {
-        let r = view.range(b);
-        let sums = cumulative(b, r.end);
-        lines.push(line(
-            &format!("profit ({})", b.policy),
-            min_max(&sums[6], r, cols, view.x_of(b)),
-            ink,
-            true,
-        ));
-    }
     ui.label("Cumulative profit by stream, USD (interval books, before credits, DR and ancillary)");
     time_plot(ui, &format!("profit-{}", view.link), view, "USD", |plot| {
-        for l in lines {
-            plot.add(l);
+        let x_of = view.x_of(run);
+        for (k, s) in run.cumulative_usd().iter().enumerate() {
+            // A stream that stays 0 up to the span's end stays out of the legend.
+            if s[..range.end.min(s.len())].iter().all(|v| *v == 0.0) {
+                continue;
+            }
+            plot.add(line(
+                STREAMS[k],
+                min_max(s, range.clone(), cols, &x_of),
+                if k == 6 { ink } else { COLOURS[k] },
+                false,
+            ));
+        }
+        if let Some(b) = other {
+            plot.add(line(
+                &format!("profit ({})", b.policy),
+                min_max(&b.cumulative_usd()[6], view.range(b), cols, view.x_of(b)),
+                ink,
+                true,
+            ));
         }
     })
 }
@@ -125,7 +121,7 @@ mod tests {
             vec![0.0; 3],
             vec![7.0; 3],
         ];
-        let c = cumulative(&run, 3);
+        let c = cumulative(&run);
         assert_eq!(c[0], vec![100.0, 200.0, 200.0]);
         assert_eq!(c[1], vec![1.5, 4.0, 7.5]);
         assert_eq!(c[5], vec![-40.0, -35.0, -45.0]);
