@@ -31,8 +31,9 @@ pub struct ViewArgs {
     /// Run this scenario live instead (a built-in name or a TOML file).
     #[arg(long, conflicts_with_all = ["dir", "bridge"])]
     live: Option<String>,
-    /// With --live: the policy (default: the scenario's first after the baseline).
-    #[arg(long, requires = "live")]
+    /// The policy (policy A of a sweep's folder, or the policy a live twin
+    /// plays; default: the scenario's first after the baseline).
+    #[arg(long, conflicts_with = "bridge")]
     policy: Option<String>,
     /// With --live: the master seed (default: the scenario's).
     #[arg(long, requires = "live")]
@@ -111,10 +112,7 @@ struct Measure {
 fn quantile(values: &[f64], q: f64) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v[(((v.len() - 1) as f64) * q).round() as usize]
+    hcp_viz::bench::quantile(&v, q)
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2]> {
@@ -186,6 +184,24 @@ fn source(args: &ViewArgs) -> Result<Box<dyn DataSource>> {
         selection.scenario.clone_from(scenario);
         dataset.select(selection);
     }
+    if let Some(policy) = &args.policy {
+        let known = dataset.policies();
+        if !known.contains(policy) {
+            bail!(
+                "--policy {policy}: scenario {} of {} has intervals for {}",
+                dataset.selection.scenario,
+                dir.display(),
+                if known.is_empty() {
+                    "no policy".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        let mut selection = dataset.selection.clone();
+        selection.a.clone_from(policy);
+        dataset.select(selection);
+    }
     Ok(Box::new(dataset))
 }
 
@@ -227,12 +243,14 @@ impl Shell {
             self.app.layout.speed = hcp_viz::timeline::Speed::AsFastAsPossible;
             self.app.time.set_cursor(span.start_us, span);
             self.app.time.playing = false;
-            self.app.apply(hcp_viz::panels::time_panel::TimeAction::TogglePlay);
+            self.app
+                .apply(hcp_viz::panels::time_panel::TimeAction::TogglePlay);
             m.last = Some(now);
             return;
         }
         if let Some(last) = m.last {
-            m.intervals_ms.push(now.duration_since(last).as_secs_f64() * 1e3);
+            m.intervals_ms
+                .push(now.duration_since(last).as_secs_f64() * 1e3);
         }
         if let Some(cpu) = frame.info().cpu_usage {
             m.cpu_ms.push(f64::from(cpu) * 1e3);
@@ -241,7 +259,13 @@ impl Shell {
         let enough = u64::try_from(m.intervals_ms.len()).unwrap_or(u64::MAX) >= self.frames_wanted;
         if enough || !self.app.time.playing {
             let result = WindowFrames {
-                run: self.app.store.runs.first().map(|r| r.label.clone()).unwrap_or_default(),
+                run: self
+                    .app
+                    .store
+                    .runs
+                    .first()
+                    .map(|r| r.label.clone())
+                    .unwrap_or_default(),
                 span_days: self.app.layout.window_days,
                 frames: m.intervals_ms.len(),
                 interval_p50_ms: quantile(&m.intervals_ms, 0.5),
@@ -404,7 +428,14 @@ pub fn run(args: &ViewArgs) -> Result<()> {
         } else {
             println!(
                 "{}: {} frames at full speed, span {} days: frame interval p50 {:.1} ms, p99 {:.1} ms, worst {:.1} ms; CPU p50 {:.1} ms, p99 {:.1} ms",
-                m.run, m.frames, m.span_days, m.interval_p50_ms, m.interval_p99_ms, m.interval_max_ms, m.cpu_p50_ms, m.cpu_p99_ms
+                m.run,
+                m.frames,
+                m.span_days,
+                m.interval_p50_ms,
+                m.interval_p99_ms,
+                m.interval_max_ms,
+                m.cpu_p50_ms,
+                m.cpu_p99_ms
             );
         }
     }

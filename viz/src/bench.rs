@@ -61,7 +61,8 @@ pub struct ViewBench {
     pub play: Vec<FrameStats>,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+/// The `q` quantile of `sorted` (ascending), nearest rank; NaN when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -110,11 +110,19 @@ impl MarketParams {
         let h = &self.hashrate;
         for (name, v) in [
             ("hashrate.reversion_per_day", h.reversion_per_day),
-            ("hashrate.efficiency_trend_per_day", h.efficiency_trend_per_day),
-            ("hashrate.volatility_per_sqrt_day", h.volatility_per_sqrt_day),
+            (
+                "hashrate.efficiency_trend_per_day",
+                h.efficiency_trend_per_day,
+            ),
+            (
+                "hashrate.volatility_per_sqrt_day",
+                h.volatility_per_sqrt_day,
+            ),
         ] {
             if !(v.is_finite() && v.abs() <= 1.0) {
-                return Err(format!("{name} must be a rate between -1 and 1 per day, got {v}"));
+                return Err(format!(
+                    "{name} must be a rate between -1 and 1 per day, got {v}"
+                ));
             }
         }
         self.btc.validate()?;

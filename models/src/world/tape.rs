@@ -164,6 +164,34 @@ fn check_jobs(jobs: &crate::demand::JobParams) -> Result<(), WorldError> {
     Ok(())
 }
 
+/// A node known to the grid's parameters whose market has a finite floor
+/// below a finite cap, each within the prices a replay may hold.
+fn check_market(grid: &crate::grid::GridParams, node: &str) -> Result<(), WorldError> {
+    let (node_params, market) = grid.node(node)?;
+    let key = |field: &str| format!("grid.markets.{}.{field}", node_params.market);
+    for (field, v) in [("floor", market.floor), ("cap", market.cap)] {
+        if !(v.is_finite() && v.abs() <= load::MAX_ABS_PRICE) {
+            return Err(WorldError::invalid(
+                &key(field),
+                format!(
+                    "must be a price within ±{:.0} $/MWh, not {v}",
+                    load::MAX_ABS_PRICE
+                ),
+            ));
+        }
+    }
+    if market.floor >= market.cap {
+        return Err(WorldError::invalid(
+            &key("floor"),
+            format!(
+                "the floor ({} $/MWh) must be below the offer cap ({} $/MWh)",
+                market.floor, market.cap
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl World {
     /// Checks `config` and loads its replayed series; relative replay paths
     /// are resolved against `base_dir`.
@@ -217,30 +245,10 @@ impl World {
             u64::from(config.days),
             u64::from(config.step_minutes),
         );
-        // An unknown node is caught here, before any tape is generated.
+        // An unknown node or an impossible market is caught here, before
+        // any tape is generated.
         for node in &config.price_nodes {
-            let (node_params, market) = config.grid.node(node)?;
-            let key = |field: &str| format!("grid.markets.{}.{field}", node_params.market);
-            for (field, v) in [("floor", market.floor), ("cap", market.cap)] {
-                if !(v.is_finite() && v.abs() <= load::MAX_ABS_PRICE) {
-                    return Err(WorldError::invalid(
-                        &key(field),
-                        format!(
-                            "must be a price within ±{:.0} $/MWh, not {v}",
-                            load::MAX_ABS_PRICE
-                        ),
-                    ));
-                }
-            }
-            if market.floor >= market.cap {
-                return Err(WorldError::invalid(
-                    &key("floor"),
-                    format!(
-                        "the floor ({} $/MWh) must be below the offer cap ({} $/MWh)",
-                        market.floor, market.cap
-                    ),
-                ));
-            }
+            check_market(&config.grid, node)?;
         }
 
         let mut prices = Vec::new();

@@ -120,7 +120,10 @@ pub fn delta_panel(ui: &mut egui::Ui, view: &View, a: &RunSeries, b: &RunSeries)
             let all = 0..range.len();
             for ((name, d), c) in [
                 ("Δ ASIC MW", diff(&asic(a), &asic(b), &all)),
-                ("Δ GPU busy MW", diff(&busy(a, &range), &busy(b, &range), &all)),
+                (
+                    "Δ GPU busy MW",
+                    diff(&busy(a, &range), &busy(b, &range), &all),
+                ),
                 ("Δ facility MW", diff(&facility(a), &facility(b), &all)),
             ]
             .into_iter()

@@ -36,7 +36,10 @@ pub fn binned(view: &View, run: &RunSeries, columns: usize) -> Vec<(MarkerKind, 
         .collect();
     // One pass over the markers shown, whatever their kind.
     for m in run.markers_between(view.from_us, end) {
-        let row = MarkerKind::ALL.iter().position(|k| *k == m.kind).unwrap_or(0);
+        let row = MarkerKind::ALL
+            .iter()
+            .position(|k| *k == m.kind)
+            .unwrap_or(0);
         let c = ((m.time_us - view.from_us) as f64 / span * columns as f64) as usize;
         out[row].1[c.min(columns - 1)] += 1;
     }
