@@ -283,3 +283,48 @@ fn a_replay_error_names_the_replay_key_and_the_series_file() {
         ],
     );
 }
+
+#[test]
+fn markets_chains_and_job_classes_the_fuzz_test_broke_are_refused_with_their_keys() {
+    // A floor above the cap made the price generator's clamp panic.
+    let (path, message) = error_of("floor.toml", "[world.grid.markets.ercot]\nfloor = 6000.0\n");
+    assert_names(
+        &message,
+        &path,
+        &[
+            "grid.markets.ercot.floor",
+            "must be below the offer cap (5000 $/MWh)",
+        ],
+    );
+    // A hashrate that finds a block every 10⁻¹⁷ s mined without bound.
+    let (path, message) = error_of("chain.toml", "[world.market.start]\nhashrate_ehs = 1e30\n");
+    assert_names(
+        &message,
+        &path,
+        &["world.market", "start.hashrate_ehs", "block every"],
+    );
+    // Three copies of the job classes triple the arrivals past the limit
+    // that one copy stays under.
+    let jobs = hcp_models::demand::DemandParams::default().jobs;
+    let per_day = 4e6;
+    assert!(per_day * jobs.classes.iter().map(|c| c.share).sum::<f64>() < 1e7);
+    let mut tripled = jobs.clone();
+    tripled.jobs_per_day = per_day;
+    tripled.classes = [jobs.classes.clone(), jobs.classes.clone(), jobs.classes].concat();
+    let mut doc = toml::Table::new();
+    let mut world = toml::Table::new();
+    let mut demand = toml::Table::new();
+    demand.insert("jobs".into(), toml::Value::try_from(&tripled).unwrap());
+    world.insert("demand".into(), toml::Value::Table(demand));
+    doc.insert("world".into(), toml::Value::Table(world));
+    let (path, message) = error_of("classes.toml", &toml::to_string(&doc).unwrap());
+    assert_names(
+        &message,
+        &path,
+        &[
+            "world.demand.jobs.load_scale",
+            "the classes' shares",
+            "beyond the most a run can play",
+        ],
+    );
+}
