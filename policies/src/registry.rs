@@ -56,7 +56,7 @@ impl PolicyConfig {
             PolicyConfig::SeedThreshold(_) => "seed-threshold",
             PolicyConfig::Breakeven(_) => "breakeven",
             PolicyConfig::Mpc(_) => "mpc",
-            PolicyConfig::MpcClairvoyant(_) => "mpc-clairvoyant",
+            PolicyConfig::MpcClairvoyant(_) => crate::mpc::CLAIRVOYANT_NAME,
         }
     }
 
@@ -77,6 +77,17 @@ impl PolicyConfig {
     /// scenario's forecaster. Such a policy cannot drive a fleet.
     pub fn sees_the_future(&self) -> bool {
         matches!(self, PolicyConfig::MpcClairvoyant(_))
+    }
+
+    /// Why the policy cannot drive a fleet, when it cannot: it is a
+    /// diagnostic that reads the simulated future.
+    pub fn undeployable_reason(&self) -> Option<String> {
+        self.sees_the_future().then(|| {
+            format!(
+                "`{}` is a diagnostic that reads the simulated future; it cannot drive a fleet (use `mpc`)",
+                self.name()
+            )
+        })
     }
 
     /// Every policy with its default parameters, in registry order.

@@ -166,11 +166,8 @@ fn serve(args: &ServeArgs) -> Result<()> {
     }
     if let Some(path) = &args.bridge_config {
         let policy = hcp_policies::PolicyConfig::by_name(&args.policy)?;
-        if policy.sees_the_future() {
-            bail!(
-                "--policy {}: a diagnostic that reads the simulated future cannot drive a fleet (use mpc)",
-                policy.name()
-            );
+        if let Some(reason) = policy.undeployable_reason() {
+            bail!("--policy {}: {reason}", policy.name());
         }
         let text = hcp_fleet::bridge_config::bridge_config(
             &loaded.scenario.plant,

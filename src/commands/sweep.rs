@@ -459,6 +459,7 @@ pub(super) fn finish(out: &Path, no_report: bool, json: bool, summary: &Summary)
 
 fn print_summary(summary: &Summary) {
     let m = |usd: f64| usd / 1e6;
+    let ci = |e: &Estimate| format!("{:.2} [{:.2}, {:.2}]", m(e.mean), m(e.ci_low), m(e.ci_high));
     println!(
         "{} — {} replications, seed {}, paired against {} (USD millions per replication, 95 % CI)",
         summary.scenario, summary.replications, summary.seed, summary.baseline
@@ -498,12 +499,7 @@ fn print_summary(summary: &Summary) {
         println!(
             "{:<16} {:>22} {:>24} {:>10.2} {:>13} {:>9.2} {:>9.2} {:>9.2} {:>6.1}% {:>6.1}% {:>9.0}",
             p.policy,
-            format!(
-                "{:.2} [{:.2}, {:.2}]",
-                m(p.profit_usd.mean),
-                m(p.profit_usd.ci_low),
-                m(p.profit_usd.ci_high)
-            ),
+            ci(&p.profit_usd),
             uplift,
             m(p.cvar5_usd),
             oracle,
@@ -519,10 +515,9 @@ fn print_summary(summary: &Summary) {
         println!(
             "{:<16} {:>22}   (upper bound: perfect foresight, free switching; not a deployable policy)",
             "oracle",
-            format!("{:.2} [{:.2}, {:.2}]", m(o.mean), m(o.ci_low), m(o.ci_high))
+            ci(&o)
         );
     }
-    let ci = |e: &Estimate| format!("{:.2} [{:.2}, {:.2}]", m(e.mean), m(e.ci_low), m(e.ci_high));
     if summary.policies.iter().any(|p| p.policy == CLAIRVOYANT) {
         println!(
             "{CLAIRVOYANT}: mpc shown the true future prices and hashprice (a diagnostic yardstick, not deployable)"

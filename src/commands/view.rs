@@ -77,7 +77,7 @@ pub struct ViewArgs {
 
 /// What `hcp view --measure --json` prints: the real window's frames
 /// while the run plays at full speed.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct WindowFrames {
     /// The run played (policy · scenario · replication).
     pub run: String,
@@ -102,11 +102,11 @@ pub struct WindowFrames {
 /// Frame times gathered while the run plays.
 #[derive(Debug, Default)]
 struct Measure {
-    started: bool,
+    /// The last frame's start (`None` until playback starts).
     last: Option<std::time::Instant>,
     intervals_ms: Vec<f64>,
     cpu_ms: Vec<f64>,
-    done: Option<WindowFrames>,
+    done: bool,
 }
 
 fn quantile(values: &[f64], q: f64) -> f64 {
@@ -168,41 +168,42 @@ fn source(args: &ViewArgs) -> Result<Box<dyn DataSource>> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("out"));
     let mut dataset = DatasetSource::open(&dir);
     if let Some(scenario) = &args.scenario {
-        let known = dataset.scenarios();
-        if !known.contains(scenario) {
-            bail!(
-                "--scenario {scenario}: {} holds {}",
-                dir.display(),
-                if known.is_empty() {
-                    "no scenario".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            );
-        }
+        one_of(
+            "--scenario",
+            scenario,
+            &dataset.scenarios(),
+            &dir.display().to_string(),
+        )?;
         let mut selection = dataset.selection.clone();
         selection.scenario.clone_from(scenario);
         dataset.select(selection);
     }
     if let Some(policy) = &args.policy {
-        let known = dataset.policies();
-        if !known.contains(policy) {
-            bail!(
-                "--policy {policy}: scenario {} of {} has intervals for {}",
-                dataset.selection.scenario,
-                dir.display(),
-                if known.is_empty() {
-                    "no policy".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            );
-        }
+        let holder = format!(
+            "scenario {} of {}",
+            dataset.selection.scenario,
+            dir.display()
+        );
+        one_of("--policy", policy, &dataset.policies(), &holder)?;
         let mut selection = dataset.selection.clone();
         selection.a.clone_from(policy);
         dataset.select(selection);
     }
     Ok(Box::new(dataset))
+}
+
+/// `value` of `flag` when `known` (what `holder` has detail for) holds it;
+/// else an error listing them.
+fn one_of(flag: &str, value: &str, known: &[String], holder: &str) -> Result<()> {
+    if known.iter().any(|k| k == value) {
+        return Ok(());
+    }
+    let list = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    bail!("{flag} {value}: {holder} has intervals for {list}")
 }
 
 /// The eframe app: the viewer, and the screenshot it may owe.
@@ -228,30 +229,23 @@ impl Shell {
         };
         let ctx = ui.ctx().clone();
         ctx.request_repaint();
-        if m.done.is_some() {
+        if m.done {
             return;
         }
-        let Some(span) = self.app.span() else {
-            if self.app.store.error.is_some() && self.app.store.runs.is_empty() {
+        let now = std::time::Instant::now();
+        let Some(last) = m.last else {
+            let playing = self
+                .app
+                .play_from_start(hcp_viz::timeline::Speed::AsFastAsPossible);
+            if playing.is_some() {
+                m.last = Some(now);
+            } else if self.app.store.error.is_some() && self.app.store.runs.is_empty() {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             return;
         };
-        let now = std::time::Instant::now();
-        if !m.started {
-            m.started = true;
-            self.app.layout.speed = hcp_viz::timeline::Speed::AsFastAsPossible;
-            self.app.time.set_cursor(span.start_us, span);
-            self.app.time.playing = false;
-            self.app
-                .apply(hcp_viz::panels::time_panel::TimeAction::TogglePlay);
-            m.last = Some(now);
-            return;
-        }
-        if let Some(last) = m.last {
-            m.intervals_ms
-                .push(now.duration_since(last).as_secs_f64() * 1e3);
-        }
+        m.intervals_ms
+            .push(now.duration_since(last).as_secs_f64() * 1e3);
         if let Some(cpu) = frame.info().cpu_usage {
             m.cpu_ms.push(f64::from(cpu) * 1e3);
         }
@@ -277,8 +271,8 @@ impl Shell {
             *self
                 .measured
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.clone());
-            m.done = Some(result);
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+            m.done = true;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
@@ -352,13 +346,12 @@ fn save_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
 pub fn run(args: &ViewArgs) -> Result<()> {
     let size = parse_size(&args.size)?;
     let layout_path = args.layout.clone().or_else(Layout::default_path);
-    let (layout, note) = layout_path
+    let (mut layout, note) = layout_path
         .as_deref()
         .map_or((Layout::default(), None), Layout::load);
     if let Some(n) = &note {
         eprintln!("view: {n}");
     }
-    let mut layout = layout;
     if let Some(days) = args.span_days {
         if !days.is_finite() || days < 0.0 {
             bail!("--span-days {days}: give 0 (the whole run) or a positive number of days");

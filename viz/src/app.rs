@@ -102,6 +102,17 @@ impl ViewerApp {
         })
     }
 
+    /// Plays run A from its start at `speed`, as the benches do (`hcp
+    /// bench view`, `hcp view --measure`); `None` while it has no data.
+    pub fn play_from_start(&mut self, speed: Speed) -> Option<Span> {
+        let span = self.span()?;
+        self.apply(TimeAction::Speed(speed));
+        self.time.set_cursor(span.start_us, span);
+        self.time.playing = false;
+        self.apply(TimeAction::TogglePlay);
+        Some(span)
+    }
+
     /// The dataset's selection, if the source is a dataset.
     pub fn selection(&mut self) -> Option<Selection> {
         self.source.selector().map(|d| d.selection.clone())

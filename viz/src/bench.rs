@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::app::ViewerApp;
 use crate::layout::Layout;
-use crate::panels::time_panel::TimeAction;
 use crate::render::{PickedAdapter, software_setup};
 use crate::source::dataset::DatasetSource;
 use crate::timeline::Speed;
@@ -153,13 +152,11 @@ pub fn run(
     };
     let mut play = Vec::new();
     for &days in windows_days {
-        let span = harness.state().span().ok_or("the run went away")?;
         {
             let app = harness.state_mut();
             app.layout.window_days = days;
-            app.time.set_cursor(span.start_us, span);
-            app.time.playing = false;
-            app.apply(TimeAction::TogglePlay);
+            app.play_from_start(Speed::AsFastAsPossible)
+                .ok_or("the run went away")?;
         }
         let (mut cpu, mut render) = (Vec::new(), Vec::new());
         while harness.state().time.playing && cpu.len() < max_frames {

@@ -315,6 +315,26 @@ impl RunSeries {
             .get_or_init(|| crate::panels::profit::cumulative(self))
     }
 
+    /// The plant's sum over sites of one site column (`column` picks it)
+    /// over `range` of the intervals; NaN and missing values count as 0.
+    pub fn plant_sum(
+        &self,
+        range: std::ops::Range<usize>,
+        column: impl Fn(&SiteTrack) -> &Vec<f64>,
+    ) -> Vec<f64> {
+        let mut out = vec![0.0; range.len()];
+        for t in &self.sites {
+            let c = column(t);
+            let r = range.start.min(c.len())..range.end.min(c.len());
+            for (o, v) in out.iter_mut().zip(&c[r]) {
+                if !v.is_nan() {
+                    *o += v;
+                }
+            }
+        }
+        out
+    }
+
     /// The stack `key` names, computed by `compute` unless the same stack
     /// over the same intervals and columns was asked before (a span that
     /// does not move — the whole run shown — costs nothing per frame).

@@ -728,14 +728,8 @@ fn check(c: &BridgeConfig) -> Result<(), (String, String)> {
             format!("must be in [0, 1), got {}", c.pool_fee),
         ));
     }
-    if c.policy.sees_the_future() {
-        return Err((
-            "policy.kind".into(),
-            format!(
-                "`{}` is a diagnostic that reads the simulated future; it cannot drive a fleet (use `mpc`)",
-                c.policy.name()
-            ),
-        ));
+    if let Some(reason) = c.policy.undeployable_reason() {
+        return Err(("policy.kind".into(), reason));
     }
     if c.sites.is_empty() {
         return Err(("sites".into(), "at least one site is needed".into()));

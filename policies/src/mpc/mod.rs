@@ -120,6 +120,10 @@ impl Default for MpcParams {
     }
 }
 
+/// The name `mpc` goes by when the sweep shows it the true future (the
+/// clairvoyant reference, a diagnostic).
+pub const CLAIRVOYANT_NAME: &str = "mpc-clairvoyant";
+
 /// Plans each site over a rolling horizon with an LP and acts on its first
 /// step.
 #[derive(Debug, Clone)]
@@ -158,7 +162,7 @@ impl Mpc {
     /// The policy with `params` under the name the clairvoyant reference
     /// goes by (the same decisions; only its forecaster differs).
     pub fn clairvoyant(params: MpcParams) -> Self {
-        Mpc::named("mpc-clairvoyant", params)
+        Mpc::named(CLAIRVOYANT_NAME, params)
     }
 
     fn named(name: &'static str, params: MpcParams) -> Self {

@@ -204,7 +204,7 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 pub const BASELINE: &str = "mining-only";
 
 /// The clairvoyant reference: `mpc` shown the true future, a diagnostic.
-pub const CLAIRVOYANT: &str = "mpc-clairvoyant";
+pub const CLAIRVOYANT: &str = hcp_policies::mpc::CLAIRVOYANT_NAME;
 
 /// The policy the clairvoyant reference is the clairvoyant version of.
 const MPC: &str = "mpc";

@@ -8,7 +8,6 @@ use std::ops::Range;
 
 use super::{Scrub, View, columns, line, time_plot};
 use crate::decimate::min_max;
-use crate::panels::gpus::plant_gpu_mw_over;
 use crate::series::RunSeries;
 
 /// A − B over `range` (of the intervals both have).
@@ -22,30 +21,14 @@ fn diff(a: &[f64], b: &[f64], range: &Range<usize>) -> Vec<f64> {
         .collect()
 }
 
-/// The plant's sum over sites of one site column over `range`, per interval.
-fn plant(
-    run: &RunSeries,
-    range: &Range<usize>,
-    column: impl Fn(&crate::series::SiteTrack) -> &Vec<f64>,
-) -> Vec<f64> {
-    let mut out = vec![0.0; range.len()];
-    for t in &run.sites {
-        let c = column(t);
-        let r = range.start.min(c.len())..range.end.min(c.len());
-        for (o, v) in out.iter_mut().zip(&c[r]) {
-            if !v.is_nan() {
-                *o += v;
-            }
-        }
-    }
-    out
-}
-
 /// The plant's busy-GPU power (P1–P4 and rental) over `range`, MW.
 fn busy(run: &RunSeries, range: &Range<usize>) -> Vec<f64> {
     let mut v = vec![0.0; range.len()];
     for k in 0..5 {
-        for (o, x) in v.iter_mut().zip(plant_gpu_mw_over(run, k, range.clone())) {
+        for (o, x) in v
+            .iter_mut()
+            .zip(run.plant_sum(range.clone(), |t| &t.gpu_mw[k]))
+        {
             *o += x;
         }
     }
@@ -115,8 +98,8 @@ pub fn delta_panel(ui: &mut egui::Ui, view: &View, a: &RunSeries, b: &RunSeries)
         view,
         "MW",
         |plot| {
-            let asic = |r: &RunSeries| plant(r, &range, |t| &t.asic_mw);
-            let facility = |r: &RunSeries| plant(r, &range, |t| &t.facility_mw);
+            let asic = |r: &RunSeries| r.plant_sum(range.clone(), |t| &t.asic_mw);
+            let facility = |r: &RunSeries| r.plant_sum(range.clone(), |t| &t.facility_mw);
             let all = 0..range.len();
             for ((name, d), c) in [
                 ("Δ ASIC MW", diff(&asic(a), &asic(b), &all)),

@@ -10,21 +10,6 @@ use super::{Scrub, USE_COLOURS, View, columns, line, time_plot};
 use crate::decimate::{mean_xs, means, min_max};
 use crate::series::{GPU_USES, RunSeries, StackKey};
 
-/// The plant's GPU power of one use over `range` of the intervals, MW.
-pub fn plant_gpu_mw_over(run: &RunSeries, k: usize, range: std::ops::Range<usize>) -> Vec<f64> {
-    let mut out = vec![0.0; range.len()];
-    for t in &run.sites {
-        let column = &t.gpu_mw[k];
-        let r = range.start.min(column.len())..range.end.min(column.len());
-        for (o, v) in out.iter_mut().zip(&column[r]) {
-            if !v.is_nan() {
-                *o += v;
-            }
-        }
-    }
-    out
-}
-
 /// GPU power by use, and the queues.
 pub fn gpu_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
     let range = view.range(run);
@@ -44,7 +29,7 @@ pub fn gpu_panel(ui: &mut egui::Ui, view: &View, run: &RunSeries) -> Scrub {
             let layers = (0..GPU_USES.len())
                 .map(|k| {
                     means(
-                        &plant_gpu_mw_over(run, k, range.clone()),
+                        &run.plant_sum(range.clone(), |t| &t.gpu_mw[k]),
                         0..range.len(),
                         cols,
                         |i| x_of(i + range.start),
