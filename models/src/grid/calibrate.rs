@@ -12,11 +12,14 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::GridParams;
+use hcp_engine::rng::RngStreams;
+
 use super::fit::{self, Shape};
 use super::load::{self, NodeSeries};
 use super::price::{MarketParams, NodeParams};
+use super::{GridParams, generate_prices};
 use crate::data::{DataError, GapRepair, Location, RegularData, Table};
+use crate::series::Horizon;
 
 /// The node whose price marks ERCOT-wide spikes and carries the common shock.
 pub const ERCOT_REFERENCE: &str = "HB_HUBAVG";
@@ -149,13 +152,26 @@ fn fit_user(
     let market = MarketParams {
         spike_rate: dynamics.spike_rate,
         month_weight: month_weight(&data, options.spike_threshold),
-        spike_intervals: dynamics.spike_intervals,
+        spike_intervals: dynamics.episodes.blip,
+        sustained_share: dynamics.episodes.sustained_share,
+        sustained_intervals: dynamics.episodes.sustained,
+        spike_persistence: dynamics.spike_persistence,
+        phi_slow: dynamics.factors.phi_slow,
+        spike_coupling: 0.0,
         spike_ramp: dynamics.spike_ramp,
         spike_decay: dynamics.spike_decay,
         cap: options.cap,
         floor: options.floor,
     };
+    let mut market = market;
     let mut node = node_params(&options.market, &shape, &dynamics, options.common_share);
+    let names = (options.market.as_str(), options.node.as_str());
+    let fit = Persistence {
+        targets: &dynamics.score_autocorrelations,
+        step_minutes: step.num_minutes() as f64,
+        segments: &series.segments,
+    };
+    fit.pace_and_coupling(&mut node, &mut market, names);
     let (scale, level) = fit::month_levels(&data, &node, &market, None);
     for m in 0..12 {
         (node.spike_scale[m], node.level[m]) = if shape.covered[m] {
@@ -176,10 +192,104 @@ fn node_params(market: &str, shape: &Shape, d: &fit::Dynamics, common_share: f64
         spike_scale: [1.0; 12],
         month_scale: d.month_scale,
         residual: d.residual,
-        phi: d.phi,
+        phi: d.factors.phi,
+        slow_share: d.factors.slow_share,
         common_share,
         spike_mu: d.spike_log.0,
         spike_sigma: d.spike_log.1,
+    }
+}
+
+/// Seed of the simulations calibration runs.
+pub const CALIBRATION_SEED: u64 = 20_220_101;
+
+/// The prices of a candidate node and market over a real segment's span,
+/// one replication of [`CALIBRATION_SEED`].
+fn simulate(
+    (market_name, node_name): (&str, &str),
+    node: &NodeParams,
+    market: &MarketParams,
+    segment: &RegularData,
+    replication: u64,
+) -> Vec<f64> {
+    let minutes = u64::try_from(segment.step.num_minutes())
+        .unwrap_or(15)
+        .max(1);
+    let days = (segment.values.len() as u64 * minutes)
+        .div_ceil(1_440)
+        .max(1);
+    let horizon = Horizon::days(segment.start, days, minutes);
+    let params = GridParams {
+        markets: BTreeMap::from([(market_name.to_owned(), market.clone())]),
+        nodes: BTreeMap::from([(node_name.to_owned(), node.clone())]),
+    };
+    let streams = RngStreams::new(CALIBRATION_SEED, replication);
+    generate_prices(&params, &[node_name], &horizon, &streams)
+        .ok()
+        .and_then(|mut p| p.pop())
+        .map(|p| {
+            let mut values = p.price.values().to_vec();
+            values.truncate(segment.values.len());
+            values
+        })
+        .unwrap_or_default()
+}
+
+/// What the simulated fits of persistence need from one node's record.
+struct Persistence<'a> {
+    /// The normal scores' autocorrelations (lag in steps, correlation).
+    targets: &'a [(usize, f64)],
+    step_minutes: f64,
+    /// The real segments the simulations copy.
+    segments: &'a [RegularData],
+}
+
+impl Persistence<'_> {
+    /// The node's factors at a given market pace (or, with none, the pace
+    /// too), by [`fit::match_persistence`].
+    fn factors(
+        &self,
+        node: &mut NodeParams,
+        market: &mut MarketParams,
+        names: (&str, &str),
+        pace: Option<(f64, f64)>,
+    ) {
+        let factors = fit::match_persistence(
+            self.targets,
+            pace,
+            self.step_minutes,
+            self.segments,
+            |f, segment, replication| {
+                let mut node = node.clone();
+                let mut market = market.clone();
+                (node.phi, node.slow_share, market.phi_slow) = (f.phi, f.slow_share, f.phi_slow);
+                simulate(names, &node, &market, segment, replication)
+            },
+        );
+        (node.phi, node.slow_share, market.phi_slow) =
+            (factors.phi, factors.slow_share, factors.phi_slow);
+    }
+
+    /// The market's pace and spike coupling from its reference node: the
+    /// factors, then the coupling ([`fit::match_spike_coupling`]), then the
+    /// factors again under that coupling.
+    fn pace_and_coupling(
+        &self,
+        node: &mut NodeParams,
+        market: &mut MarketParams,
+        names: (&str, &str),
+    ) {
+        self.factors(node, market, names, None);
+        market.spike_coupling = fit::match_spike_coupling(
+            self.step_minutes,
+            self.segments,
+            |beta, segment, replication| {
+                let mut market = market.clone();
+                market.spike_coupling = beta;
+                simulate(names, node, &market, segment, replication)
+            },
+        );
+        self.factors(node, market, names, None);
     }
 }
 
@@ -278,7 +388,12 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
     let market = MarketParams {
         spike_rate: reference.spike_rate,
         month_weight: month_weight(&files.day_ahead(ERCOT_REFERENCE)?, SPIKE_THRESHOLD),
-        spike_intervals: reference.spike_intervals,
+        spike_intervals: reference.episodes.blip,
+        sustained_share: reference.episodes.sustained_share,
+        sustained_intervals: reference.episodes.sustained,
+        spike_persistence: reference.spike_persistence,
+        phi_slow: reference.factors.phi_slow,
+        spike_coupling: 0.0,
         spike_ramp: reference.spike_ramp,
         spike_decay: reference.spike_decay,
         cap: ERCOT_CAP,
@@ -292,12 +407,15 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
     .markets
     .remove("ercot")
     .unwrap_or_else(|| market.clone());
-    let mut nodes = BTreeMap::new();
-    for node in files.nodes()? {
-        let day_ahead = files.day_ahead(&node)?;
+    let mut market = market;
+    let fit_node = |node: &str,
+                    market: &mut MarketParams,
+                    pace: Option<(f64, f64)>|
+     -> Result<NodeParams, DataError> {
+        let day_ahead = files.day_ahead(node)?;
         let shape = fit::fit_shape(&day_ahead, None, None);
         let (mut own, mut system) = (Vec::new(), Vec::new());
-        for (segments, reference) in files.real_time(&node)?.into_iter().zip(&reference_rt) {
+        for (segments, reference) in files.real_time(node)?.into_iter().zip(&reference_rt) {
             if let (Some(segments), Some(reference)) = (segments, reference) {
                 own.extend(segments);
                 system.extend(reference.iter().cloned());
@@ -308,19 +426,51 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
         let system_dynamics = fit::fit_dynamics(&reference_shape, &system, &spikes);
         let rho = fit::common_share(&dynamics.innovations, &system_dynamics.innovations);
         let mut params = node_params("ercot", &shape, &dynamics, rho);
+        if let Some(sigma) = fit::spike_loading(&dynamics.log_excess, &system_dynamics.log_excess) {
+            params.spike_sigma = sigma;
+        }
+        let fit = Persistence {
+            targets: &dynamics.score_autocorrelations,
+            step_minutes: 15.0,
+            segments: &own,
+        };
+        match pace {
+            None => fit.pace_and_coupling(&mut params, market, ("ercot", node)),
+            Some(_) => fit.factors(&mut params, market, ("ercot", node), pace),
+        }
         // Offsets from the parameters as shipped (rounded), so the shipped
         // levels are exactly what a refit gives.
-        let mut shipped = GridParams {
-            markets: BTreeMap::new(),
-            nodes: BTreeMap::from([(node.clone(), params.clone())]),
-        }
-        .rounded();
-        let rounded = shipped
-            .nodes
-            .remove(&node)
-            .unwrap_or_else(|| params.clone());
-        (params.spike_scale, params.level) =
-            fit::month_levels(&day_ahead, &rounded, &rounded_market, Some(0));
+        let rounded = |params: &NodeParams, market: &MarketParams| {
+            GridParams {
+                markets: BTreeMap::from([("ercot".to_owned(), market.clone())]),
+                nodes: BTreeMap::from([(node.to_owned(), params.clone())]),
+            }
+            .rounded()
+        };
+        let shipped = rounded(&params, market);
+        (params.spike_scale, params.level) = fit::month_levels(
+            &day_ahead,
+            &shipped.nodes[node],
+            &shipped.markets["ercot"],
+            Some(0),
+        );
+        Ok(params)
+    };
+    // The market's pace and spike coupling come from its reference node;
+    // every node then fits only its fast factor's share.
+    let reference_node = fit_node(ERCOT_REFERENCE, &mut market, None)?;
+    market = GridParams {
+        markets: BTreeMap::from([("ercot".to_owned(), market)]),
+        nodes: BTreeMap::new(),
+    }
+    .rounded()
+    .markets
+    .remove("ercot")
+    .unwrap_or(rounded_market);
+    let pace = Some((super::round_to(reference_node.phi, 5), market.phi_slow));
+    let mut nodes = BTreeMap::new();
+    for node in files.nodes()? {
+        let params = fit_node(&node, &mut market, pace)?;
         nodes.insert(node.clone(), params);
     }
     Ok(GridParams {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use chrono_tz::America::Chicago;
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::persistence;
 use super::price::{KNOT_FIRST, KNOT_STEP, KNOTS, MarketParams, NodeParams};
 use crate::data::RegularData;
 use crate::describe::{mean, pearson, quantile_sorted};
@@ -111,16 +112,25 @@ pub struct Dynamics {
     pub residual: [f64; KNOTS],
     /// Month scale relative to the fitted months.
     pub month_scale: [f64; 12],
-    /// Lag-1 autocorrelation of the normal scores per 15 minutes.
-    pub phi: f64,
+    /// The two factors of the normal scores (per 15 minutes).
+    pub factors: Factors,
+    /// The normal scores' autocorrelations the factors were fitted to, as
+    /// `(lag in steps of the data, correlation)`.
+    pub score_autocorrelations: Vec<(usize, f64)>,
     /// Normal-score innovations (NaN where undefined), aligned with the input values.
     pub innovations: Vec<f64>,
+    /// Log spike excess per interval (NaN outside spikes or where the
+    /// price is not above the base), aligned with the input values.
+    pub log_excess: Vec<f64>,
     /// Spike episodes' start probability per 15 minutes.
     pub spike_rate: f64,
-    /// Mean spike length in 15-minute intervals.
-    pub spike_intervals: f64,
+    /// Spike-episode lengths as a blip–sustained mixture (15-minute intervals).
+    pub episodes: EpisodeMixture,
     /// Log spike excess mean and deviation.
     pub spike_log: (f64, f64),
+    /// Lag-1 correlation (per 15 minutes) of the log spike excess within an
+    /// episode.
+    pub spike_persistence: f64,
     /// Ramp-up factor per 15 minutes before an episode.
     pub spike_ramp: f64,
     /// Decay factor per 15 minutes after an episode.
@@ -187,8 +197,10 @@ fn envelope_excess(excess: &[f64], on: &[bool], ramp: f64, decay: f64) -> Vec<f6
 
 /// Fits residual quantiles, persistence and spikes on segments of one node.
 /// `spiking[s][i]` marks the system's spike intervals of segment `s`.
-/// φ is the normal-score correlation at which the mapped residuals have
-/// the observed lag-1 autocorrelation (Gaussian-copula moment match).
+/// The two factors are fitted to the normal scores' autocorrelations at
+/// 15 minutes, 1, 4 and 24 hours ([`fit_factors`]; [`match_persistence`]
+/// then corrects them by simulation); spike episodes' lengths to a
+/// blip–sustained mixture ([`EpisodeMixture::fit`]).
 #[allow(clippy::too_many_lines)] // one pass over the data, kept together for clarity
 pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool>]) -> Dynamics {
     let step_minutes = segments
@@ -198,7 +210,9 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     let mut residuals = Vec::new();
     let mut index = Vec::new(); // (segment, i) per residual
     let mut spike_excess = Vec::new();
-    let (mut episodes, mut spike_count) = (0usize, 0usize);
+    let mut spike_pairs: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let mut log_excess = Vec::new();
+    let mut episodes = 0usize;
     let excess: Vec<Vec<f64>> = segments
         .iter()
         .map(|seg| {
@@ -215,7 +229,6 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
             let m = local_bucket(*t).0;
             let base = base_of(shape, *t);
             if spiking[s][i] {
-                spike_count += 1;
                 if i == 0 || !spiking[s][i - 1] {
                     episodes += 1;
                 }
@@ -223,7 +236,16 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
                 if excess > 0.0 {
                     spike_excess.push(excess.ln());
                 }
+                log_excess.push(if excess > 0.0 { excess.ln() } else { f64::NAN });
+                if i > 0 && spiking[s][i - 1] {
+                    let previous = seg.values[i - 1] - base_of(shape, times[i - 1]);
+                    if previous > 0.0 && excess > 0.0 {
+                        spike_pairs.0.push(previous.ln());
+                        spike_pairs.1.push(excess.ln());
+                    }
+                }
             } else {
+                log_excess.push(f64::NAN);
                 month_weight[m] += 1.0;
                 residuals.push((seg.values[i] - base - envelope[i]) / shape.spread[m]);
                 index.push((s, i, m));
@@ -259,29 +281,15 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     for (k, &(s, i, _)) in index.iter().enumerate() {
         by_position[s][i] = scores[k];
     }
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    let (mut ra, mut rb) = (Vec::new(), Vec::new());
-    let mut by_residual: Vec<Vec<f64>> = segments
+    let scored: Vec<&[f64]> = by_position.iter().map(Vec::as_slice).collect();
+    let observed: Vec<(usize, f64)> = FACTOR_LAG_MINUTES
         .iter()
-        .map(|s| vec![f64::NAN; s.values.len()])
+        .map(|&m| ((m / step_minutes).round() as usize).max(1))
+        .map(|lag| (lag, score_autocorrelation(&scored, lag)))
+        .filter(|(_, r)| r.is_finite())
         .collect();
-    for (k, &(s, i, _)) in index.iter().enumerate() {
-        by_residual[s][i] = residuals[k];
-    }
-    for (seg, res) in by_position.iter().zip(&by_residual) {
-        for (w, r) in seg.windows(2).zip(res.windows(2)) {
-            if w[0].is_finite() && w[1].is_finite() {
-                a.push(w[0]);
-                b.push(w[1]);
-                ra.push(r[0]);
-                rb.push(r[1]);
-            }
-        }
-    }
-    let target = pearson(&ra, &rb);
-    let phi_step =
-        copula_phi(&residual, target).unwrap_or_else(|| pearson(&a, &b).clamp(0.0, 0.9999));
-    let phi = phi_step.powf(15.0 / step_minutes);
+    let factors_step = fit_factors(&observed);
+    let lag1 = factors_step.correlation(1.0);
     let innovations = by_position
         .iter()
         .flat_map(|seg| {
@@ -289,7 +297,7 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
                 if i == 0 {
                     f64::NAN
                 } else {
-                    seg[i] - phi_step * seg[i - 1]
+                    seg[i] - lag1 * seg[i - 1]
                 }
             })
         })
@@ -297,10 +305,21 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     let normal_count = residuals.len().max(1) as f64;
     let per_step_rate = episodes as f64 / normal_count;
     let spike_rate = 1.0 - (1.0 - per_step_rate).powf(15.0 / step_minutes);
-    let spike_intervals = if episodes == 0 {
-        1.0
+    let lengths: Vec<f64> = spiking
+        .iter()
+        .flat_map(|on| run_lengths(on))
+        .map(|l| l as f64 * step_minutes / 15.0)
+        .collect();
+    let episodes_mixture = EpisodeMixture::fit(&lengths);
+    let spike_persistence = if spike_pairs.0.len() >= 3 {
+        let r = pearson(&spike_pairs.0, &spike_pairs.1);
+        if r.is_finite() {
+            r.clamp(0.0, 1.0).powf(step_minutes / 15.0)
+        } else {
+            1.0
+        }
     } else {
-        spike_count as f64 / episodes as f64 * step_minutes / 15.0
+        1.0
     };
     let spike_log = if spike_excess.len() >= 2 {
         let mu = mean(&spike_excess);
@@ -311,14 +330,38 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     Dynamics {
         residual,
         month_scale,
-        phi,
+        factors: factors_step.per_15_minutes(step_minutes),
+        score_autocorrelations: observed,
         innovations,
+        log_excess,
         spike_rate,
-        spike_intervals,
+        episodes: episodes_mixture,
         spike_log,
+        spike_persistence,
         spike_ramp: ramp_step.powf(15.0 / step_minutes),
         spike_decay: decay_step.powf(15.0 / step_minutes),
     }
+}
+
+/// A node's loading on the market's spike magnitude: the slope of its log
+/// spike excess on the reference node's standardised one, over the
+/// intervals where both are defined (`None` below three). The generator
+/// draws one magnitude score per interval for the whole market, so σ of a
+/// node is its loading on that score; a node's own deviation would also
+/// count the intervals where it did not follow the system, a left tail
+/// that a log-normal turns into a long right one.
+pub fn spike_loading(node: &[f64], reference: &[f64]) -> Option<f64> {
+    let (a, b): (Vec<f64>, Vec<f64>) = node
+        .iter()
+        .zip(reference)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .unzip();
+    if a.len() < 3 {
+        return None;
+    }
+    let slope = pearson(&a, &b) * crate::describe::std_dev(&a);
+    slope.is_finite().then_some(slope.max(0.0))
 }
 
 /// The common share ρ of a node: the squared correlation of its normal-score
@@ -338,39 +381,6 @@ pub fn common_share(node: &[f64], reference: &[f64]) -> f64 {
     }
 }
 
-/// The lag-1 autocorrelation of Q(x_t) when x is a stationary Gaussian
-/// AR(1) with coefficient `phi` (numerical integration on a grid).
-#[allow(clippy::many_single_char_names)] // the integral's own notation
-pub fn mapped_autocorrelation(residual: &[f64; KNOTS], phi: f64) -> f64 {
-    const N: usize = 121;
-    let z: Vec<f64> = (0..N)
-        .map(|i| -6.0 + 12.0 * i as f64 / (N - 1) as f64)
-        .collect();
-    let dz = z[1] - z[0];
-    let q: Vec<f64> = z.iter().map(|&x| knot_value(residual, x)).collect();
-    let w: Vec<f64> = z
-        .iter()
-        .map(|&x| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt() * dz)
-        .collect();
-    let m: f64 = q.iter().zip(&w).map(|(a, b)| a * b).sum();
-    let v: f64 = q.iter().zip(&w).map(|(a, b)| (a - m) * (a - m) * b).sum();
-    let s = (1.0 - phi * phi).sqrt().max(1e-6);
-    let mut cov = 0.0;
-    for i in 0..N {
-        // Conditional law of y given x = z[i]: N(phi x, 1 − phi²).
-        let mut inner = 0.0;
-        let mut mass = 0.0;
-        for j in 0..N {
-            let u = (z[j] - phi * z[i]) / s;
-            let d = (-0.5 * u * u).exp();
-            inner += d * (q[j] - m);
-            mass += d;
-        }
-        cov += w[i] * (q[i] - m) * inner / mass.max(1e-300);
-    }
-    cov / v
-}
-
 /// E[Q(x)] for x ~ N(0, 1): the mean residual, $/MWh.
 pub fn residual_mean(residual: &[f64; KNOTS]) -> f64 {
     const N: usize = 481;
@@ -387,12 +397,14 @@ pub fn residual_mean(residual: &[f64; KNOTS]) -> f64 {
 /// The generator's expected price in month `m` without level offset, as
 /// `(a, b)` with E = a + k·b for spike scale k: given the mean base price
 /// of that month's intervals, the stationary spike share π = p/(p + 1/L)
-/// at entry rate p, the mean excess E\[J\] = exp(μ + σ²/2) during spikes and,
+/// at entry rate p and mean episode length L (blips and sustained), the
+/// mean excess E\[J\] = exp(μ + σ²/2) during spikes and,
 /// per episode, a/(1−a) + d/(1−d) excess-worths on the intervals around it.
 pub fn expected_price(node: &NodeParams, market: &MarketParams, m: usize, base: f64) -> (f64, f64) {
     let enter = (market.spike_rate * market.month_weight[m]).clamp(0.0, 1.0);
-    let exit = 1.0 / market.spike_intervals.max(1.0);
-    let share = enter / (enter + exit);
+    let length = (1.0 - market.sustained_share) * market.spike_intervals.max(1.0)
+        + market.sustained_share * market.sustained_intervals.max(1.0);
+    let share = enter / (enter + 1.0 / length);
     let jump = (node.spike_mu + 0.5 * node.spike_sigma * node.spike_sigma).exp();
     let around = |f: f64| {
         let f = f.clamp(0.0, 0.99);
@@ -458,19 +470,349 @@ fn knot_value(residual: &[f64; KNOTS], x: f64) -> f64 {
     residual[i] + w * (residual[i + 1] - residual[i])
 }
 
-/// Solves [`mapped_autocorrelation`] = `target` for φ by bisection.
-fn copula_phi(residual: &[f64; KNOTS], target: f64) -> Option<f64> {
-    if !target.is_finite() || target <= 0.0 || target >= 0.999 {
-        return None;
+/// Lags the factors are fitted at, minutes.
+pub const FACTOR_LAG_MINUTES: [f64; 4] = [15.0, 60.0, 240.0, 1440.0];
+
+/// The two AR(1) factors of the normal scores: fast (`phi`, the node's) and
+/// slow (`phi_slow`, the market's, weight `slow_share`), per step of the
+/// data they were fitted on until [`Factors::per_15_minutes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factors {
+    /// Lag-1 autocorrelation of the fast factor.
+    pub phi: f64,
+    /// Lag-1 autocorrelation of the slow factor.
+    pub phi_slow: f64,
+    /// Share of the variance in the slow factor.
+    pub slow_share: f64,
+}
+
+impl Factors {
+    /// The normal scores' autocorrelation at `lag` steps.
+    pub fn correlation(&self, lag: f64) -> f64 {
+        (1.0 - self.slow_share) * self.phi.powf(lag) + self.slow_share * self.phi_slow.powf(lag)
     }
-    let (mut lo, mut hi) = (0.0, 0.9999);
-    for _ in 0..40 {
-        let mid = 0.5 * (lo + hi);
-        if mapped_autocorrelation(residual, mid) < target {
-            lo = mid;
-        } else {
-            hi = mid;
+
+    /// The same factors per 15 minutes, from a step of `step_minutes`.
+    #[must_use]
+    pub fn per_15_minutes(&self, step_minutes: f64) -> Factors {
+        self.per_step(15.0 / step_minutes)
+    }
+
+    /// The coefficients raised to `k` (a step k times as long).
+    #[must_use]
+    pub fn per_step(&self, k: f64) -> Factors {
+        Factors {
+            phi: self.phi.powf(k),
+            phi_slow: self.phi_slow.powf(k),
+            slow_share: self.slow_share,
         }
     }
-    Some(0.5 * (lo + hi))
+}
+
+/// Pearson correlation of normal scores `lag` steps apart within each
+/// segment, over the pairs where both are defined (non-spike intervals).
+pub fn score_autocorrelation(segments: &[&[f64]], lag: usize) -> f64 {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for seg in segments {
+        for (x, y) in seg.iter().zip(seg.iter().skip(lag)) {
+            if x.is_finite() && y.is_finite() {
+                a.push(*x);
+                b.push(*y);
+            }
+        }
+    }
+    if a.len() < 3 {
+        return f64::NAN;
+    }
+    pearson(&a, &b)
+}
+
+/// Least-squares fit of [`Factors`] to observed `(lag, autocorrelation)`
+/// pairs: a grid over both coefficients (by half-life, from a quarter
+/// step to 2,880 steps, log-spaced) with the slow share solved in closed
+/// form for each pair ([`fit_slow_share`]). With one lag only the slow
+/// factor is left out.
+pub fn fit_factors(observed: &[(usize, f64)]) -> Factors {
+    let single = |r: f64| Factors {
+        phi: r.clamp(0.0, 0.99999),
+        phi_slow: 0.0,
+        slow_share: 0.0,
+    };
+    match observed {
+        [] => return single(0.0),
+        [(lag, r)] => return single(r.max(0.0).powf(1.0 / *lag as f64)),
+        _ => {}
+    }
+    let grid: Vec<f64> = (0..=160)
+        .map(|i| {
+            let half_life = 0.25 * (2880.0f64 / 0.25).powf(f64::from(i) / 160.0);
+            0.5f64.powf(1.0 / half_life)
+        })
+        .collect();
+    let mut best = (f64::INFINITY, single(observed[0].1));
+    for (i, &fast) in grid.iter().enumerate() {
+        for &slow in &grid[i..] {
+            let candidate = fit_slow_share(observed, fast, slow);
+            let error = squared_error(observed, &candidate);
+            if error < best.0 {
+                best = (error, candidate);
+            }
+        }
+    }
+    best.1
+}
+
+fn squared_error(observed: &[(usize, f64)], factors: &Factors) -> f64 {
+    observed
+        .iter()
+        .map(|&(lag, r)| (factors.correlation(lag as f64) - r).powi(2))
+        .sum()
+}
+
+/// The slow share that fits observed `(lag, autocorrelation)` pairs best
+/// for given coefficients (per step): r_k − slow^k = (1 − w)(fast^k −
+/// slow^k) is linear in 1 − w (least squares, kept within [0, 1]).
+pub fn fit_slow_share(observed: &[(usize, f64)], fast: f64, slow: f64) -> Factors {
+    let (mut num, mut den) = (0.0, 0.0);
+    for &(lag, r) in observed {
+        let d = fast.powf(lag as f64) - slow.powf(lag as f64);
+        num += d * (r - slow.powf(lag as f64));
+        den += d * d;
+    }
+    let keep_fast = if den > 0.0 {
+        (num / den).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    Factors {
+        phi: fast,
+        phi_slow: slow,
+        slow_share: 1.0 - keep_fast,
+    }
+}
+
+/// Lengths of the runs of `true`, in steps.
+fn run_lengths(on: &[bool]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut run = 0;
+    for &v in on {
+        if v {
+            run += 1;
+        } else if run > 0 {
+            out.push(run);
+            run = 0;
+        }
+    }
+    if run > 0 {
+        out.push(run);
+    }
+    out
+}
+
+/// Spike-episode lengths as a mixture of two geometric laws: blips (mean
+/// `blip`) and, with probability `sustained_share`, sustained episodes
+/// (mean `sustained`), in 15-minute intervals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpisodeMixture {
+    /// Mean blip length.
+    pub blip: f64,
+    /// Share of sustained episodes.
+    pub sustained_share: f64,
+    /// Mean sustained length.
+    pub sustained: f64,
+}
+
+impl EpisodeMixture {
+    /// Fewest episodes a two-part fit is tried on; below, one geometric law.
+    pub const MIN_EPISODES: usize = 6;
+
+    /// Maximum-likelihood fit by EM, started from the single-interval
+    /// episodes against the longer ones; lengths in 15-minute intervals.
+    pub fn fit(lengths: &[f64]) -> EpisodeMixture {
+        let mean_of = |v: &[f64]| {
+            if v.is_empty() {
+                1.0
+            } else {
+                (v.iter().sum::<f64>() / v.len() as f64).max(1.0)
+            }
+        };
+        let one = EpisodeMixture {
+            blip: mean_of(lengths),
+            sustained_share: 0.0,
+            sustained: 1.0,
+        };
+        let (short, long): (Vec<f64>, Vec<f64>) = lengths.iter().partition(|&&l| l < 2.0);
+        if lengths.len() < Self::MIN_EPISODES || long.is_empty() || short.is_empty() {
+            return one;
+        }
+        // Geometric on {1, 2, …} with mean m: p (1 − p)^(l − 1), p = 1/m.
+        let density = |l: f64, m: f64| {
+            let p = (1.0 / m).clamp(1e-9, 1.0 - 1e-12);
+            (p.ln() + (l - 1.0).max(0.0) * (1.0 - p).ln()).exp()
+        };
+        let mut blip = mean_of(&short);
+        let mut sustained = mean_of(&long).max(blip + 1.0);
+        let mut share = long.len() as f64 / lengths.len() as f64;
+        for _ in 0..500 {
+            let (mut w_sum, mut w_len, mut b_sum, mut b_len) = (0.0, 0.0, 0.0, 0.0);
+            for &l in lengths {
+                let a = (1.0 - share) * density(l, blip);
+                let b = share * density(l, sustained);
+                let r = if a + b > 0.0 { b / (a + b) } else { 0.0 };
+                w_sum += r;
+                w_len += r * l;
+                b_sum += 1.0 - r;
+                b_len += (1.0 - r) * l;
+            }
+            let next = (
+                w_sum / lengths.len() as f64,
+                if b_sum > 0.0 {
+                    (b_len / b_sum).max(1.0)
+                } else {
+                    1.0
+                },
+                if w_sum > 0.0 {
+                    (w_len / w_sum).max(1.0)
+                } else {
+                    1.0
+                },
+            );
+            let converged = (next.0 - share).abs() < 1e-12
+                && (next.1 - blip).abs() < 1e-12
+                && (next.2 - sustained).abs() < 1e-12;
+            (share, blip, sustained) = next;
+            if converged {
+                break;
+            }
+        }
+        if sustained < blip {
+            (blip, sustained, share) = (sustained, blip, 1.0 - share);
+        }
+        EpisodeMixture {
+            blip,
+            sustained_share: share,
+            sustained,
+        }
+    }
+
+    /// Mean episode length, in 15-minute intervals.
+    pub fn mean(&self) -> f64 {
+        (1.0 - self.sustained_share) * self.blip + self.sustained_share * self.sustained
+    }
+}
+
+/// Rounds of [`match_persistence`].
+pub const PERSISTENCE_ROUNDS: usize = 4;
+/// Simulated copies of each real segment in [`match_persistence`] and
+/// [`match_spike_coupling`].
+pub const SIMULATED_COPIES: u64 = 10;
+
+/// Mean over segments of a statistic of the prices at each lag.
+fn per_segment(
+    segments: &[&[f64]],
+    lags: &[usize],
+    statistic: fn(&[f64], usize) -> f64,
+) -> Vec<f64> {
+    lags.iter()
+        .map(|&lag| persistence::across_segments(segments, |s| statistic(s, lag)).0)
+        .collect()
+}
+
+/// Every real segment simulated [`SIMULATED_COPIES`] times; replication
+/// `segment · copies + copy`.
+fn simulate_all(
+    segments: &[RegularData],
+    simulate: &impl Fn(&RegularData, u64) -> Vec<f64>,
+) -> Vec<Vec<f64>> {
+    segments
+        .iter()
+        .zip(0u64..)
+        .flat_map(|(seg, k)| {
+            (0..SIMULATED_COPIES).map(move |copy| (seg, k * SIMULATED_COPIES + copy))
+        })
+        .map(|(seg, replication)| simulate(seg, replication))
+        .collect()
+}
+
+/// Indirect inference of a node's factors (simulated method of moments).
+/// Factors fitted to the normal scores do not give the prices the real
+/// rank autocorrelations: a month-long segment's own mean takes part of
+/// the slow factor, and the hourly shape adds to or takes from the
+/// correlation at each lag. So the targets move by the gap between the
+/// real prices' per-segment rank autocorrelation and the simulated
+/// prices' (each real segment simulated [`SIMULATED_COPIES`] times on a
+/// fixed seed), and the factors are refitted, for [`PERSISTENCE_ROUNDS`]
+/// rounds. With `pace` (φ, φ_s per 15 minutes: the market's) only the slow
+/// share is fitted, for nodes of one market must move at one pace or
+/// their factors decorrelate them. `simulate` gives the prices of one
+/// replication over one segment's span under candidate factors (per
+/// 15 minutes). Returns the factors per 15 minutes.
+pub fn match_persistence(
+    targets: &[(usize, f64)],
+    pace: Option<(f64, f64)>,
+    step_minutes: f64,
+    segments: &[RegularData],
+    simulate: impl Fn(&Factors, &RegularData, u64) -> Vec<f64>,
+) -> Factors {
+    let to_step = step_minutes / 15.0;
+    let fit = |observed: &[(usize, f64)]| match pace {
+        Some((fast, slow)) => fit_slow_share(observed, fast.powf(to_step), slow.powf(to_step)),
+        None => fit_factors(observed),
+    };
+    let mut factors = fit(targets);
+    if targets.len() < 2 || segments.is_empty() {
+        return factors.per_15_minutes(step_minutes);
+    }
+    let lags: Vec<usize> = targets.iter().map(|t| t.0).collect();
+    let real: Vec<&[f64]> = segments.iter().map(|s| s.values.as_slice()).collect();
+    let wanted = per_segment(&real, &lags, persistence::rank_autocorrelation);
+    let mut moved: Vec<(usize, f64)> = targets.to_vec();
+    for _ in 0..PERSISTENCE_ROUNDS {
+        let candidate = factors.per_15_minutes(step_minutes);
+        let simulated = simulate_all(segments, &|seg, r| simulate(&candidate, seg, r));
+        let views: Vec<&[f64]> = simulated.iter().map(Vec::as_slice).collect();
+        let got = per_segment(&views, &lags, persistence::rank_autocorrelation);
+        for ((target, w), g) in moved.iter_mut().zip(&wanted).zip(&got) {
+            if w.is_finite() && g.is_finite() {
+                target.1 = (target.1 + w - g).clamp(-0.99, 0.9999);
+            }
+        }
+        factors = fit(&moved);
+    }
+    factors.per_15_minutes(step_minutes)
+}
+
+/// Candidate couplings of the spike rate to the market's slow factor.
+pub const COUPLINGS: [f64; 13] = [
+    0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0,
+];
+
+/// The coupling β of the spike rate to the market's slow factor (rate ×
+/// exp(β s − β²/2)): the candidate of [`COUPLINGS`] whose simulated prices
+/// (`simulate(β, segment, replication)`) have the real segments' mean
+/// linear autocorrelation at 24 hours — spikes come back on the next day
+/// of a cold spell or a heat wave, and only a rate that follows the slow
+/// factor brings them back. Simulated method of moments on a fixed seed.
+pub fn match_spike_coupling(
+    step_minutes: f64,
+    segments: &[RegularData],
+    simulate: impl Fn(f64, &RegularData, u64) -> Vec<f64>,
+) -> f64 {
+    let lag = [((1440.0 / step_minutes).round() as usize).max(1)];
+    let real: Vec<&[f64]> = segments.iter().map(|s| s.values.as_slice()).collect();
+    let wanted = per_segment(&real, &lag, crate::describe::autocorrelation)[0];
+    if !wanted.is_finite() {
+        return 0.0;
+    }
+    let mut best = (f64::INFINITY, 0.0);
+    for beta in COUPLINGS {
+        let simulated = simulate_all(segments, &|seg, r| simulate(beta, seg, r));
+        let views: Vec<&[f64]> = simulated.iter().map(Vec::as_slice).collect();
+        let got = per_segment(&views, &lag, crate::describe::autocorrelation)[0];
+        let gap = (got - wanted).abs();
+        if gap < best.0 {
+            best = (gap, beta);
+        }
+    }
+    best.1
 }

@@ -15,6 +15,7 @@ pub mod calibrate;
 pub mod events;
 pub mod fit;
 pub mod load;
+pub mod persistence;
 pub mod price;
 pub mod validation;
 
@@ -60,6 +61,11 @@ impl GridParams {
         for m in out.markets.values_mut() {
             m.spike_rate = significant(m.spike_rate);
             m.spike_intervals = round_to(m.spike_intervals, 4);
+            m.sustained_share = round_to(m.sustained_share, 4);
+            m.sustained_intervals = round_to(m.sustained_intervals, 4);
+            m.spike_persistence = round_to(m.spike_persistence, 4);
+            m.phi_slow = round_to(m.phi_slow, 5);
+            m.spike_coupling = round_to(m.spike_coupling, 4);
             m.spike_ramp = round_to(m.spike_ramp, 4);
             m.spike_decay = round_to(m.spike_decay, 4);
             m.month_weight.iter_mut().for_each(|v| *v = round_to(*v, 4));
@@ -78,7 +84,8 @@ impl GridParams {
                 .chain(n.month_scale.iter_mut())
                 .chain(n.spike_scale.iter_mut())
                 .for_each(|v| *v = round_to(*v, 4));
-            n.phi = round_to(n.phi, 4);
+            n.phi = round_to(n.phi, 5);
+            n.slow_share = round_to(n.slow_share, 4);
             n.common_share = round_to(n.common_share, 4);
             n.spike_mu = round_to(n.spike_mu, 4);
             n.spike_sigma = round_to(n.spike_sigma, 4);
@@ -125,7 +132,7 @@ impl Default for GridParams {
     }
 }
 
-fn round_to(v: f64, decimals: i32) -> f64 {
+pub(crate) fn round_to(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     // Adding zero turns a rounded −0.0 into 0.0.
     (v * f).round() / f + 0.0

@@ -4,20 +4,34 @@
 //!
 //! ```text
 //! base_t  = shape[m][h] · (weekend[h] if Saturday/Sunday) + level[m]
-//! x_t     = φ x_{t−1} + √(1−φ²) (√ρ ε^sys_t + √(1−ρ) ε^node_t)      (x stationary N(0,1))
-//! J_e     = k[m] · exp(μ + σ ξ_e)            spike excess of episode e
+//! f_t     = φ f_{t−1} + √(1−φ²) (√ρ ε^sys_t + √(1−ρ) ε^node_t)      (fast, N(0,1))
+//! S_t     = φ_s S_{t−1} + √(1−φ_s²) η^sys_t                          (the market's slow factor)
+//! s_t     = √ρ S_t + √(1−ρ) s'_t,   s'_t = φ_s s'_{t−1} + √(1−φ_s²) η^node_t  (slow, N(0,1))
+//! x_t     = √(1−w) f_t + √w s_t                                     (x stationary N(0,1))
+//! J_t     = k[m] · exp(μ + σ ξ_t)            spike excess, ξ AR(1) within an episode
 //! normal  = base_t + month_scale[m] · Q(x_t) + a^k J_next + d^j J_last
-//! spike   = base_t + J_e                     while the market's spike regime is on
+//! spike   = base_t + J_t                     while the market's spike regime is on
 //! price_t = clamp(spike or normal, floor, cap)
 //! ```
 //!
-//! ε^sys and ξ are the market's common shocks (stream `grid/system/<market>`),
-//! ε^node the node's own (stream `grid/price/<NODE>`); the spike regime is a
-//! two-state Markov chain shared by every node of a market. Around an
+//! ε^sys, η^sys and ξ are the market's common shocks (stream
+//! `grid/system/<market>`), ε^node and η^node the node's own (stream
+//! `grid/price/<NODE>`). Two AR(1) factors give the normal scores their
+//! persistence at two scales: the fast one (φ, minutes to hours) and the
+//! slow one (φ_s, a day and more, weight w) — one factor cannot give both
+//! the hour-scale and the day-scale autocorrelation of real prices. The
+//! spike regime is a Markov chain shared by every node of a market, its
+//! entry rate p[m] · exp(β S_t − β²/2) higher while the market's slow
+//! factor is high (cold spells and heat waves bring spikes back day after
+//! day); an
+//! episode is either a blip (mean `spike_intervals`) or, with probability
+//! `sustained_share`, a sustained episode (mean `sustained_intervals`),
+//! each geometric in length: real spikes are mostly single intervals with
+//! a few that last for hours. Around an
 //! episode the price ramps: k intervals before the next episode the excess
 //! is a^k J_next (a = `spike_ramp`), j intervals after the last one it is
-//! d^j J_last (d = `spike_decay`). φ, a, d, the spike entry rate and exit
-//! rate are per 15 minutes and converted to the horizon's step.
+//! d^j J_last (d = `spike_decay`). φ, φ_s, a, d, the spike entry rate and
+//! exit rates are per 15 minutes and converted to the horizon's step.
 
 use chrono::{Datelike, Timelike, Weekday};
 use chrono_tz::America::Chicago;
@@ -48,8 +62,27 @@ pub struct MarketParams {
     pub spike_rate: f64,
     /// Spike-rate multiplier by month (January = 1).
     pub month_weight: [f64; 12],
-    /// Mean spike-episode length, in 15-minute intervals.
+    /// Mean length of a blip spike episode, in 15-minute intervals.
     pub spike_intervals: f64,
+    /// Share of spike episodes that are sustained (0: every episode is a
+    /// blip).
+    #[serde(default)]
+    pub sustained_share: f64,
+    /// Mean length of a sustained spike episode, in 15-minute intervals.
+    #[serde(default = "one")]
+    pub sustained_intervals: f64,
+    /// Lag-1 autocorrelation per 15 minutes of the market's slow factor
+    /// (shared by its nodes: they move at one pace).
+    #[serde(default)]
+    pub phi_slow: f64,
+    /// Coupling β of the spike entry rate to the slow factor s: the rate is
+    /// multiplied by exp(β s − β²/2), whose mean is one.
+    #[serde(default)]
+    pub spike_coupling: f64,
+    /// Lag-1 correlation per 15 minutes of the spike magnitude score within
+    /// an episode (1: held for the whole episode).
+    #[serde(default = "one")]
+    pub spike_persistence: f64,
     /// Ramp-up factor a per 15 minutes: k intervals before an episode the
     /// price carries a^k of the episode's spike excess.
     pub spike_ramp: f64,
@@ -81,14 +114,22 @@ pub struct NodeParams {
     pub month_scale: [f64; 12],
     /// Residual quantiles ($/MWh) at normal scores −3.875, −3.625, …, 3.875.
     pub residual: [f64; KNOTS],
-    /// Lag-1 autocorrelation of the normal scores per 15 minutes.
+    /// Lag-1 autocorrelation of the fast factor per 15 minutes.
     pub phi: f64,
+    /// Share w of the normal scores' variance in the slow factor (0: one
+    /// factor).
+    #[serde(default)]
+    pub slow_share: f64,
     /// Share ρ of the innovation variance common to the market.
     pub common_share: f64,
     /// μ of the log spike excess over the base price (ln $/MWh).
     pub spike_mu: f64,
     /// σ of the log spike excess.
     pub spike_sigma: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// A quantile function given at the normal-score knots −3.875, −3.625, …,
@@ -138,11 +179,13 @@ pub fn calendar(horizon: &Horizon) -> Vec<u16> {
 
 /// The market's common draws over a horizon.
 pub struct MarketPath {
-    /// Common innovation ε^sys per interval.
+    /// Common innovation ε^sys of the fast factor per interval.
     pub shock: Vec<f64>,
+    /// The market's slow factor S per interval (stationary N(0, 1)).
+    pub slow: Vec<f64>,
     /// Whether the spike regime is on, per interval.
     pub spiking: Vec<bool>,
-    /// Common spike magnitude score ξ per interval, held over an episode.
+    /// Common spike magnitude score ξ per interval (AR(1) within an episode).
     pub magnitude: Vec<f64>,
     /// Ramp envelope a^k toward the next episode (zero when none follows).
     pub ramp: Vec<f64>,
@@ -179,9 +222,22 @@ pub fn market_path(
         .iter()
         .map(|w| per_step(params.spike_rate * w, minutes))
         .collect();
-    let exit = per_step(1.0 / params.spike_intervals.max(1.0), minutes);
+    let blip_exit = per_step(1.0 / params.spike_intervals.max(1.0), minutes);
+    let sustained_exit = per_step(1.0 / params.sustained_intervals.max(1.0), minutes);
+    let sustained_share = params.sustained_share.clamp(0.0, 1.0);
+    let mut exit = blip_exit;
+    let persistence = params
+        .spike_persistence
+        .clamp(0.0, 1.0)
+        .powf(minutes / 15.0);
+    let renewal = (1.0 - persistence * persistence).sqrt();
+    let phi_slow = params.phi_slow.clamp(0.0, 0.99999).powf(minutes / 15.0);
+    let slow_innovation = (1.0 - phi_slow * phi_slow).sqrt();
+    let beta = params.spike_coupling;
+    let mut slow = 0.0;
     let mut path = MarketPath {
         shock: Vec::with_capacity(n),
+        slow: Vec::with_capacity(n),
         spiking: Vec::with_capacity(n),
         magnitude: Vec::with_capacity(n),
         ramp: vec![0.0; n],
@@ -194,18 +250,37 @@ pub fn market_path(
     let mut on = false;
     let mut magnitude = 0.0;
     let (mut tail, mut last) = (0.0, 0.0);
-    for &bucket in calendar.iter().take(n) {
+    for (i, &bucket) in calendar.iter().take(n).enumerate() {
         let u: f64 = rng.random();
+        let kind: f64 = rng.random();
+        let eta: f64 = StandardNormal.sample(&mut rng);
+        slow = if i == 0 {
+            eta
+        } else {
+            phi_slow * slow + slow_innovation * eta
+        };
+        path.slow.push(slow);
         let was_on = on;
         on = if on {
             u >= exit
         } else {
-            u < enter[usize::from(bucket / 48)]
+            u < (enter[usize::from(bucket / 48)] * (beta * slow - 0.5 * beta * beta).exp()).min(1.0)
         };
+        if on && !was_on {
+            exit = if kind < sustained_share {
+                sustained_exit
+            } else {
+                blip_exit
+            };
+        }
         path.spiking.push(on);
         path.shock.push(StandardNormal.sample(&mut rng));
         let fresh: f64 = StandardNormal.sample(&mut rng);
-        magnitude = if was_on && on { magnitude } else { fresh };
+        magnitude = if was_on && on {
+            persistence * magnitude + renewal * fresh
+        } else {
+            fresh
+        };
         path.magnitude.push(magnitude);
         if on {
             (tail, last) = (1.0, magnitude);
@@ -253,19 +328,30 @@ pub fn node_prices(
     streams: &RngStreams,
 ) -> RegularSeries {
     let mut rng: StreamRng = streams.stream(StreamId::named(&format!("grid/price/{node}")));
-    let phi = params
-        .phi
-        .clamp(0.0, 0.9999)
-        .powf(step_minutes(horizon) / 15.0);
+    let per_step = |phi: f64| phi.clamp(0.0, 0.99999).powf(step_minutes(horizon) / 15.0);
+    let (phi, phi_slow) = (per_step(params.phi), per_step(market.phi_slow));
+    let w = params.slow_share.clamp(0.0, 1.0);
+    let (fast_weight, slow_weight) = ((1.0 - w).sqrt(), w.sqrt());
     let rho = params.common_share.clamp(0.0, 1.0);
     let (a, b) = (rho.sqrt(), (1.0 - rho).sqrt());
-    let innovation = (1.0 - phi * phi).sqrt();
-    let mut x = 0.0;
+    let (innovation, slow_innovation) =
+        ((1.0 - phi * phi).sqrt(), (1.0 - phi_slow * phi_slow).sqrt());
+    let (mut fast, mut own_slow_factor) = (0.0, 0.0);
     let mut values = Vec::with_capacity(calendar.len());
     for (i, &bucket) in calendar.iter().enumerate() {
         let own: f64 = StandardNormal.sample(&mut rng);
+        let own_slow: f64 = StandardNormal.sample(&mut rng);
         let e = a * path.shock[i] + b * own;
-        x = if i == 0 { e } else { phi * x + innovation * e };
+        (fast, own_slow_factor) = if i == 0 {
+            (e, own_slow)
+        } else {
+            (
+                phi * fast + innovation * e,
+                phi_slow * own_slow_factor + slow_innovation * own_slow,
+            )
+        };
+        let slow = a * path.slow[i] + b * own_slow_factor;
+        let x = fast_weight * fast + slow_weight * slow;
         let month = usize::from(bucket / 48);
         let hour = usize::from(bucket % 24);
         let mut base = params.shape[month][hour];

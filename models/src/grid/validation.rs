@@ -1,8 +1,10 @@
 //! `hcp validate` checks of the grid generators against the shipped ERCOT
 //! files: the January real-time statistics of each hub and load zone
 //! (generator: 40 simulated Januaries at 15 minutes), hub-to-hub
-//! correlation, and the whole-year shape against the day-ahead years
-//! 2022–2024 (generator: 4 simulated years, averaged to hours).
+//! correlation, persistence (linear and rank autocorrelation at 1, 4 and
+//! 24 hours; how long spikes last), and the whole-year shape against the
+//! day-ahead years 2022–2024 (generator: 4 simulated years, averaged to
+//! hours).
 
 use std::path::Path;
 
@@ -11,7 +13,7 @@ use hcp_engine::rng::RngStreams;
 
 use super::calibrate::ErcotFiles;
 use super::fit::local_bucket;
-use super::{GridParams, generate_prices};
+use super::{GridParams, generate_prices, persistence};
 use crate::check::Check;
 use crate::data::{DataError, GapRepair, RegularData, Table};
 use crate::describe::{Summary, autocorrelation, mean, pearson, share_above, share_below, std_dev};
@@ -131,16 +133,17 @@ fn hourly(segment: &RegularData) -> RegularData {
     }
 }
 
-/// Day-block bootstrap relative standard errors of the real std and lag-1
-/// autocorrelation (`BOOTSTRAP` resamples of whole days, fixed stream
-/// `grid/validation/bootstrap/<NODE>`).
-pub fn bootstrap_errors(node: &str, segments: &[RegularData]) -> (f64, f64) {
+/// Day-block bootstrap relative standard errors of the real std, lag-1
+/// autocorrelation and 99th percentile (`BOOTSTRAP` resamples of whole
+/// days, fixed stream `grid/validation/bootstrap/<NODE>`).
+pub fn bootstrap_errors(node: &str, segments: &[RegularData]) -> (f64, f64, f64) {
     let days: Vec<&[f64]> = segments.iter().flat_map(|s| s.values.chunks(96)).collect();
     let streams = RngStreams::new(SEED, 0);
     let mut rng = streams.stream(hcp_engine::rng::StreamId::named(&format!(
         "grid/validation/bootstrap/{node}"
     )));
     let (mut stds, mut lags) = (Vec::with_capacity(BOOTSTRAP), Vec::with_capacity(BOOTSTRAP));
+    let mut p99s = Vec::with_capacity(BOOTSTRAP);
     let mut sample = Vec::with_capacity(days.len() * 96);
     for _ in 0..BOOTSTRAP {
         sample.clear();
@@ -149,10 +152,12 @@ pub fn bootstrap_errors(node: &str, segments: &[RegularData]) -> (f64, f64) {
         }
         stds.push(std_dev(&sample));
         lags.push(autocorrelation(&sample, 1));
+        p99s.push(crate::describe::quantile(&sample, 0.99));
     }
     (
         std_dev(&stds) / mean(&stds).abs(),
         std_dev(&lags) / mean(&lags).abs(),
+        std_dev(&p99s) / mean(&p99s).abs(),
     )
 }
 
@@ -163,13 +168,14 @@ fn january_checks(
     group: &str,
     sim: &PriceStats,
     real: &PriceStats,
-    errors: (f64, f64),
+    errors: (f64, f64, f64),
     out: &mut Vec<Check>,
 ) {
     let (s, r) = (&sim.summary, &real.summary);
     let src = RTM_SOURCE;
     let std_tolerance = 0.15f64.max(2.0 * errors.0);
     let lag_tolerance = 0.15f64.max(2.0 * errors.1);
+    let p99_tolerance = 0.15f64.max(2.0 * errors.2);
     out.push(Check::relative(
         group, "jan_mean", s.mean, r.mean, 0.15, "$/MWh", src,
     ));
@@ -186,7 +192,13 @@ fn january_checks(
         group, "jan_p50", s.p50, r.p50, 0.15, "$/MWh", src,
     ));
     out.push(Check::relative(
-        group, "jan_p99", s.p99, r.p99, 0.15, "$/MWh", src,
+        group,
+        "jan_p99",
+        s.p99,
+        r.p99,
+        p99_tolerance,
+        "$/MWh",
+        src,
     ));
     out.push(Check::absolute(
         group,
@@ -258,6 +270,7 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
             errors,
             &mut out,
         );
+        persistence_checks(&group, &sim_jan[k], &real.segments, &mut out);
         real_series.push(real);
         // Seasonal shape against the day-ahead years.
         let dam: Vec<(chrono::DateTime<Utc>, f64)> = files.day_ahead(node)?.into_iter().collect();
@@ -355,6 +368,72 @@ pub fn checks(data_dir: &Path) -> Result<Vec<Check>, DataError> {
         ));
     }
     Ok(out)
+}
+
+/// Fewest real episodes a spike-length check is computed on.
+pub const MIN_EPISODES: usize = 5;
+/// Thresholds of the spike-episode checks, $/MWh.
+pub const EPISODE_THRESHOLDS: [f64; 2] = [500.0, 1000.0];
+
+/// Persistence of the January real-time prices: the linear and rank
+/// autocorrelations at 1, 4 and 24 hours (mean over Januaries; tolerance
+/// 0.1 or two standard errors of the real Januaries' spread, whichever is
+/// larger) and the mean length of spike episodes above $500 and $1,000
+/// (intervals; tolerance 25 % or two standard errors of the real mean,
+/// only where the real record has [`MIN_EPISODES`] episodes).
+fn persistence_checks(
+    group: &str,
+    sim: &[RegularData],
+    real: &[RegularData],
+    out: &mut Vec<Check>,
+) {
+    let sim: Vec<&[f64]> = sim.iter().map(|s| s.values.as_slice()).collect();
+    let real: Vec<&[f64]> = real.iter().map(|s| s.values.as_slice()).collect();
+    for hours in persistence::LAG_HOURS {
+        let lag = usize::try_from(hours * 4).unwrap_or(4);
+        for (name, statistic) in [
+            (
+                "autocorrelation",
+                autocorrelation as fn(&[f64], usize) -> f64,
+            ),
+            ("rank_autocorrelation", persistence::rank_autocorrelation),
+        ] {
+            let (value, _) = persistence::across_segments(&sim, |s| statistic(s, lag));
+            let (reference, se) = persistence::across_segments(&real, |s| statistic(s, lag));
+            out.push(Check::absolute(
+                group,
+                &format!("jan_{name}_{hours}h"),
+                value,
+                reference,
+                0.1f64.max(2.0 * se),
+                "1",
+                RTM_SOURCE,
+            ));
+        }
+    }
+    for threshold in EPISODE_THRESHOLDS {
+        let lengths = |segments: &[&[f64]]| -> Vec<usize> {
+            segments
+                .iter()
+                .flat_map(|s| persistence::episode_lengths(s, threshold))
+                .collect()
+        };
+        let real_lengths = lengths(&real);
+        if real_lengths.len() < MIN_EPISODES {
+            continue;
+        }
+        let (reference, se) = persistence::mean_length(&real_lengths);
+        let (value, _) = persistence::mean_length(&lengths(&sim));
+        out.push(Check::relative(
+            group,
+            &format!("jan_spike_episode_intervals_above_{threshold:.0}"),
+            value,
+            reference,
+            0.25f64.max(2.0 * se / reference),
+            "intervals",
+            RTM_SOURCE,
+        ));
+    }
 }
 
 /// Spearman rank correlation (Pearson on ranks; ties keep file order).

@@ -189,6 +189,28 @@ fn check_market(grid: &crate::grid::GridParams, node: &str) -> Result<(), WorldE
             ),
         ));
     }
+    let node_key = |field: &str| format!("grid.nodes.{node}.{field}");
+    for (field, v, name) in [
+        (key("sustained_share"), market.sustained_share, "a share"),
+        (node_key("slow_share"), node_params.slow_share, "a share"),
+        (key("phi_slow"), market.phi_slow, "an autocorrelation"),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(WorldError::invalid(
+                &field,
+                format!("must be {name} between 0 and 1, not {v}"),
+            ));
+        }
+    }
+    if !(market.sustained_intervals >= 1.0 && market.sustained_intervals.is_finite()) {
+        return Err(WorldError::invalid(
+            &key("sustained_intervals"),
+            format!(
+                "a sustained episode lasts at least one interval on average, not {}",
+                market.sustained_intervals
+            ),
+        ));
+    }
     Ok(())
 }
 
