@@ -196,14 +196,17 @@ fn generation_is_deterministic_and_nodes_do_not_disturb_each_other() {
 
 #[test]
 fn calibrating_a_user_file_recovers_a_generators_parameters() {
-    // Generate three Januaries of HB_NORTH, write them in the wide layout,
-    // fit them back: the shape's January level and the persistence return.
+    // Generate six Januaries of HB_NORTH (each its own replication: the
+    // slow factor sets a month's level), write them in the wide layout, fit
+    // them back: the shape's January level and the persistence return.
     let params = GridParams::default();
     let mut text = String::from("datetime_col,HB_NORTH\n");
-    for year in 2022..2025 {
+    for year in 2019..2025 {
         let start = Utc.with_ymd_and_hms(year, 1, 1, 6, 0, 0).unwrap();
         let h = Horizon::days(start, 31, 15);
-        let p = generate_prices(&params, &["HB_NORTH"], &h, &RngStreams::new(1, 0)).unwrap();
+        let replication = u64::try_from(year).unwrap();
+        let p =
+            generate_prices(&params, &["HB_NORTH"], &h, &RngStreams::new(1, replication)).unwrap();
         for (i, v) in p[0].price.values().iter().enumerate() {
             let local = (start + chrono::TimeDelta::minutes(15 * i as i64))
                 .with_timezone(&chrono_tz::America::Chicago);
@@ -273,4 +276,98 @@ fn a_year_at_five_minutes_for_three_nodes_is_quick() {
         hcp_models::grid::generate(&params, &["ND_MISO"], &h, &RngStreams::new(9, 0)).unwrap();
     assert_eq!(tape.price("ND_MISO"), Some(&prices[2].price));
     assert_eq!(tape.price("HB_WEST"), None);
+}
+
+#[test]
+fn a_mixture_of_blips_and_sustained_episodes_is_recovered() {
+    use hcp_models::grid::fit::EpisodeMixture;
+    use rand::RngExt;
+    // 2,000 episodes: 70 % single intervals, 30 % geometric with mean 5.
+    let streams = RngStreams::new(7, 0);
+    let mut rng = streams.stream(hcp_engine::rng::StreamId::named("test/episodes"));
+    let lengths: Vec<f64> = (0..2_000)
+        .map(|_| {
+            if rng.random::<f64>() < 0.3 {
+                let mut l = 1.0;
+                while rng.random::<f64>() >= 0.2 {
+                    l += 1.0;
+                }
+                l
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let fit = EpisodeMixture::fit(&lengths);
+    assert!((fit.blip - 1.0).abs() < 0.05, "{fit:?}");
+    assert!((fit.sustained_share - 0.3).abs() < 0.04, "{fit:?}");
+    assert!((fit.sustained - 5.0).abs() < 0.5, "{fit:?}");
+    // Too few episodes: one geometric law with their mean.
+    let few = EpisodeMixture::fit(&[1.0, 3.0, 2.0]);
+    assert_eq!(few.sustained_share, 0.0);
+    assert!((few.blip - 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn two_factors_are_recovered_from_their_autocorrelations() {
+    use hcp_models::grid::fit::{Factors, fit_factors};
+    let truth = Factors {
+        phi: 0.9,
+        phi_slow: 0.995,
+        slow_share: 0.4,
+    };
+    let observed: Vec<(usize, f64)> = [1usize, 4, 16, 96]
+        .iter()
+        .map(|&lag| (lag, truth.correlation(lag as f64)))
+        .collect();
+    let fit = fit_factors(&observed);
+    for &(lag, r) in &observed {
+        assert!(
+            (fit.correlation(lag as f64) - r).abs() < 0.01,
+            "lag {lag}: {fit:?}"
+        );
+    }
+    assert!((fit.slow_share - 0.4).abs() < 0.05, "{fit:?}");
+    // One factor at the fast coefficient forgets the day-scale correlation.
+    assert!(observed[3].1 - 0.9f64.powi(96) > 0.2);
+}
+
+#[test]
+fn a_nodes_spike_sigma_is_its_loading_on_the_reference() {
+    use hcp_models::grid::fit::spike_loading;
+    let reference = [1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN];
+    let node: Vec<f64> = reference.iter().map(|r| 2.0 * r + 1.0).collect();
+    let sd = hcp_models::describe::std_dev(&reference[..5]);
+    let loading = spike_loading(&node, &reference).unwrap();
+    assert!((loading - 2.0 * sd).abs() < 1e-9, "{loading}");
+    // A node that moves against the hub loads nothing; too few pairs: none.
+    let against: Vec<f64> = reference.iter().map(|r| -r).collect();
+    assert_eq!(spike_loading(&against, &reference), Some(0.0));
+    assert_eq!(spike_loading(&[1.0, 2.0], &[1.0, 2.0]), None);
+}
+
+#[test]
+fn the_slow_factor_and_sustained_spikes_make_prices_persist() {
+    use hcp_models::grid::persistence::{episode_lengths, rank_autocorrelation};
+    let mut shipped = GridParams::default();
+    shipped.nodes.get_mut("HB_NORTH").unwrap().slow_share = 0.5;
+    let mut one_factor = shipped.clone();
+    one_factor.nodes.get_mut("HB_NORTH").unwrap().slow_share = 0.0;
+    let market = one_factor.markets.get_mut("ercot").unwrap();
+    market.sustained_share = 0.0;
+    let h = Horizon::days(Utc.with_ymd_and_hms(2024, 1, 1, 6, 0, 0).unwrap(), 31, 15);
+    let (mut day_lag, mut long) = ([0.0; 2], [0usize; 2]);
+    for (k, params) in [&shipped, &one_factor].into_iter().enumerate() {
+        for r in 0..20 {
+            let p = generate_prices(params, &["HB_NORTH"], &h, &RngStreams::new(3, r)).unwrap();
+            let v = p[0].price.values();
+            day_lag[k] += rank_autocorrelation(v, 96) / 20.0;
+            long[k] += episode_lengths(v, 300.0)
+                .iter()
+                .filter(|&&l| l >= 3)
+                .count();
+        }
+    }
+    assert!(day_lag[0] > day_lag[1] + 0.1, "{day_lag:?}");
+    assert!(long[0] > long[1], "{long:?}");
 }

@@ -328,3 +328,40 @@ fn markets_chains_and_job_classes_the_fuzz_test_broke_are_refused_with_their_key
         ],
     );
 }
+
+#[test]
+fn price_persistence_parameters_out_of_range_are_refused_with_their_keys() {
+    let (path, message) = error_of(
+        "sustained.toml",
+        "[world.grid.markets.ercot]\nsustained_share = 1.5\n",
+    );
+    assert_names(
+        &message,
+        &path,
+        &[
+            "grid.markets.ercot.sustained_share",
+            "must be a share between 0 and 1, not 1.5",
+        ],
+    );
+    let (path, message) = error_of(
+        "slow.toml",
+        "[world.grid.nodes.HB_NORTH]\nslow_share = -0.2\n",
+    );
+    assert_names(
+        &message,
+        &path,
+        &["grid.nodes.HB_NORTH.slow_share", "between 0 and 1"],
+    );
+    let (path, message) = error_of(
+        "length.toml",
+        "[world.grid.markets.ercot]\nsustained_intervals = 0.5\n",
+    );
+    assert_names(
+        &message,
+        &path,
+        &[
+            "grid.markets.ercot.sustained_intervals",
+            "at least one interval",
+        ],
+    );
+}

@@ -281,11 +281,11 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     for (k, &(s, i, _)) in index.iter().enumerate() {
         by_position[s][i] = scores[k];
     }
-    let scored: Vec<&[f64]> = by_position.iter().map(Vec::as_slice).collect();
+    let score_segments: Vec<&[f64]> = by_position.iter().map(Vec::as_slice).collect();
     let observed: Vec<(usize, f64)> = FACTOR_LAG_MINUTES
         .iter()
-        .map(|&m| ((m / step_minutes).round() as usize).max(1))
-        .map(|lag| (lag, score_autocorrelation(&scored, lag)))
+        .map(|&m| steps(m, step_minutes))
+        .map(|lag| (lag, score_autocorrelation(&score_segments, lag)))
         .filter(|(_, r)| r.is_finite())
         .collect();
     let factors_step = fit_factors(&observed);
@@ -468,6 +468,12 @@ fn knot_value(residual: &[f64; KNOTS], x: f64) -> f64 {
     let i = (pos as usize).min(KNOTS - 2);
     let w = pos - i as f64;
     residual[i] + w * (residual[i + 1] - residual[i])
+}
+
+/// A span of `minutes` in whole steps of `step_minutes` (at least one).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a lag of at most a day
+fn steps(minutes: f64, step_minutes: f64) -> usize {
+    ((minutes / step_minutes).round().max(1.0)) as usize
 }
 
 /// Lags the factors are fitted at, minutes.
@@ -798,7 +804,7 @@ pub fn match_spike_coupling(
     segments: &[RegularData],
     simulate: impl Fn(f64, &RegularData, u64) -> Vec<f64>,
 ) -> f64 {
-    let lag = [((1440.0 / step_minutes).round() as usize).max(1)];
+    let lag = [steps(1440.0, step_minutes)];
     let real: Vec<&[f64]> = segments.iter().map(|s| s.values.as_slice()).collect();
     let wanted = per_segment(&real, &lag, crate::describe::autocorrelation)[0];
     if !wanted.is_finite() {

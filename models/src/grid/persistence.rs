@@ -84,7 +84,7 @@ mod tests {
             0.0, 600.0, 700.0, 10.0, 501.0, 0.0, 0.0, 900.0, 800.0, 700.0,
         ];
         assert_eq!(episode_lengths(&v, 500.0), vec![2, 1, 3]);
-        assert_eq!(episode_lengths(&v, 750.0), vec![1, 2]);
+        assert_eq!(episode_lengths(&v, 750.0), vec![2]);
         assert!(episode_lengths(&v, 1000.0).is_empty());
     }
 

@@ -330,8 +330,8 @@ pub fn node_prices(
     let mut rng: StreamRng = streams.stream(StreamId::named(&format!("grid/price/{node}")));
     let per_step = |phi: f64| phi.clamp(0.0, 0.99999).powf(step_minutes(horizon) / 15.0);
     let (phi, phi_slow) = (per_step(params.phi), per_step(market.phi_slow));
-    let w = params.slow_share.clamp(0.0, 1.0);
-    let (fast_weight, slow_weight) = ((1.0 - w).sqrt(), w.sqrt());
+    let slow_share = params.slow_share.clamp(0.0, 1.0);
+    let (fast_weight, slow_weight) = ((1.0 - slow_share).sqrt(), slow_share.sqrt());
     let rho = params.common_share.clamp(0.0, 1.0);
     let (a, b) = (rho.sqrt(), (1.0 - rho).sqrt());
     let (innovation, slow_innovation) =
