@@ -21,7 +21,7 @@
 //! slow one (φ_s, a day and more, weight w) — one factor cannot give both
 //! the hour-scale and the day-scale autocorrelation of real prices. The
 //! spike regime is a Markov chain shared by every node of a market, its
-//! entry rate p[m] · exp(β S_t − β²/2) higher while the market's slow
+//! entry rate p\[m\] · exp(β S_t − β²/2) higher while the market's slow
 //! factor is high (cold spells and heat waves bring spikes back day after
 //! day); an
 //! episode is either a blip (mean `spike_intervals`) or, with probability
