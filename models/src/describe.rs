@@ -120,6 +120,24 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
+/// Spearman rank correlation of two equally long samples (Pearson on
+/// ranks; ties keep sample order).
+///
+/// # Panics
+/// If the samples differ in length.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut out = vec![0.0; v.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            out[i] = rank as f64;
+        }
+        out
+    }
+    pearson(&ranks(a), &ranks(b))
+}
+
 /// Hill estimator of the tail index α from the `k` largest of |values|:
 /// α̂ = k / Σ ln(x₍ᵢ₎ / x₍ₖ₊₁₎). Smaller α means heavier tails (a Gaussian
 /// sample gives large α that grows with k; daily BTC returns give ≈ 2.5–3.5

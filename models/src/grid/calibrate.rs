@@ -149,7 +149,7 @@ fn fit_user(
     }
     let spikes = spiking(&series.segments, options.spike_threshold);
     let dynamics = fit::fit_dynamics(&shape, &series.segments, &spikes);
-    let market = MarketParams {
+    let mut market = MarketParams {
         spike_rate: dynamics.spike_rate,
         month_weight: month_weight(&data, options.spike_threshold),
         spike_intervals: dynamics.episodes.blip,
@@ -163,7 +163,6 @@ fn fit_user(
         cap: options.cap,
         floor: options.floor,
     };
-    let mut market = market;
     let mut node = node_params(&options.market, &shape, &dynamics, options.common_share);
     let names = (options.market.as_str(), options.node.as_str());
     let fit = Persistence {
@@ -385,7 +384,7 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
     let reference_shape = fit::fit_shape(&files.day_ahead(ERCOT_REFERENCE)?, None, None);
     let all: Vec<RegularData> = reference_rt.iter().flatten().flatten().cloned().collect();
     let reference = fit::fit_dynamics(&reference_shape, &all, &spiking(&all, SPIKE_THRESHOLD));
-    let market = MarketParams {
+    let mut market = MarketParams {
         spike_rate: reference.spike_rate,
         month_weight: month_weight(&files.day_ahead(ERCOT_REFERENCE)?, SPIKE_THRESHOLD),
         spike_intervals: reference.episodes.blip,
@@ -399,15 +398,6 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
         cap: ERCOT_CAP,
         floor: ERCOT_FLOOR,
     };
-    let rounded_market = GridParams {
-        markets: BTreeMap::from([("ercot".to_owned(), market.clone())]),
-        nodes: BTreeMap::new(),
-    }
-    .rounded()
-    .markets
-    .remove("ercot")
-    .unwrap_or_else(|| market.clone());
-    let mut market = market;
     let fit_node = |node: &str,
                     market: &mut MarketParams,
                     pace: Option<(f64, f64)>|
@@ -440,34 +430,15 @@ pub fn fit_ercot(data_dir: &Path) -> Result<GridParams, DataError> {
         }
         // Offsets from the parameters as shipped (rounded), so the shipped
         // levels are exactly what a refit gives.
-        let rounded = |params: &NodeParams, market: &MarketParams| {
-            GridParams {
-                markets: BTreeMap::from([("ercot".to_owned(), market.clone())]),
-                nodes: BTreeMap::from([(node.to_owned(), params.clone())]),
-            }
-            .rounded()
-        };
-        let shipped = rounded(&params, market);
-        (params.spike_scale, params.level) = fit::month_levels(
-            &day_ahead,
-            &shipped.nodes[node],
-            &shipped.markets["ercot"],
-            Some(0),
-        );
+        (params.spike_scale, params.level) =
+            fit::month_levels(&day_ahead, &params.rounded(), &market.rounded(), Some(0));
         Ok(params)
     };
     // The market's pace and spike coupling come from its reference node;
-    // every node then fits only its fast factor's share.
+    // every node then fits only its slow factor's share.
     let reference_node = fit_node(ERCOT_REFERENCE, &mut market, None)?;
-    market = GridParams {
-        markets: BTreeMap::from([("ercot".to_owned(), market)]),
-        nodes: BTreeMap::new(),
-    }
-    .rounded()
-    .markets
-    .remove("ercot")
-    .unwrap_or(rounded_market);
-    let pace = Some((super::round_to(reference_node.phi, 5), market.phi_slow));
+    market = market.rounded();
+    let pace = Some((reference_node.rounded().phi, market.phi_slow));
     let mut nodes = BTreeMap::new();
     for node in files.nodes()? {
         let params = fit_node(&node, &mut market, pace)?;

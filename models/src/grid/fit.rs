@@ -209,9 +209,8 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     let mut month_weight = [0.0f64; 12];
     let mut residuals = Vec::new();
     let mut index = Vec::new(); // (segment, i) per residual
-    let mut spike_excess = Vec::new();
     let mut spike_pairs: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
-    let mut log_excess = Vec::new();
+    let mut log_excess: Vec<f64> = Vec::new();
     let mut episodes = 0usize;
     let excess: Vec<Vec<f64>> = segments
         .iter()
@@ -232,18 +231,17 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
                 if i == 0 || !spiking[s][i - 1] {
                     episodes += 1;
                 }
-                let excess = seg.values[i] - base;
-                if excess > 0.0 {
-                    spike_excess.push(excess.ln());
+                let e = excess[s][i];
+                let log = if e > 0.0 { e.ln() } else { f64::NAN };
+                // The previous entry is this segment's previous interval.
+                if let Some(&previous) = log_excess.last().filter(|_| i > 0 && spiking[s][i - 1])
+                    && previous.is_finite()
+                    && log.is_finite()
+                {
+                    spike_pairs.0.push(previous);
+                    spike_pairs.1.push(log);
                 }
-                log_excess.push(if excess > 0.0 { excess.ln() } else { f64::NAN });
-                if i > 0 && spiking[s][i - 1] {
-                    let previous = seg.values[i - 1] - base_of(shape, times[i - 1]);
-                    if previous > 0.0 && excess > 0.0 {
-                        spike_pairs.0.push(previous.ln());
-                        spike_pairs.1.push(excess.ln());
-                    }
-                }
+                log_excess.push(log);
             } else {
                 log_excess.push(f64::NAN);
                 month_weight[m] += 1.0;
@@ -307,7 +305,7 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     let spike_rate = 1.0 - (1.0 - per_step_rate).powf(15.0 / step_minutes);
     let lengths: Vec<f64> = spiking
         .iter()
-        .flat_map(|on| run_lengths(on))
+        .flat_map(|on| persistence::run_lengths(on.iter().copied()))
         .map(|l| l as f64 * step_minutes / 15.0)
         .collect();
     let episodes_mixture = EpisodeMixture::fit(&lengths);
@@ -321,6 +319,11 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
     } else {
         1.0
     };
+    let spike_excess: Vec<f64> = log_excess
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     let spike_log = if spike_excess.len() >= 2 {
         let mu = mean(&spike_excess);
         (mu, crate::describe::std_dev(&spike_excess))
@@ -351,12 +354,7 @@ pub fn fit_dynamics(shape: &Shape, segments: &[RegularData], spiking: &[Vec<bool
 /// count the intervals where it did not follow the system, a left tail
 /// that a log-normal turns into a long right one.
 pub fn spike_loading(node: &[f64], reference: &[f64]) -> Option<f64> {
-    let (a, b): (Vec<f64>, Vec<f64>) = node
-        .iter()
-        .zip(reference)
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(x, y)| (*x, *y))
-        .unzip();
+    let (a, b) = finite_pairs(node, reference);
     if a.len() < 3 {
         return None;
     }
@@ -364,15 +362,19 @@ pub fn spike_loading(node: &[f64], reference: &[f64]) -> Option<f64> {
     slope.is_finite().then_some(slope.max(0.0))
 }
 
+/// The aligned values of two series where both are finite.
+fn finite_pairs(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    a.iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .unzip()
+}
+
 /// The common share ρ of a node: the squared correlation of its normal-score
 /// innovations with the market reference node's.
 pub fn common_share(node: &[f64], reference: &[f64]) -> f64 {
-    let (a, b): (Vec<f64>, Vec<f64>) = node
-        .iter()
-        .zip(reference)
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(x, y)| (*x, *y))
-        .unzip();
+    let (a, b) = finite_pairs(node, reference);
     let r = pearson(&a, &b);
     if r.is_finite() {
         (r * r).clamp(0.0, 0.98)
@@ -501,12 +503,7 @@ impl Factors {
     /// The same factors per 15 minutes, from a step of `step_minutes`.
     #[must_use]
     pub fn per_15_minutes(&self, step_minutes: f64) -> Factors {
-        self.per_step(15.0 / step_minutes)
-    }
-
-    /// The coefficients raised to `k` (a step k times as long).
-    #[must_use]
-    pub fn per_step(&self, k: f64) -> Factors {
+        let k = 15.0 / step_minutes;
         Factors {
             phi: self.phi.powf(k),
             phi_slow: self.phi_slow.powf(k),
@@ -597,24 +594,6 @@ pub fn fit_slow_share(observed: &[(usize, f64)], fast: f64, slow: f64) -> Factor
     }
 }
 
-/// Lengths of the runs of `true`, in steps.
-fn run_lengths(on: &[bool]) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut run = 0;
-    for &v in on {
-        if v {
-            run += 1;
-        } else if run > 0 {
-            out.push(run);
-            run = 0;
-        }
-    }
-    if run > 0 {
-        out.push(run);
-    }
-    out
-}
-
 /// Spike-episode lengths as a mixture of two geometric laws: blips (mean
 /// `blip`) and, with probability `sustained_share`, sustained episodes
 /// (mean `sustained`), in 15-minute intervals.
@@ -699,11 +678,6 @@ impl EpisodeMixture {
             sustained_share: share,
             sustained,
         }
-    }
-
-    /// Mean episode length, in 15-minute intervals.
-    pub fn mean(&self) -> f64 {
-        (1.0 - self.sustained_share) * self.blip + self.sustained_share * self.sustained
     }
 }
 

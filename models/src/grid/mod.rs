@@ -54,43 +54,22 @@ impl GridParams {
     }
 
     /// The same parameters rounded as they are shipped: prices to cents,
-    /// coefficients to four decimals, rates to six significant digits.
+    /// coefficients to four (φ's to five) decimals, rates to six
+    /// significant digits.
     #[must_use]
     pub fn rounded(&self) -> GridParams {
-        let mut out = self.clone();
-        for m in out.markets.values_mut() {
-            m.spike_rate = significant(m.spike_rate);
-            m.spike_intervals = round_to(m.spike_intervals, 4);
-            m.sustained_share = round_to(m.sustained_share, 4);
-            m.sustained_intervals = round_to(m.sustained_intervals, 4);
-            m.spike_persistence = round_to(m.spike_persistence, 4);
-            m.phi_slow = round_to(m.phi_slow, 5);
-            m.spike_coupling = round_to(m.spike_coupling, 4);
-            m.spike_ramp = round_to(m.spike_ramp, 4);
-            m.spike_decay = round_to(m.spike_decay, 4);
-            m.month_weight.iter_mut().for_each(|v| *v = round_to(*v, 4));
+        GridParams {
+            markets: self
+                .markets
+                .iter()
+                .map(|(k, m)| (k.clone(), m.rounded()))
+                .collect(),
+            nodes: self
+                .nodes
+                .iter()
+                .map(|(k, n)| (k.clone(), n.rounded()))
+                .collect(),
         }
-        for n in out.nodes.values_mut() {
-            n.shape
-                .iter_mut()
-                .flatten()
-                .for_each(|v| *v = round_to(*v, 2));
-            n.residual
-                .iter_mut()
-                .chain(n.level.iter_mut())
-                .for_each(|v| *v = round_to(*v, 2));
-            n.weekend
-                .iter_mut()
-                .chain(n.month_scale.iter_mut())
-                .chain(n.spike_scale.iter_mut())
-                .for_each(|v| *v = round_to(*v, 4));
-            n.phi = round_to(n.phi, 5);
-            n.slow_share = round_to(n.slow_share, 4);
-            n.common_share = round_to(n.common_share, 4);
-            n.spike_mu = round_to(n.spike_mu, 4);
-            n.spike_sigma = round_to(n.spike_sigma, 4);
-        }
-        out
     }
 
     /// A node's parameters and those of its market.
@@ -132,7 +111,53 @@ impl Default for GridParams {
     }
 }
 
-pub(crate) fn round_to(v: f64, decimals: i32) -> f64 {
+impl MarketParams {
+    /// The market's parameters rounded as shipped ([`GridParams::rounded`]).
+    #[must_use]
+    pub fn rounded(&self) -> MarketParams {
+        let mut m = self.clone();
+        m.spike_rate = significant(m.spike_rate);
+        m.spike_intervals = round_to(m.spike_intervals, 4);
+        m.sustained_share = round_to(m.sustained_share, 4);
+        m.sustained_intervals = round_to(m.sustained_intervals, 4);
+        m.spike_persistence = round_to(m.spike_persistence, 4);
+        m.phi_slow = round_to(m.phi_slow, 5);
+        m.spike_coupling = round_to(m.spike_coupling, 4);
+        m.spike_ramp = round_to(m.spike_ramp, 4);
+        m.spike_decay = round_to(m.spike_decay, 4);
+        m.month_weight.iter_mut().for_each(|v| *v = round_to(*v, 4));
+        m
+    }
+}
+
+impl NodeParams {
+    /// The node's parameters rounded as shipped ([`GridParams::rounded`]).
+    #[must_use]
+    pub fn rounded(&self) -> NodeParams {
+        let mut n = self.clone();
+        n.shape
+            .iter_mut()
+            .flatten()
+            .for_each(|v| *v = round_to(*v, 2));
+        n.residual
+            .iter_mut()
+            .chain(n.level.iter_mut())
+            .for_each(|v| *v = round_to(*v, 2));
+        n.weekend
+            .iter_mut()
+            .chain(n.month_scale.iter_mut())
+            .chain(n.spike_scale.iter_mut())
+            .for_each(|v| *v = round_to(*v, 4));
+        n.phi = round_to(n.phi, 5);
+        n.slow_share = round_to(n.slow_share, 4);
+        n.common_share = round_to(n.common_share, 4);
+        n.spike_mu = round_to(n.spike_mu, 4);
+        n.spike_sigma = round_to(n.spike_sigma, 4);
+        n
+    }
+}
+
+fn round_to(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     // Adding zero turns a rounded −0.0 into 0.0.
     (v * f).round() / f + 0.0

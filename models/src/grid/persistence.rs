@@ -4,7 +4,7 @@
 //! persistence checks of `hcp validate grid` compare, generator against
 //! the real ERCOT series.
 
-use crate::describe::{mean, pearson, std_dev};
+use crate::describe::{mean, spearman, std_dev};
 
 /// Lags of the persistence checks, in hours.
 pub const LAG_HOURS: [u32; 3] = [1, 4, 24];
@@ -16,27 +16,23 @@ pub fn rank_autocorrelation(values: &[f64], lag: usize) -> f64 {
         return f64::NAN;
     }
     let n = values.len() - lag;
-    pearson(&ranks(&values[..n]), &ranks(&values[lag..]))
-}
-
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-    let mut out = vec![0.0; values.len()];
-    for (rank, &i) in order.iter().enumerate() {
-        out[i] = rank as f64;
-    }
-    out
+    spearman(&values[..n], &values[lag..])
 }
 
 /// Lengths, in intervals, of the runs of consecutive values above
 /// `threshold`, in order (a run cut by the end of the series counts as it
 /// stands).
 pub fn episode_lengths(values: &[f64], threshold: f64) -> Vec<usize> {
+    run_lengths(values.iter().map(|&v| v > threshold))
+}
+
+/// Lengths of the runs of `true`, in order (a run cut by the end counts as
+/// it stands).
+pub fn run_lengths(flags: impl IntoIterator<Item = bool>) -> Vec<usize> {
     let mut out = Vec::new();
     let mut run = 0usize;
-    for &v in values {
-        if v > threshold {
+    for on in flags {
+        if on {
             run += 1;
         } else if run > 0 {
             out.push(run);

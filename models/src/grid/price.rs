@@ -231,10 +231,8 @@ pub fn market_path(
         .clamp(0.0, 1.0)
         .powf(minutes / 15.0);
     let renewal = (1.0 - persistence * persistence).sqrt();
-    let phi_slow = params.phi_slow.clamp(0.0, 0.99999).powf(minutes / 15.0);
-    let slow_innovation = (1.0 - phi_slow * phi_slow).sqrt();
+    let mut slow_factor = Ar1::new(params.phi_slow, minutes);
     let beta = params.spike_coupling;
-    let mut slow = 0.0;
     let mut path = MarketPath {
         shock: Vec::with_capacity(n),
         slow: Vec::with_capacity(n),
@@ -250,15 +248,10 @@ pub fn market_path(
     let mut on = false;
     let mut magnitude = 0.0;
     let (mut tail, mut last) = (0.0, 0.0);
-    for (i, &bucket) in calendar.iter().take(n).enumerate() {
+    for &bucket in calendar.iter().take(n) {
         let u: f64 = rng.random();
         let kind: f64 = rng.random();
-        let eta: f64 = StandardNormal.sample(&mut rng);
-        slow = if i == 0 {
-            eta
-        } else {
-            phi_slow * slow + slow_innovation * eta
-        };
+        let slow = slow_factor.next(StandardNormal.sample(&mut rng));
         path.slow.push(slow);
         let was_on = on;
         on = if on {
@@ -311,6 +304,35 @@ pub fn market_path(
     path
 }
 
+/// A stationary N(0, 1) AR(1): x_t = φ x_{t−1} + √(1−φ²) ε_t, started
+/// from its stationary law (x_0 = ε_0).
+struct Ar1 {
+    phi: f64,
+    innovation: f64,
+    state: Option<f64>,
+}
+
+impl Ar1 {
+    /// φ per 15 minutes (clamped to [0, 0.99999]) at a step of `minutes`.
+    fn new(phi15: f64, minutes: f64) -> Ar1 {
+        let phi = phi15.clamp(0.0, 0.99999).powf(minutes / 15.0);
+        Ar1 {
+            phi,
+            innovation: (1.0 - phi * phi).sqrt(),
+            state: None,
+        }
+    }
+
+    /// The next value after shock `e` (N(0, 1)).
+    fn next(&mut self, e: f64) -> f64 {
+        let x = self
+            .state
+            .map_or(e, |previous| self.phi * previous + self.innovation * e);
+        self.state = Some(x);
+        x
+    }
+}
+
 /// A per-15-minute envelope factor converted to a step of `minutes`.
 fn envelope_factor(f15: f64, minutes: f64) -> f64 {
     f15.clamp(0.0, 0.99).powf(minutes / 15.0)
@@ -328,29 +350,18 @@ pub fn node_prices(
     streams: &RngStreams,
 ) -> RegularSeries {
     let mut rng: StreamRng = streams.stream(StreamId::named(&format!("grid/price/{node}")));
-    let per_step = |phi: f64| phi.clamp(0.0, 0.99999).powf(step_minutes(horizon) / 15.0);
-    let (phi, phi_slow) = (per_step(params.phi), per_step(market.phi_slow));
+    let minutes = step_minutes(horizon);
+    let mut fast_factor = Ar1::new(params.phi, minutes);
+    let mut own_slow_factor = Ar1::new(market.phi_slow, minutes);
     let slow_share = params.slow_share.clamp(0.0, 1.0);
     let (fast_weight, slow_weight) = ((1.0 - slow_share).sqrt(), slow_share.sqrt());
     let rho = params.common_share.clamp(0.0, 1.0);
     let (a, b) = (rho.sqrt(), (1.0 - rho).sqrt());
-    let (innovation, slow_innovation) =
-        ((1.0 - phi * phi).sqrt(), (1.0 - phi_slow * phi_slow).sqrt());
-    let (mut fast, mut own_slow_factor) = (0.0, 0.0);
     let mut values = Vec::with_capacity(calendar.len());
     for (i, &bucket) in calendar.iter().enumerate() {
         let own: f64 = StandardNormal.sample(&mut rng);
-        let own_slow: f64 = StandardNormal.sample(&mut rng);
-        let e = a * path.shock[i] + b * own;
-        (fast, own_slow_factor) = if i == 0 {
-            (e, own_slow)
-        } else {
-            (
-                phi * fast + innovation * e,
-                phi_slow * own_slow_factor + slow_innovation * own_slow,
-            )
-        };
-        let slow = a * path.slow[i] + b * own_slow_factor;
+        let fast = fast_factor.next(a * path.shock[i] + b * own);
+        let slow = a * path.slow[i] + b * own_slow_factor.next(StandardNormal.sample(&mut rng));
         let x = fast_weight * fast + slow_weight * slow;
         let month = usize::from(bucket / 48);
         let hour = usize::from(bucket % 24);

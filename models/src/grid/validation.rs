@@ -16,7 +16,9 @@ use super::fit::local_bucket;
 use super::{GridParams, generate_prices, persistence};
 use crate::check::Check;
 use crate::data::{DataError, GapRepair, RegularData, Table};
-use crate::describe::{Summary, autocorrelation, mean, pearson, share_above, share_below, std_dev};
+use crate::describe::{
+    Summary, autocorrelation, mean, pearson, share_above, share_below, spearman, std_dev,
+};
 use crate::series::Horizon;
 use rand::RngExt;
 
@@ -434,18 +436,4 @@ fn persistence_checks(
             RTM_SOURCE,
         ));
     }
-}
-
-/// Spearman rank correlation (Pearson on ranks; ties keep file order).
-pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    fn ranks(v: &[f64]) -> Vec<f64> {
-        let mut order: Vec<usize> = (0..v.len()).collect();
-        order.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-        let mut out = vec![0.0; v.len()];
-        for (rank, &i) in order.iter().enumerate() {
-            out[i] = rank as f64;
-        }
-        out
-    }
-    pearson(&ranks(a), &ranks(b))
 }
